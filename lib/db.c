@@ -1,0 +1,181 @@
+/*
+ * PostgreSQL through libpq: one connection per process, opened on first
+ * use and kept between requests, re-established transparently when the
+ * server restarts.  Queries go through PQexecParams with $n parameters
+ * only; no query text is ever built from input.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+#define DB_MAXPARAMS	32
+#define DB_DEFAULT_URL	"postgresql:///trapi"
+
+struct	tr_db {
+	PGconn	*conn;
+	char	 err[256];	/* last error, for logs; never has params */
+};
+
+static struct tr_db	*the_db;
+
+/* Returns the process's database handle, which connects lazily. */
+struct tr_db *
+tr_db_get(void)
+{
+	if (the_db == NULL)
+		the_db = tr_xcalloc(1, sizeof(*the_db));
+	return the_db;
+}
+
+static void
+seterr(struct tr_db *db, const char *what, const char *msg)
+{
+	size_t	 n;
+
+	snprintf(db->err, sizeof(db->err), "%s: %s", what,
+	    msg != NULL ? msg : "unknown error");
+	n = strlen(db->err);
+	while (n > 0 && (db->err[n - 1] == '\n' || db->err[n - 1] == ' '))
+		db->err[--n] = '\0';
+}
+
+const char *
+tr_db_errmsg(const struct tr_db *db)
+{
+	return db->err;
+}
+
+/*
+ * (Re)connects.  DATABASE_URL may be a URI or a key=value string; a
+ * connect timeout is added unless it sets one, so that a dead server
+ * makes requests fail fast with 503 instead of hanging.
+ */
+static enum tr_err
+connect_db(struct tr_db *db)
+{
+	const char	*keys[] = { "connect_timeout", "fallback_application_name",
+			    "dbname", NULL };
+	const char	*vals[4];
+	char		 timeout[16];
+
+	if (db->conn != NULL) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+	snprintf(timeout, sizeof(timeout), "%lld",
+	    tr_conf_ll("DB_CONNECT_TIMEOUT", 3, 1, 600));
+	vals[0] = timeout;
+	vals[1] = "trapi";
+	vals[2] = tr_conf_def("DATABASE_URL", DB_DEFAULT_URL);
+	vals[3] = NULL;
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		seterr(db, "connect", db->conn != NULL ?
+		    PQerrorMessage(db->conn) : "out of memory");
+		tr_warnx("database: %s", db->err);
+		PQfinish(db->conn);
+		db->conn = NULL;
+		return TR_EDBDOWN;
+	}
+	return TR_OK;
+}
+
+/* The connection, connecting if needed; NULL if the server is down. */
+PGconn *
+tr__db_conn(struct tr_db *db)
+{
+	if ((db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) &&
+	    connect_db(db) != TR_OK)
+		return NULL;
+	return db->conn;
+}
+
+/*
+ * Runs one parameterised statement.  On success *res holds the result
+ * (the caller PQclear()s it; it may pass NULL for res to discard it).
+ * A connection lost between requests is re-opened and the statement
+ * sent once more, unless a transaction was open.  Returns TR_EDBDOWN if
+ * the server cannot be reached, TR_ECONFLICT on a unique violation,
+ * TR_EDB on other errors; *res is untouched then.
+ */
+enum tr_err
+tr_db_query(struct tr_db *db, PGresult **res, const char *sql, int n,
+    const char *const *params)
+{
+	PGresult	*r;
+	ExecStatusType	 st;
+	const char	*state;
+	int		 attempt, intx;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (tr__db_conn(db) == NULL)
+			return TR_EDBDOWN;
+		intx = PQtransactionStatus(db->conn) != PQTRANS_IDLE;
+		r = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+		st = PQresultStatus(r);
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			if (res != NULL)
+				*res = r;
+			else
+				PQclear(r);
+			return TR_OK;
+		}
+		if (PQstatus(db->conn) == CONNECTION_BAD) {
+			seterr(db, "lost connection", PQerrorMessage(db->conn));
+			PQclear(r);
+			PQfinish(db->conn);
+			db->conn = NULL;
+			if (intx)
+				return TR_EDBDOWN;
+			continue;
+		}
+		seterr(db, "query", r != NULL ?
+		    PQresultErrorMessage(r) : PQerrorMessage(db->conn));
+		state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+		PQclear(r);
+		if (state != NULL && strcmp(state, "23505") == 0)
+			return TR_ECONFLICT;
+		tr_warnx("database: %s", db->err);
+		return TR_EDB;
+	}
+	tr_warnx("database: %s", db->err);
+	return TR_EDBDOWN;
+}
+
+/* tr_db_query() with the parameters as variadic strings (NULL for SQL
+ * NULL). */
+enum tr_err
+tr_db_queryv(struct tr_db *db, PGresult **res, const char *sql, int n, ...)
+{
+	const char	*params[DB_MAXPARAMS];
+	va_list		 ap;
+	int		 i;
+
+	if (n < 0 || n > DB_MAXPARAMS)
+		return TR_ESYSTEM;
+	va_start(ap, n);
+	for (i = 0; i < n; i++)
+		params[i] = va_arg(ap, const char *);
+	va_end(ap);
+	return tr_db_query(db, res, sql, n, params);
+}
+
+/* A round trip to the server.  Returns TR_OK or TR_EDBDOWN/TR_EDB. */
+enum tr_err
+tr_db_ping(struct tr_db *db)
+{
+	return tr_db_query(db, NULL, "SELECT 1", 0, NULL);
+}
+
+/* Closes the process's connection and frees the handle. */
+void
+tr_db_close(void)
+{
+	if (the_db == NULL)
+		return;
+	PQfinish(the_db->conn);
+	TR_FREE(the_db);
+}

@@ -1,0 +1,130 @@
+/*
+ * Lib-internal declarations: the parsers of untrusted bytes (each in its
+ * own file, each with a fuzz target) and the request internals shared by
+ * req.c and serve.c.  Programs include tr.h only.
+ */
+#ifndef TR_EXTERN_H
+#define TR_EXTERN_H
+
+#include "tr.h"
+
+/*
+ * Streaming multipart/form-data parser (RFC 7578, RFC 2046 section 5.1).
+ * Bytes are fed in chunks of any size; part data is handed to callbacks
+ * as it arrives, never held whole.  Limits: part count, part header
+ * block size.
+ */
+#define TR_MP_WINDOW	(64 * 1024)	/* scan window; > header cap */
+#define TR_MP_BOUNDMAX	70		/* RFC 2046 */
+
+struct	tr_mp_cb {
+	/* A part begins.  filename is NULL for a plain field. */
+	enum tr_err	(*begin)(void *, const char *name,
+			    const char *filename, const char *ctype);
+	enum tr_err	(*data)(void *, const char *, size_t);
+	enum tr_err	(*end)(void *);
+};
+
+enum	tr_mp_state {
+	TR_MP_PREAMBLE,
+	TR_MP_AFTERDELIM,
+	TR_MP_HEADERS,
+	TR_MP_BODY,
+	TR_MP_DONE,
+	TR_MP__MAX
+};
+
+struct	tr_multipart {
+	enum tr_mp_state	 state;
+	char			 delim[TR_MP_BOUNDMAX + 5]; /* CRLF "--" b */
+	size_t			 delimsz;
+	char			*win;		/* scan window */
+	size_t			 winsz;		/* bytes in the window */
+	size_t			 nparts;	/* parts begun */
+	size_t			 maxparts;
+	size_t			 hdrmax;	/* header block cap */
+	const struct tr_mp_cb	*cb;
+	void			*arg;
+	char			 err[128];	/* why it failed */
+};
+
+enum tr_err	 tr_multipart_boundary(const char *ctype, char *out,
+		    size_t outsz) TR_WUR;
+enum tr_err	 tr_multipart_init(struct tr_multipart *, const char *boundary,
+		    size_t maxparts, size_t hdrmax, const struct tr_mp_cb *,
+		    void *) TR_WUR;
+enum tr_err	 tr_multipart_feed(struct tr_multipart *, const char *,
+		    size_t) TR_WUR;
+enum tr_err	 tr_multipart_finish(struct tr_multipart *) TR_WUR;
+void		 tr_multipart_free(struct tr_multipart *);
+
+/*
+ * application/x-www-form-urlencoded and query strings: calls cb with
+ * each decoded key and value (malloced copies the callee may keep).
+ */
+typedef enum tr_err (*tr_form_cb)(void *, char *key, size_t keysz,
+		    char *val, size_t valsz);
+enum tr_err	 tr_form_parse(const char *, size_t, size_t maxpairs,
+		    tr_form_cb, void *) TR_WUR;
+
+/* Database connection for tools that run whole scripts (migrate). */
+PGconn		*tr__db_conn(struct tr_db *);
+
+
+#ifdef TR_REQ_INTERNAL
+#include <fcgiapp.h>
+
+/* A query or body parameter, before validation. */
+struct	tr_kv {
+	char	*key;
+	char	*val;
+	size_t	 valsz;
+};
+
+/*
+ * One request: everything it allocates hangs off this struct and is
+ * released by tr__req_free() at the end of each loop iteration.
+ */
+struct	tr_req {
+	FCGX_Request		*fcgi;		/* NULL in plain CGI mode */
+	const struct tr_endpoint *ep;
+	enum tr_method		 method;
+	const char		*methodstr;	/* as received */
+	char			*path;		/* URI path, no query */
+	const char		*patharg;	/* segment matched by "*" */
+	const char		*query;
+	const char		*ctype;		/* Content-Type or "" */
+	const char		*remote;
+	unsigned long long	 clen;		/* Content-Length */
+	int			 hasclen;
+	char			 reqid[33];
+	struct tr_kv		*kvs;		/* query, then body */
+	size_t			 kvsz;
+	size_t			 kvcap;
+	struct tr_pair		*fields;	/* ep->fieldsz, validated */
+	const struct tr_upload	**files;	/* ep->fieldsz */
+	struct tr_upload	*uploads;	/* spooled file parts */
+	struct tr_upload	**uptail;
+	struct json_object	*json;		/* parsed JSON body */
+	char			*tmpdir;	/* created on first file */
+	struct tr_buf		 hdrs;		/* extra response headers */
+	struct tr_buf		 msg;		/* error message */
+	int			 replied;	/* a response was written */
+	int			 status;	/* its status */
+	/* multipart: the part being read */
+	int			 curfd;
+	struct tr_upload	*curup;
+	char			*curname;
+	struct tr_buf		 curval;
+};
+
+void		 tr__req_init(struct tr_req *, FCGX_Request *,
+		    const struct tr_endpoint *);
+void		 tr__req_free(struct tr_req *);
+const char	*tr__req_env(const struct tr_req *, const char *);
+enum tr_err	 tr__req_body(struct tr_req *) TR_WUR;
+enum tr_err	 tr__req_query(struct tr_req *) TR_WUR;
+enum tr_err	 tr__req_error(struct tr_req *, enum tr_err);
+#endif
+
+#endif /* TR_EXTERN_H */

@@ -1,0 +1,720 @@
+/*
+ * The request layer over libfcgi: the same code reads a FastCGI request
+ * or a plain CGI one (environment, stdin, stdout).  It parses the query
+ * string and the body (JSON, urlencoded, or multipart streamed to a
+ * per-request temp dir), checks Content-Length against the endpoint's
+ * limit before reading, and writes responses with their headers.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define TR_REQ_INTERNAL
+#include "extern.h"
+
+#define REQ_CHUNK	(64 * 1024)
+#define REQ_MAXPAIRS	1000
+#define REQ_DEF_FIELDMAX (1024 * 1024)
+#define REQ_DEF_PARTS	1000
+#define REQ_DEF_PARTHDR	(8 * 1024)
+#define REQ_DEF_TEXTBODY (1024 * 1024)
+#define REQ_DEF_UPLOAD	(512LL * 1024 * 1024)
+
+extern char	**environ;
+
+static const char *const methods[TR_METHOD__MAX] = {
+	"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS",
+};
+
+const char *
+tr_method_name(enum tr_method m)
+{
+	return m < TR_METHOD__MAX ? methods[m] : "?";
+}
+
+/* A CGI/FastCGI parameter; NULL if absent. */
+const char *
+tr__req_env(const struct tr_req *r, const char *name)
+{
+	if (r->fcgi != NULL)
+		return FCGX_GetParam(name, r->fcgi->envp);
+	return getenv(name);
+}
+
+void
+tr__req_init(struct tr_req *r, FCGX_Request *fcgi,
+    const struct tr_endpoint *ep)
+{
+	const char	*s, *q;
+	unsigned char	 id[16];
+	long long	 n;
+	size_t		 i;
+
+	memset(r, 0, sizeof(*r));
+	r->fcgi = fcgi;
+	r->ep = ep;
+	r->curfd = -1;
+	r->uptail = &r->uploads;
+	tr_buf_init(&r->hdrs, 16 * 1024);
+	tr_buf_init(&r->msg, 1024);
+	tr_buf_init(&r->curval, 1);
+	if (tr_random(id, sizeof(id)) != TR_OK)
+		memset(id, 0, sizeof(id));
+	tr_hex(id, sizeof(id), r->reqid);
+	if ((r->remote = tr__req_env(r, "REMOTE_ADDR")) == NULL)
+		r->remote = "-";
+	tr_log_context(r->remote, r->reqid);
+
+	r->methodstr = tr__req_env(r, "REQUEST_METHOD");
+	if (r->methodstr == NULL)
+		r->methodstr = "GET";
+	r->method = TR_METHOD__MAX;
+	for (i = 0; i < TR_METHOD__MAX; i++)
+		if (strcmp(r->methodstr, methods[i]) == 0)
+			r->method = (enum tr_method)i;
+
+	/*
+	 * REQUEST_URI is what the client asked for under every server
+	 * (SCRIPT_NAME differs between lighttpd prefixes and Apache
+	 * ScriptAlias); fall back on SCRIPT_NAME + PATH_INFO.
+	 */
+	if ((s = tr__req_env(r, "REQUEST_URI")) != NULL && *s != '\0') {
+		q = strchr(s, '?');
+		r->path = tr_xstrndup(s, q != NULL ? (size_t)(q - s) : strlen(s));
+	} else {
+		s = tr__req_env(r, "SCRIPT_NAME");
+		q = tr__req_env(r, "PATH_INFO");
+		r->path = tr_xmalloc(strlen(s != NULL ? s : "") +
+		    strlen(q != NULL ? q : "") + 2);
+		snprintf(r->path, strlen(s != NULL ? s : "") +
+		    strlen(q != NULL ? q : "") + 2, "%s%s",
+		    s != NULL ? s : "", q != NULL ? q : "");
+		if (r->path[0] == '\0') {
+			free(r->path);
+			r->path = tr_xstrdup("/");
+		}
+	}
+	if ((r->query = tr__req_env(r, "QUERY_STRING")) == NULL)
+		r->query = "";
+	if ((r->ctype = tr__req_env(r, "CONTENT_TYPE")) == NULL)
+		r->ctype = "";
+	s = tr__req_env(r, "CONTENT_LENGTH");
+	if (s != NULL && *s != '\0') {
+		/* A malformed length is treated as missing: the body is
+		 * then refused with 411 rather than guessed at. */
+		if (tr_parse_ll(s, 0, INT64_MAX, &n) == TR_OK) {
+			r->clen = (unsigned long long)n;
+			r->hasclen = 1;
+		}
+	} else if (s != NULL) {
+		r->hasclen = 1;
+	}
+	if (ep->fieldsz > 0) {
+		r->fields = tr_xcalloc(ep->fieldsz, sizeof(*r->fields));
+		r->files = tr_xcalloc(ep->fieldsz, sizeof(*r->files));
+	}
+}
+
+/* Removes the spool files and the request's temp dir. */
+static void
+rmtmp(struct tr_req *r)
+{
+	struct tr_upload	*u, *next;
+	DIR			*d;
+	struct dirent		*de;
+	int			 dfd;
+
+	for (u = r->uploads; u != NULL; u = next) {
+		next = u->next;
+		if (u->path != NULL && unlink(u->path) == -1 && errno != ENOENT)
+			tr_warn("unlink %s", u->path);
+		free(u->field);
+		free(u->filename);
+		free(u->ctype);
+		free(u->path);
+		free(u);
+	}
+	r->uploads = NULL;
+	r->uptail = &r->uploads;
+	if (r->tmpdir == NULL)
+		return;
+	/* A handler may have left files of its own (ffmpeg output...). */
+	if ((d = opendir(r->tmpdir)) != NULL) {
+		dfd = dirfd(d);
+		while ((de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 &&
+			    strcmp(de->d_name, "..") != 0 &&
+			    unlinkat(dfd, de->d_name, 0) == -1)
+				tr_warn("unlink %s/%s", r->tmpdir, de->d_name);
+		closedir(d);
+	}
+	if (rmdir(r->tmpdir) == -1)
+		tr_warn("rmdir %s", r->tmpdir);
+	TR_FREE(r->tmpdir);
+}
+
+void
+tr__req_free(struct tr_req *r)
+{
+	size_t	 i;
+
+	if (r->curfd != -1)
+		close(r->curfd);
+	rmtmp(r);
+	for (i = 0; i < r->kvsz; i++) {
+		free(r->kvs[i].key);
+		free(r->kvs[i].val);
+	}
+	free(r->kvs);
+	free(r->fields);
+	free(r->files);
+	free(r->path);
+	free(r->curname);
+	json_object_put(r->json);
+	tr_buf_free(&r->hdrs);
+	tr_buf_free(&r->msg);
+	tr_buf_free(&r->curval);
+	tr_log_context(NULL, NULL);
+	memset(r, 0, sizeof(*r));
+	r->curfd = -1;
+}
+
+/* Adds a parameter; takes ownership of key and val. */
+static enum tr_err
+addkv(void *arg, char *key, size_t keysz, char *val, size_t valsz)
+{
+	struct tr_req	*r = arg;
+	struct tr_kv	*nkv;
+
+	(void)keysz;
+	if (r->kvsz >= REQ_MAXPAIRS) {
+		free(key);
+		free(val);
+		return TR_ETOOBIG;
+	}
+	if (r->kvsz == r->kvcap) {
+		r->kvcap = r->kvcap ? r->kvcap * 2 : 16;
+		nkv = realloc(r->kvs, r->kvcap * sizeof(*r->kvs));
+		if (nkv == NULL) {
+			free(key);
+			free(val);
+			return TR_ENOMEM;
+		}
+		r->kvs = nkv;
+	}
+	r->kvs[r->kvsz].key = key;
+	r->kvs[r->kvsz].val = val;
+	r->kvs[r->kvsz].valsz = valsz;
+	r->kvsz++;
+	return TR_OK;
+}
+
+enum tr_err
+tr__req_query(struct tr_req *r)
+{
+	enum tr_err	 er;
+
+	er = tr_form_parse(r->query, strlen(r->query), REQ_MAXPAIRS, addkv, r);
+	if (er == TR_EINVAL)
+		return tr_fail(r, er, "malformed query string");
+	if (er == TR_ETOOBIG)
+		return tr_fail(r, TR_EINVAL, "too many query parameters");
+	return er;
+}
+
+/*
+ * Reads up to sz body bytes.  Returns the count, 0 at end of input, -1
+ * on error.
+ */
+static ssize_t
+body_read(struct tr_req *r, char *buf, size_t sz)
+{
+	size_t	 n;
+
+	if (r->fcgi != NULL) {
+		if (sz > INT32_MAX)
+			sz = INT32_MAX;
+		return FCGX_GetStr(buf, (int)sz, r->fcgi->in);
+	}
+	n = fread(buf, 1, sz, stdin);
+	if (n == 0 && ferror(stdin))
+		return -1;
+	return (ssize_t)n;
+}
+
+/*
+ * Reads exactly Content-Length bytes, passing each chunk to fn.  A body
+ * that ends early is TR_EINVAL.
+ */
+static enum tr_err
+body_each(struct tr_req *r, enum tr_err (*fn)(void *, const char *, size_t),
+    void *arg)
+{
+	char			*buf;
+	unsigned long long	 left = r->clen;
+	ssize_t			 n;
+	enum tr_err		 er = TR_OK;
+
+	buf = tr_xmalloc(REQ_CHUNK);
+	while (left > 0) {
+		n = body_read(r, buf, left < REQ_CHUNK ? (size_t)left : REQ_CHUNK);
+		if (n <= 0) {
+			er = tr_fail(r, TR_EINVAL,
+			    "request body is shorter than Content-Length");
+			break;
+		}
+		left -= (unsigned long long)n;
+		if ((er = fn(arg, buf, (size_t)n)) != TR_OK)
+			break;
+	}
+	free(buf);
+	return er;
+}
+
+static enum tr_err
+collect(void *arg, const char *p, size_t n)
+{
+	return tr_buf_add(arg, p, n);
+}
+
+/* Makes the request's private temp dir (mode 0700) if not yet made. */
+static enum tr_err
+mktmp(struct tr_req *r)
+{
+	char	 tmpl[4096];
+	int	 n;
+
+	if (r->tmpdir != NULL)
+		return TR_OK;
+	n = snprintf(tmpl, sizeof(tmpl), "%s/trapi-XXXXXX",
+	    tr_conf_def("UPLOAD_DIR", tr_conf_def("TMPDIR", "/tmp")));
+	if (n < 0 || (size_t)n >= sizeof(tmpl))
+		return TR_ESYSTEM;
+	if (mkdtemp(tmpl) == NULL) {
+		tr_warn("mkdtemp %s", tmpl);
+		return TR_ESYSTEM;
+	}
+	r->tmpdir = tr_xstrdup(tmpl);
+	return TR_OK;
+}
+
+static enum tr_err
+mp_begin(void *arg, const char *name, const char *filename, const char *ctype)
+{
+	struct tr_req		*r = arg;
+	struct tr_upload	*u;
+	char			 path[4200];
+	enum tr_err		 er;
+
+	if (filename == NULL) {
+		r->curname = tr_xstrdup(name);
+		tr_buf_init(&r->curval,
+		    (size_t)tr_conf_ll("MAX_FIELD_BYTES", REQ_DEF_FIELDMAX,
+		    1024, 1LL << 30));
+		/* An empty field still needs a string. */
+		return tr_buf_add(&r->curval, "", 0);
+	}
+	if ((er = mktmp(r)) != TR_OK)
+		return er;
+	snprintf(path, sizeof(path), "%s/part-XXXXXX", r->tmpdir);
+	if ((r->curfd = mkostemp(path, O_CLOEXEC)) == -1) {
+		tr_warn("mkstemp %s", path);
+		return TR_ESYSTEM;
+	}
+	u = tr_xcalloc(1, sizeof(*u));
+	u->field = tr_xstrdup(name);
+	u->filename = tr_xstrdup(filename);
+	u->ctype = tr_xstrdup(ctype);
+	u->path = tr_xstrdup(path);
+	*r->uptail = u;
+	r->uptail = &u->next;
+	r->curup = u;
+	return TR_OK;
+}
+
+static enum tr_err
+mp_data(void *arg, const char *p, size_t n)
+{
+	struct tr_req	*r = arg;
+	ssize_t		 w;
+	enum tr_err	 er;
+
+	if (r->curup == NULL) {
+		if ((er = tr_buf_add(&r->curval, p, n)) == TR_ETOOBIG)
+			return tr_fail(r, er, "field '%.64s' is too large",
+			    r->curname);
+		return er;
+	}
+	while (n > 0) {
+		if ((w = write(r->curfd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			tr_warn("write %s", r->curup->path);
+			return TR_ESYSTEM;
+		}
+		p += w;
+		n -= (size_t)w;
+		r->curup->size += (uint64_t)w;
+	}
+	return TR_OK;
+}
+
+static enum tr_err
+mp_end(void *arg)
+{
+	struct tr_req	*r = arg;
+	char		*val, *name;
+	size_t		 len;
+
+	if (r->curup != NULL) {
+		if (close(r->curfd) == -1) {
+			r->curfd = -1;
+			tr_warn("close %s", r->curup->path);
+			return TR_ESYSTEM;
+		}
+		r->curfd = -1;
+		r->curup = NULL;
+		return TR_OK;
+	}
+	val = tr_buf_take(&r->curval, &len);
+	name = r->curname;
+	r->curname = NULL;
+	return addkv(r, name, strlen(name), val, len);
+}
+
+static const struct tr_mp_cb mpcb = { mp_begin, mp_data, mp_end };
+
+static enum tr_err
+mp_feed(void *arg, const char *p, size_t n)
+{
+	return tr_multipart_feed(arg, p, n);
+}
+
+static enum tr_err
+body_multipart(struct tr_req *r)
+{
+	struct tr_multipart	 mp;
+	char			 boundary[TR_MP_BOUNDMAX + 1];
+	enum tr_err		 er;
+
+	if (tr_multipart_boundary(r->ctype, boundary, sizeof(boundary)) != TR_OK)
+		return tr_fail(r, TR_EINVAL,
+		    "multipart body without a valid boundary");
+	if (tr_multipart_init(&mp, boundary,
+	    (size_t)tr_conf_ll("MAX_PARTS", REQ_DEF_PARTS, 1, 100000),
+	    REQ_DEF_PARTHDR, &mpcb, r) != TR_OK)
+		return tr_fail(r, TR_EINVAL, "bad multipart boundary");
+	er = body_each(r, mp_feed, &mp);
+	if (er == TR_OK)
+		er = tr_multipart_finish(&mp);
+	if (er != TR_OK && r->msg.len == 0)
+		(void)tr_fail(r, er, "%s", mp.err[0] != '\0' ? mp.err :
+		    "malformed multipart body");
+	tr_multipart_free(&mp);
+	return er;
+}
+
+/* Adds the members of a JSON object body as parameters. */
+static enum tr_err
+json_params(struct tr_req *r)
+{
+	const char	*s;
+	enum tr_err	 er;
+
+	if (!json_object_is_type(r->json, json_type_object))
+		return r->ep->fieldsz > 0 ? tr_fail(r, TR_EFIELD,
+		    "the JSON body must be an object") : TR_OK;
+	json_object_object_foreach(r->json, key, val) {
+		if (val == NULL)
+			continue;
+		s = json_object_get_string(val);
+		if ((er = addkv(r, tr_xstrdup(key), strlen(key),
+		    tr_xstrdup(s), strlen(s))) != TR_OK)
+			return er == TR_ETOOBIG ?
+			    tr_fail(r, TR_EINVAL, "too many JSON members") : er;
+	}
+	return TR_OK;
+}
+
+static int
+ctype_is(const char *ctype, const char *want)
+{
+	size_t	 n = strlen(want);
+
+	return strncasecmp(ctype, want, n) == 0 &&
+	    (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ');
+}
+
+/*
+ * Reads and parses the body by its Content-Type.  The length is checked
+ * against the endpoint's limit before the first byte is read.
+ */
+enum tr_err
+tr__req_body(struct tr_req *r)
+{
+	struct tr_buf	 b;
+	unsigned long long max = r->ep->body_max;
+	enum tr_err	 er;
+
+	if (r->ep->body_max == TR_BODY_UPLOAD)
+		max = (unsigned long long)tr_conf_ll("MAX_UPLOAD_BYTES",
+		    REQ_DEF_UPLOAD, 0, 1LL << 40);
+
+	if (!r->hasclen)
+		return max > 0 && r->method != TR_METHOD_GET &&
+		    r->method != TR_METHOD_HEAD && r->method != TR_METHOD_DELETE ?
+		    tr_fail(r, TR_ELENGTH, "Content-Length is required") : TR_OK;
+	if (r->clen == 0)
+		return TR_OK;
+	if (r->clen > max)
+		return tr_fail(r, TR_ETOOBIG, max == 0 ?
+		    "this endpoint takes no request body" :
+		    "request body of %llu bytes exceeds the limit of %llu",
+		    r->clen, max);
+	if (ctype_is(r->ctype, "multipart/form-data"))
+		return body_multipart(r);
+	if (ctype_is(r->ctype, "application/json") ||
+	    ctype_is(r->ctype, "application/x-www-form-urlencoded")) {
+		if (max > REQ_DEF_TEXTBODY && r->clen > REQ_DEF_TEXTBODY)
+			return tr_fail(r, TR_ETOOBIG,
+			    "a %s body is limited to %d bytes", r->ctype,
+			    REQ_DEF_TEXTBODY);
+		tr_buf_init(&b, REQ_DEF_TEXTBODY);
+		if ((er = body_each(r, collect, &b)) != TR_OK) {
+			tr_buf_free(&b);
+			return er;
+		}
+		if (ctype_is(r->ctype, "application/json")) {
+			er = tr_json_parse(tr_buf_str(&b), b.len, REQ_DEF_TEXTBODY,
+			    TR_JSON_DEPTH, &r->json);
+			tr_buf_free(&b);
+			if (er != TR_OK)
+				return tr_fail(r, er, "the body is not valid "
+				    "JSON (or nested more than %d deep)",
+				    TR_JSON_DEPTH);
+			return json_params(r);
+		}
+		er = tr_form_parse(tr_buf_str(&b), b.len, REQ_MAXPAIRS, addkv, r);
+		tr_buf_free(&b);
+		if (er != TR_OK)
+			return tr_fail(r, TR_EINVAL, "malformed form body");
+		return TR_OK;
+	}
+	return tr_fail(r, TR_EMEDIA, "unsupported Content-Type; use "
+	    "application/json or multipart/form-data");
+}
+
+/* Returns the first query or body parameter of that name, or NULL. */
+const char *
+tr_param(const struct tr_req *r, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->kvsz; i++)
+		if (strcmp(r->kvs[i].key, name) == 0)
+			return r->kvs[i].val;
+	return NULL;
+}
+
+const struct tr_pair *
+tr_field_get(const struct tr_req *r, size_t i)
+{
+	if (i >= r->ep->fieldsz || r->fields[i].key == NULL)
+		return NULL;
+	return &r->fields[i];
+}
+
+const char *
+tr_str(const struct tr_req *r, size_t i)
+{
+	const struct tr_pair	*p = tr_field_get(r, i);
+
+	return p != NULL ? p->val : NULL;
+}
+
+const struct tr_upload *
+tr_upload_get(const struct tr_req *r, size_t i)
+{
+	return i < r->ep->fieldsz ? r->files[i] : NULL;
+}
+
+const struct tr_upload *
+tr_uploads(const struct tr_req *r)
+{
+	return r->uploads;
+}
+
+struct json_object *
+tr_body_json(const struct tr_req *r)
+{
+	return r->json;
+}
+
+const char *
+tr_request_id(const struct tr_req *r)
+{
+	return r->reqid;
+}
+
+const char *
+tr_path(const struct tr_req *r)
+{
+	return r->path;
+}
+
+const char *
+tr_patharg(const struct tr_req *r)
+{
+	return r->patharg;
+}
+
+enum tr_method
+tr_method(const struct tr_req *r)
+{
+	return r->method;
+}
+
+/*
+ * Sets the message for the error the caller returns; the first message
+ * set wins.  Returns er, so that handlers can write
+ * "return tr_fail(r, TR_EINVAL, ...)".
+ */
+enum tr_err
+tr_fail(struct tr_req *r, enum tr_err er, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[512];
+	int	 n;
+
+	if (r->msg.len > 0)
+		return er;
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n > 0 && tr_buf_add(&r->msg, msg, strlen(msg)) != TR_OK)
+		tr_buf_init(&r->msg, 1024);
+	return er;
+}
+
+/* Adds a response header; the value may not hold CR or LF. */
+enum tr_err
+tr_header(struct tr_req *r, const char *name, const char *val)
+{
+	if (strpbrk(name, "\r\n:") != NULL || strpbrk(val, "\r\n") != NULL)
+		return TR_EINVAL;
+	return tr_buf_addf(&r->hdrs, "%s: %s\r\n", name, val);
+}
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Unknown";
+	}
+}
+
+static enum tr_err
+out(struct tr_req *r, const void *p, size_t n)
+{
+	if (n == 0)
+		return TR_OK;
+	if (r->fcgi != NULL) {
+		if (FCGX_PutStr(p, (int)n, r->fcgi->out) != (int)n)
+			return TR_ESYSTEM;
+		return TR_OK;
+	}
+	if (fwrite(p, 1, n, stdout) != n)
+		return TR_ESYSTEM;
+	return TR_OK;
+}
+
+/*
+ * Writes the whole response: status, headers, body (none for HEAD).
+ * Only one response per request; a second call is TR_ESYSTEM.
+ */
+enum tr_err
+tr_reply(struct tr_req *r, int status, const char *ctype, const void *body,
+    size_t len)
+{
+	struct tr_buf	 h;
+	enum tr_err	 er;
+	size_t		 off;
+	const size_t	 chunk = 1 << 20;
+
+	if (r->replied)
+		return TR_ESYSTEM;
+	r->replied = 1;
+	r->status = status;
+	tr_buf_init(&h, 64 * 1024);
+	if ((er = tr_buf_addf(&h, "Status: %d %s\r\n", status,
+	    reason(status))) != TR_OK ||
+	    (ctype != NULL &&
+	    (er = tr_buf_addf(&h, "Content-Type: %s\r\n", ctype)) != TR_OK) ||
+	    (er = tr_buf_addf(&h, "Content-Length: %zu\r\n"
+	    "X-Request-Id: %s\r\nCache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n%s\r\n", len, r->reqid,
+	    tr_buf_str(&r->hdrs))) != TR_OK)
+		return er;
+	er = out(r, h.ptr, h.len);
+	tr_buf_free(&h);
+	if (r->method == TR_METHOD_HEAD)
+		return er;
+	for (off = 0; er == TR_OK && off < len; off += chunk)
+		er = out(r, (const char *)body + off,
+		    len - off < chunk ? len - off : chunk);
+	if (r->fcgi == NULL)
+		fflush(stdout);
+	return er;
+}
+
+/* Writes a JSON response; the object is not consumed. */
+enum tr_err
+tr_reply_json(struct tr_req *r, int status, struct json_object *o)
+{
+	size_t		 len;
+	const char	*s;
+
+	s = json_object_to_json_string_length(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	return tr_reply(r, status, "application/json", s, len);
+}
+
+/* Writes the JSON error body for er with the message set by tr_fail(). */
+enum tr_err
+tr__req_error(struct tr_req *r, enum tr_err er)
+{
+	struct json_object	*o;
+	enum tr_err		 wr;
+
+	o = tr_err_body(er, tr_buf_str(&r->msg), r->reqid);
+	wr = tr_reply_json(r, tr_err_status(er), o);
+	json_object_put(o);
+	return wr;
+}

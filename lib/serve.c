@@ -1,0 +1,203 @@
+/*
+ * The serve loop every program shares (kcgi's sample-fcgi.c): load the
+ * configuration, then for each request check path, method and body
+ * limit, parse and validate the fields, call the handler, and write the
+ * JSON error the handler returned.  Plain CGI is one pass of the loop.
+ */
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TR_REQ_INTERNAL
+#include "extern.h"
+
+static enum tr_err	 conf_err;	/* configuration failed to load */
+
+/*
+ * Does the request path match the endpoint's?  A pattern ending in "/" "*"
+ * also matches one more non-empty segment, kept as the path argument.
+ */
+static int
+path_match(struct tr_req *r, const char *pat)
+{
+	size_t	 n = strlen(pat);
+
+	if (n >= 2 && strcmp(pat + n - 2, "/*") == 0) {
+		if (strncmp(r->path, pat, n - 1) != 0)
+			return 0;
+		r->patharg = r->path + n - 1;
+		return *r->patharg != '\0' && strchr(r->patharg, '/') == NULL;
+	}
+	return strcmp(r->path, pat) == 0;
+}
+
+static enum tr_err
+allow_header(struct tr_req *r)
+{
+	struct tr_buf	 b;
+	enum tr_err	 er = TR_OK;
+	size_t		 i;
+
+	tr_buf_init(&b, 256);
+	for (i = 0; i < TR_METHOD__MAX && er == TR_OK; i++) {
+		if (!(r->ep->methods & (1u << i)) &&
+		    !(i == TR_METHOD_HEAD && (r->ep->methods & TR_GET)) &&
+		    i != TR_METHOD_OPTIONS)
+			continue;
+		er = tr_buf_addf(&b, "%s%s", b.len ? ", " : "",
+		    tr_method_name((enum tr_method)i));
+	}
+	if (er == TR_OK)
+		er = tr_header(r, "Allow", tr_buf_str(&b));
+	tr_buf_free(&b);
+	return er;
+}
+
+/* Runs each field's validator on the first parameter of its name. */
+static enum tr_err
+validate(struct tr_req *r)
+{
+	const struct tr_field	*f;
+	const struct tr_upload	*u;
+	struct tr_pair		*p;
+	size_t			 i, j;
+
+	for (i = 0; i < r->ep->fieldsz; i++) {
+		f = &r->ep->fields[i];
+		if (f->flags & TR_FILE) {
+			for (u = r->uploads; u != NULL; u = u->next)
+				if (strcmp(u->field, f->name) == 0)
+					break;
+			r->files[i] = u;
+			if (u == NULL && (f->flags & TR_REQUIRED))
+				return tr_fail(r, TR_EINVAL,
+				    "field '%s' is required", f->name);
+			continue;
+		}
+		for (j = 0; j < r->kvsz; j++)
+			if (strcmp(r->kvs[j].key, f->name) == 0)
+				break;
+		if (j == r->kvsz) {
+			if (f->flags & TR_REQUIRED)
+				return tr_fail(r, TR_EINVAL,
+				    "field '%s' is required", f->name);
+			continue;
+		}
+		p = &r->fields[i];
+		p->key = f->name;
+		p->val = r->kvs[j].val;
+		p->valsz = r->kvs[j].valsz;
+		p->parsed.s = p->val;
+		if (f->valid != NULL && !f->valid(p)) {
+			p->key = NULL;
+			return tr_fail(r, TR_EFIELD,
+			    "field '%s' has an invalid value", f->name);
+		}
+	}
+	return TR_OK;
+}
+
+static enum tr_err
+dispatch(struct tr_req *r)
+{
+	const struct tr_endpoint	*ep = r->ep;
+	const char			*rs;
+	long long			 st;
+	enum tr_err			 er;
+
+	/*
+	 * A web server error redirected here (lighttpd's error-handler,
+	 * Apache's ErrorDocument): answer it in JSON with its status.
+	 */
+	rs = tr__req_env(r, "REDIRECT_STATUS");
+	if (ep->catchall && rs != NULL &&
+	    tr_parse_ll(rs, 100, 599, &st) == TR_OK && st >= 400) {
+		er = tr_err_from_status((int)st);
+		if (st == 405)
+			(void)allow_header(r);
+		return tr_fail(r, er, "%s", tr_err_message(er));
+	}
+	if (conf_err != TR_OK)
+		return tr_fail(r, TR_EUNAVAIL,
+		    "the service configuration is invalid; see the server log");
+	if (!path_match(r, ep->path))
+		return tr_fail(r, TR_ENOTFOUND, "no endpoint at this path");
+	if (r->method == TR_METHOD_OPTIONS) {
+		if ((er = allow_header(r)) != TR_OK)
+			return er;
+		return tr_reply(r, 204, NULL, "", 0);
+	}
+	if (r->method == TR_METHOD__MAX ||
+	    !((ep->methods & (1u << r->method)) ||
+	    (r->method == TR_METHOD_HEAD && (ep->methods & TR_GET)))) {
+		if ((er = allow_header(r)) != TR_OK)
+			return er;
+		return tr_fail(r, TR_EMETHOD, "method %.16s not allowed",
+		    r->method == TR_METHOD__MAX ? "?" : r->methodstr);
+	}
+	if ((er = tr__req_query(r)) != TR_OK ||
+	    (er = tr__req_body(r)) != TR_OK ||
+	    (er = validate(r)) != TR_OK)
+		return er;
+	return ep->handler(r);
+}
+
+static void
+serve_one(FCGX_Request *fcgi, const struct tr_endpoint *ep)
+{
+	struct tr_req	 r;
+	struct timespec	 t0, t1;
+	enum tr_err	 er;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tr__req_init(&r, fcgi, ep);
+	er = dispatch(&r);
+	if (er != TR_OK && !r.replied)
+		(void)tr__req_error(&r, er);
+	else if (er == TR_OK && !r.replied) {
+		tr_errx("handler returned without a response");
+		(void)tr__req_error(&r, TR_ESYSTEM);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	tr_info("%s %.200s %d %.1fms", r.method == TR_METHOD__MAX ? "?" :
+	    r.methodstr, r.path, r.status,
+	    (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	tr__req_free(&r);
+}
+
+/*
+ * Serves requests until the web server closes the FastCGI socket, or
+ * one request when started as plain CGI.  Returns the exit status.
+ */
+int
+tr_serve(const struct tr_endpoint *ep)
+{
+	FCGX_Request	 fcgi;
+
+	tr_log_init(program_invocation_short_name);
+	signal(SIGPIPE, SIG_IGN);
+	if ((conf_err = tr_conf_load()) != TR_OK)
+		tr_errx("configuration failed to load; answering 503");
+	if (FCGX_IsCGI()) {
+		serve_one(NULL, ep);
+		fflush(stdout);
+	} else {
+		if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi, 0, 0) != 0) {
+			tr_errx("FastCGI initialisation failed");
+			return 1;
+		}
+		while (FCGX_Accept_r(&fcgi) >= 0) {
+			serve_one(&fcgi, ep);
+			FCGX_Finish_r(&fcgi);
+		}
+		FCGX_Free(&fcgi, 1);
+	}
+	tr_db_close();
+	tr_conf_free();
+	return 0;
+}

@@ -1,0 +1,272 @@
+/*
+ * The one header every program of the Audio Transcription API includes.
+ * It declares the request layer, the endpoint table that a program fills
+ * in, the error codes, and the helpers (buffers, JSON, database, config,
+ * logging) that handlers use.  Anything lib-internal lives in extern.h.
+ */
+#ifndef TR_H
+#define TR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#define TR_SERVICE	"Audio Transcription API"
+#define TR_VERSION	"1.0.0"
+
+#define TR_WUR		__attribute__((warn_unused_result))
+#define TR_LIT(s)	(s), sizeof(s) - 1
+#define TR_FREE(p)	do { free(p); (p) = NULL; } while (0)
+
+/*
+ * Error codes.  The numbers are part of the contract (they index the
+ * status table in err.c and appear in logs): append only, never renumber.
+ */
+enum	tr_err {
+	TR_OK = 0,
+	TR_EINVAL = 1,		/* 400 invalid_request */
+	TR_EJSON = 2,		/* 400 invalid_json */
+	TR_EUNAUTH = 3,		/* 401 unauthorized */
+	TR_EFORBIDDEN = 4,	/* 403 forbidden */
+	TR_ENOTFOUND = 5,	/* 404 not_found */
+	TR_EMETHOD = 6,		/* 405 method_not_allowed */
+	TR_ECONFLICT = 7,	/* 409 conflict */
+	TR_ETOOBIG = 8,		/* 413 payload_too_large */
+	TR_EMEDIA = 9,		/* 415 unsupported_media_type */
+	TR_EFIELD = 10,		/* 422 unprocessable_entity */
+	TR_ERATE = 11,		/* 429 rate_limited */
+	TR_ESYSTEM = 12,	/* 500 internal_error */
+	TR_ENOMEM = 13,		/* 500 internal_error (allocation) */
+	TR_EDB = 14,		/* 500 database_error */
+	TR_EPROVIDER = 15,	/* 502 provider_error */
+	TR_EDBDOWN = 16,	/* 503 database_unavailable */
+	TR_EUNAVAIL = 17,	/* 503 service_unavailable */
+	TR_ETIMEOUT = 18,	/* 504 provider_timeout */
+	TR_ELENGTH = 19,	/* 411 length_required */
+	TR_EHEADER = 20,	/* 431 headers_too_large */
+	TR__MAX
+};
+
+/* HTTP status, stable code string and default message of an error. */
+int		 tr_err_status(enum tr_err);
+const char	*tr_err_code(enum tr_err);
+const char	*tr_err_message(enum tr_err);
+/* The error whose status is the given one, for web server redirects. */
+enum tr_err	 tr_err_from_status(int);
+
+/*
+ * Growable, capped, always NUL-terminated byte buffer (curl's dynbuf).
+ * A failed append frees the buffer: TR_ETOOBIG past max, TR_ENOMEM when
+ * malloc fails.
+ */
+struct	tr_buf {
+	char	*ptr;	/* NUL-terminated; may contain NULs; NULL if empty */
+	size_t	 len;	/* bytes used, excluding the NUL */
+	size_t	 cap;	/* bytes allocated */
+	size_t	 max;	/* an append past this fails with TR_ETOOBIG */
+};
+
+void		 tr_buf_init(struct tr_buf *, size_t max);
+enum tr_err	 tr_buf_add(struct tr_buf *, const void *, size_t) TR_WUR;
+enum tr_err	 tr_buf_adds(struct tr_buf *, const char *) TR_WUR;
+enum tr_err	 tr_buf_addf(struct tr_buf *, const char *, ...)
+		    __attribute__((format(printf, 2, 3))) TR_WUR;
+const char	*tr_buf_str(const struct tr_buf *);
+void		 tr_buf_reset(struct tr_buf *);
+char		*tr_buf_take(struct tr_buf *, size_t *lenp);
+void		 tr_buf_free(struct tr_buf *);
+
+/* Allocators that log and abort on failure, for small fixed sizes. */
+void		*tr_xmalloc(size_t);
+void		*tr_xcalloc(size_t, size_t);
+char		*tr_xstrdup(const char *);
+char		*tr_xstrndup(const char *, size_t);
+
+/*
+ * Number parsing in the manner of strtonum(3): the whole string must be a
+ * decimal integer within [min, max].  Returns TR_OK or TR_EINVAL.
+ */
+enum tr_err	 tr_parse_ll(const char *, long long min, long long max,
+		    long long *out) TR_WUR;
+enum tr_err	 tr_parse_double(const char *, double min, double max,
+		    double *out) TR_WUR;
+
+/* Logging: stderr, one line each, client text escaped. */
+enum	tr_loglevel {
+	TR_LOG_ERR,
+	TR_LOG_WARN,
+	TR_LOG_INFO,
+	TR_LOG_DEBUG,
+	TR_LOG__MAX
+};
+
+void		 tr_log_init(const char *prog);
+void		 tr_log_setlevel(enum tr_loglevel);
+void		 tr_log_context(const char *remote, const char *reqid);
+void		 tr_log(enum tr_loglevel, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+#define tr_errx(...)	tr_log(TR_LOG_ERR, __VA_ARGS__)
+#define tr_warnx(...)	tr_log(TR_LOG_WARN, __VA_ARGS__)
+#define tr_info(...)	tr_log(TR_LOG_INFO, __VA_ARGS__)
+#define tr_debug(...)	tr_log(TR_LOG_DEBUG, __VA_ARGS__)
+void		 tr_warn(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+/* Escape control bytes and non-ASCII of untrusted text into a buffer. */
+enum tr_err	 tr_log_escape(struct tr_buf *, const char *, size_t) TR_WUR;
+
+/*
+ * Configuration: the environment first, then the config file named by
+ * APP_CONFIG (default /etc/trapi.conf), then the built-in default.
+ * Returned strings live until tr_conf_free().
+ */
+enum tr_err	 tr_conf_load(void) TR_WUR;
+const char	*tr_conf(const char *key);
+const char	*tr_conf_def(const char *key, const char *def);
+long long	 tr_conf_ll(const char *key, long long def, long long min,
+		    long long max);
+int		 tr_conf_bool(const char *key, int def);
+void		 tr_conf_free(void);
+/* Parse a KEY=VALUE config text; for the file loader and the fuzzer. */
+enum tr_err	 tr_conf_parse(const char *, size_t,
+		    void (*)(void *, const char *, const char *), void *) TR_WUR;
+
+/* JSON bodies with json-c: bounded size and nesting depth. */
+#define TR_JSON_DEPTH	32
+enum tr_err	 tr_json_parse(const char *, size_t, size_t max, int depth,
+		    struct json_object **) TR_WUR;
+/* Returns a member's string value or NULL if absent or not a string. */
+const char	*tr_json_str(struct json_object *, const char *key);
+
+/* PostgreSQL: one connection per process, parameterised queries only. */
+struct	tr_db;
+
+struct tr_db	*tr_db_get(void);
+enum tr_err	 tr_db_query(struct tr_db *, PGresult **, const char *sql,
+		    int nparams, const char *const *params) TR_WUR;
+enum tr_err	 tr_db_queryv(struct tr_db *, PGresult **, const char *sql,
+		    int nparams, ...) TR_WUR;
+enum tr_err	 tr_db_ping(struct tr_db *) TR_WUR;
+void		 tr_db_close(void);
+const char	*tr_db_errmsg(const struct tr_db *);
+
+/* An input field after validation (kcgi's struct kpair). */
+struct	tr_pair {
+	const char	*key;	/* field name */
+	char		*val;	/* raw value, NUL-terminated */
+	size_t		 valsz;	/* bytes in val, may be < strlen if NULs */
+	union {
+		long long	 i;
+		double		 d;
+		const char	*s;
+	} parsed;		/* set by the validator */
+};
+
+/* A file part of a multipart body, spooled to the request's temp dir. */
+struct	tr_upload {
+	char		*field;		/* form field name */
+	char		*filename;	/* client's file name, may be "" */
+	char		*ctype;		/* part Content-Type, may be "" */
+	char		*path;		/* spool file, removed after request */
+	uint64_t	 size;		/* bytes written */
+	struct tr_upload *next;
+};
+
+/* Returns 1 if the value is acceptable and sets p->parsed, else 0. */
+typedef int	(*tr_validator)(struct tr_pair *);
+
+int		 tr_valid_string(struct tr_pair *);	/* UTF-8, no NUL */
+int		 tr_valid_int(struct tr_pair *);
+int		 tr_valid_bool(struct tr_pair *);
+int		 tr_valid_email(struct tr_pair *);
+int		 tr_valid_utf8(const char *, size_t);
+
+#define TR_REQUIRED	0x01	/* a missing field is a 400 */
+#define TR_FILE		0x02	/* the field is a file upload */
+
+struct	tr_field {
+	const char	*name;
+	tr_validator	 valid;	/* NULL for TR_FILE fields */
+	int		 flags;
+};
+
+enum	tr_method {
+	TR_METHOD_GET,
+	TR_METHOD_POST,
+	TR_METHOD_PUT,
+	TR_METHOD_DELETE,
+	TR_METHOD_PATCH,
+	TR_METHOD_HEAD,
+	TR_METHOD_OPTIONS,
+	TR_METHOD__MAX
+};
+
+#define TR_GET		(1u << TR_METHOD_GET)
+#define TR_POST		(1u << TR_METHOD_POST)
+#define TR_PUT		(1u << TR_METHOD_PUT)
+#define TR_DELETE	(1u << TR_METHOD_DELETE)
+#define TR_PATCH	(1u << TR_METHOD_PATCH)
+
+enum	tr_authkind {
+	TR_AUTH_NONE,
+	TR_AUTH__MAX
+};
+
+struct	tr_req;
+typedef enum tr_err (*tr_handler)(struct tr_req *);
+
+/*
+ * What a program declares: its path (a trailing "*" matches one more
+ * path segment, available as tr_patharg()), methods, auth kind, body
+ * limit, fields and handler.  tr_serve() does everything else.
+ */
+struct	tr_endpoint {
+	const char		*path;
+	unsigned int		 methods;	/* TR_GET | TR_POST ... */
+	enum tr_authkind	 auth;
+	size_t			 body_max;	/* 0: no body accepted */
+#define TR_BODY_UPLOAD	SIZE_MAX	/* body_max: MAX_UPLOAD_BYTES */
+	const struct tr_field	*fields;
+	size_t			 fieldsz;
+	tr_handler		 handler;
+	/* Serve web server error redirects (REDIRECT_STATUS) and unknown
+	 * paths: the catch-all program sets this. */
+	int			 catchall;
+};
+
+/* Run the FastCGI (or one-shot CGI) loop.  Returns the exit status. */
+int		 tr_serve(const struct tr_endpoint *);
+
+/* Request accessors, valid while the handler runs. */
+const char	*tr_param(const struct tr_req *, const char *name);
+const char	*tr_str(const struct tr_req *, size_t field);
+const struct tr_pair *tr_field_get(const struct tr_req *, size_t field);
+const struct tr_upload *tr_upload_get(const struct tr_req *, size_t field);
+const struct tr_upload *tr_uploads(const struct tr_req *);
+struct json_object *tr_body_json(const struct tr_req *);
+const char	*tr_request_id(const struct tr_req *);
+const char	*tr_path(const struct tr_req *);
+const char	*tr_patharg(const struct tr_req *);
+enum tr_method	 tr_method(const struct tr_req *);
+const char	*tr_method_name(enum tr_method);
+
+/* Responses.  The handler writes at most one; tr_serve() writes errors. */
+enum tr_err	 tr_header(struct tr_req *, const char *, const char *) TR_WUR;
+enum tr_err	 tr_reply(struct tr_req *, int status, const char *ctype,
+		    const void *, size_t) TR_WUR;
+enum tr_err	 tr_reply_json(struct tr_req *, int status,
+		    struct json_object *) TR_WUR;
+/* Set the message of the error the handler is about to return. */
+enum tr_err	 tr_fail(struct tr_req *, enum tr_err, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+/* The JSON error body for a request (err.c); the caller frees it. */
+struct json_object *tr_err_body(enum tr_err, const char *msg,
+		    const char *reqid);
+
+/* Random bytes from the kernel, hex-encoded ids, constant-time compare. */
+enum tr_err	 tr_random(void *, size_t) TR_WUR;
+void		 tr_hex(const unsigned char *, size_t, char *out);
+int		 tr_memeq_ct(const void *, const void *, size_t);
+
+#endif /* TR_H */

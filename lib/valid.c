@@ -1,0 +1,115 @@
+/*
+ * Field validators (kcgi's kvalid_*): pure functions that check a raw
+ * value and store the converted one.  None of them allocates.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "tr.h"
+
+/* Is [s, s+len) well-formed UTF-8 without overlongs or surrogates? */
+int
+tr_valid_utf8(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	const unsigned char	*end = p + len;
+	unsigned int		 c;
+	int			 n;
+
+	while (p < end) {
+		c = *p++;
+		if (c < 0x80)
+			continue;
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		else
+			return 0;
+		if (end - p < n)
+			return 0;
+		if (c == 0xe0 && p[0] < 0xa0)
+			return 0;	/* overlong */
+		if (c == 0xed && p[0] > 0x9f)
+			return 0;	/* surrogate */
+		if (c == 0xf0 && p[0] < 0x90)
+			return 0;	/* overlong */
+		if (c == 0xf4 && p[0] > 0x8f)
+			return 0;	/* past U+10FFFF */
+		while (n-- > 0)
+			if ((*p++ & 0xc0) != 0x80)
+				return 0;
+	}
+	return 1;
+}
+
+/* Text: valid UTF-8, no NUL byte. */
+int
+tr_valid_string(struct tr_pair *p)
+{
+	if (strlen(p->val) != p->valsz || !tr_valid_utf8(p->val, p->valsz))
+		return 0;
+	p->parsed.s = p->val;
+	return 1;
+}
+
+int
+tr_valid_int(struct tr_pair *p)
+{
+	long long	 v;
+
+	if (strlen(p->val) != p->valsz ||
+	    tr_parse_ll(p->val, INT64_MIN, INT64_MAX, &v) != TR_OK)
+		return 0;
+	p->parsed.i = v;
+	return 1;
+}
+
+/* true/false, 1/0, yes/no, on/off. */
+int
+tr_valid_bool(struct tr_pair *p)
+{
+	static const char *const yes[] = { "true", "1", "yes", "on" };
+	static const char *const no[] = { "false", "0", "no", "off" };
+	size_t			 i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(p->val, yes[i]) == 0) {
+			p->parsed.i = 1;
+			return 1;
+		}
+		if (strcasecmp(p->val, no[i]) == 0) {
+			p->parsed.i = 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * An e-mail address as the seed checks it: local@domain.tld, printable
+ * ASCII without spaces, one "@", a dot in the domain, 254 bytes at most.
+ */
+int
+tr_valid_email(struct tr_pair *p)
+{
+	const char	*at, *dot, *s;
+
+	if (p->valsz == 0 || p->valsz > 254 || strlen(p->val) != p->valsz)
+		return 0;
+	for (s = p->val; *s != '\0'; s++)
+		if (*s <= ' ' || *s >= 0x7f || strchr("()<>,;:\\\"[]", *s))
+			return 0;
+	if ((at = strchr(p->val, '@')) == NULL || at == p->val ||
+	    strchr(at + 1, '@') != NULL)
+		return 0;
+	if ((dot = strrchr(at + 1, '.')) == NULL || dot == at + 1 ||
+	    dot[1] == '\0' || strlen(dot + 1) < 2)
+		return 0;
+	if (strstr(at, "..") != NULL || at[-1] == '.' || p->val[0] == '.')
+		return 0;
+	p->parsed.s = p->val;
+	return 1;
+}
