@@ -86,6 +86,8 @@ handle(struct tr_req *r)
 	getrusage(RUSAGE_SELF, &ru);
 	json_object_object_add(o, "maxrss_kb", json_object_new_int64(ru.ru_maxrss));
 	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
+	json_object_object_add(o, "content_length", json_object_new_string(
+	    tr__req_env(r, "CONTENT_LENGTH") ? tr__req_env(r, "CONTENT_LENGTH") : "(none)"));
 	er = tr_reply_json(r, 200, o);
 	json_object_put(o);
 	return er;

@@ -1,0 +1,260 @@
+"""End-to-end harness: a real PostgreSQL, a real lighttpd and a real
+Apache (mod_fcgid and plain CGI via mod_cgid), all on loopback and free
+ports under one temporary directory, configured from httpd-conf/ by
+tools/mkconf.sh exactly as a user's would be, and stopped afterwards."""
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
+IS_ROOT = os.geteuid() == 0
+# As root the services run as the unprivileged service user, as in "make run".
+USER = "trapi" if IS_ROOT else pwd.getpwuid(os.getuid()).pw_name
+SERVERS = ("lighttpd", "apache-fcgid", "apache-cgi")
+MAX_UPLOAD = 300 * 1024 * 1024
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc=None, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError("server exited with %d" % proc.returncode)
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("port %d did not open" % port)
+
+
+def own(*paths):
+    if IS_ROOT:
+        for p in paths:
+            shutil.chown(p, USER, USER)
+
+
+def mkdirs(*paths, mode=0o755):
+    for p in paths:
+        os.makedirs(p, exist_ok=True)
+        os.chmod(p, mode)
+        own(p)
+
+
+class Postgres:
+    def __init__(self, base):
+        self.data = os.path.join(base, "pgdata")
+        self.sock = os.path.join(base, "pgsock")
+        self.port = free_port()
+        self.pg = [os.path.join(ROOT, "tools", "pg.sh")]
+
+    def _run(self, *args):
+        subprocess.run(["sh"] + self.pg + list(args) + ["-u", USER], check=True)
+
+    def init(self):
+        os.makedirs(self.data)
+        self._run("init", self.data, "-t")
+
+    def start(self):
+        env_fsync = os.environ.get("PG_FSYNC")
+        os.environ["PG_FSYNC"] = "off"      # test data need not survive a crash
+        try:
+            self._run("start", self.data, self.sock, str(self.port))
+        finally:
+            if env_fsync is None:
+                del os.environ["PG_FSYNC"]
+            else:
+                os.environ["PG_FSYNC"] = env_fsync
+
+    def stop(self):
+        self._run("stop", self.data)
+
+    def url(self, db="trapi"):
+        return "postgresql://%s@127.0.0.1:%d/%s" % (USER, self.port, db)
+
+    def psql(self, sql, db="trapi"):
+        """Runs SQL and returns the rows as lists of strings."""
+        out = subprocess.run(
+            ["psql", "-X", "-q", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1",
+             "-d", self.url(db), "-c", sql],
+            check=True, capture_output=True, text=True).stdout
+        return [line.split("\t") for line in out.splitlines() if line]
+
+    def createdb(self, name):
+        self.psql('CREATE DATABASE "%s"' % name, db="postgres")
+
+    def dump_schema(self, db="trapi"):
+        out = subprocess.run(
+            ["pg_dump", "-s", "--no-owner", "-d", self.url(db)],
+            check=True, capture_output=True, text=True).stdout
+        # pg_dump marks each dump with a random \restrict key.
+        return "\n".join(l for l in out.splitlines()
+                         if not l.startswith(("\\restrict", "\\unrestrict")))
+
+
+class Server:
+    """One web server serving every program, configured by mkconf.sh."""
+
+    def __init__(self, stack, kind):
+        self.kind = kind
+        self.stack = stack
+        self.port = free_port()
+        self.state = os.path.join(stack.base, kind)
+        self.proc = None
+        for d in ("run", "log", "tmp", "www", "run/fcgid"):
+            mkdirs(os.path.join(self.state, d))
+        self.conf = os.path.join(self.state, "conf")
+        cmd = ["sh", os.path.join(ROOT, "tools", "mkconf.sh"),
+               "-o", self.conf, "-c", stack.cgidir, "-s", self.state,
+               "-f", stack.config, "-p", str(self.port), "-r", stack.routes,
+               "-m", str(MAX_UPLOAD),
+               "-e", os.path.join(BUILD, "tools", "trapi-errors")]
+        if IS_ROOT:
+            cmd += ["-u", USER]
+        subprocess.run(cmd, check=True)
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def start(self):
+        log = open(os.path.join(self.state, "log", "stdout.log"), "ab")
+        if self.kind == "lighttpd":
+            argv = ["lighttpd", "-D", "-f", os.path.join(self.conf, "lighttpd.conf")]
+        else:
+            argv = ["apache2", "-f", os.path.join(self.conf, "apache.conf"),
+                    "-DFOREGROUND"]
+            if self.kind == "apache-cgi":
+                argv.append("-DCGI")
+        self.proc = subprocess.Popen(argv, stdout=log, stderr=log)
+        wait_port(self.port, self.proc)
+        return self
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def errorlog(self):
+        name = "lighttpd-error.log" if self.kind == "lighttpd" else "apache-error.log"
+        try:
+            with open(os.path.join(self.state, "log", name), errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def get(self, path, **kw):
+        return requests.get(self.url + path, timeout=30, **kw)
+
+    def request(self, method, path, **kw):
+        kw.setdefault("timeout", 60)
+        return requests.request(method, self.url + path, **kw)
+
+
+class Stack:
+    def __init__(self):
+        self.base = tempfile.mkdtemp(prefix="trapi-e2e-", dir="/tmp")
+        os.chmod(self.base, 0o755)
+        self.servers = {}
+        self.cgidir = os.path.join(self.base, "cgi-bin")
+        os.makedirs(self.cgidir)
+        progs = [os.path.join(BUILD, "cgi-bin", p)
+                 for p in os.listdir(os.path.join(BUILD, "cgi-bin"))]
+        progs.append(os.path.join(BUILD, "tests", "upload_probe"))
+        for p in progs:
+            shutil.copy2(p, self.cgidir)
+        # The test-only upload endpoint goes in before the catch-all "/".
+        self.routes = os.path.join(self.base, "routes")
+        with open(os.path.join(ROOT, "httpd-conf", "routes")) as f:
+            lines = [l for l in f if l.strip() and not l.startswith("#")]
+        probe = "upload_probe\t/test/upload\tPOST\tnone\t1\t2\tTest-only upload probe\n"
+        catchall = [l for l in lines if l.split("\t")[1] == "/"]
+        lines = [l for l in lines if l not in catchall] + [probe] + catchall
+        with open(self.routes, "w") as f:
+            f.writelines(lines)
+        self.uploads = os.path.join(self.base, "uploads")
+        mkdirs(self.uploads, mode=0o700)
+        self.pg = Postgres(self.base)
+        self.pg.init()
+        self.pg.start()
+        self.pg.createdb("trapi")
+        self.config = os.path.join(self.base, "trapi.conf")
+        self.write_config()
+        self.migrate()
+
+    def write_config(self, **extra):
+        settings = {
+            "DATABASE_URL": self.pg.url(),
+            "UPLOAD_DIR": self.uploads,
+            "MAX_UPLOAD_BYTES": str(MAX_UPLOAD),
+            "DB_CONNECT_TIMEOUT": "2",
+        }
+        settings.update(extra)
+        with open(self.config, "w") as f:
+            f.write("# written by the end-to-end tests\n")
+            for k, v in settings.items():
+                f.write('%s="%s"\n' % (k, v))
+        os.chmod(self.config, 0o600)
+        own(self.config)
+
+    def migrate(self, *args, db=None, sqldir=None):
+        env = dict(os.environ, APP_CONFIG=self.config)
+        if db is not None:
+            env["DATABASE_URL"] = self.pg.url(db)
+        argv = [os.path.join(BUILD, "tools", "trapi-migrate")]
+        argv += ["-d", sqldir or os.path.join(ROOT, "sql")] + list(args)
+        return subprocess.run(argv, env=env, capture_output=True, text=True)
+
+    def server(self, kind):
+        if kind not in self.servers:
+            self.servers[kind] = Server(self, kind).start()
+        return self.servers[kind]
+
+    def leftovers(self):
+        return os.listdir(self.uploads)
+
+    def close(self):
+        for s in self.servers.values():
+            s.stop()
+        self.pg.stop()
+        if not os.environ.get("KEEP_E2E"):
+            shutil.rmtree(self.base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    s = Stack()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture(scope="session", params=SERVERS)
+def server(request, stack):
+    return stack.server(request.param)
+
+
+@pytest.fixture(scope="session", params=("lighttpd", "apache-fcgid"))
+def fcgi_server(request, stack):
+    return stack.server(request.param)

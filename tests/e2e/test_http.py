@@ -1,0 +1,131 @@
+"""GET /health, GET /, and the JSON answers to unknown paths, wrong
+methods and the web servers' own errors, through lighttpd, Apache with
+mod_fcgid and Apache with plain CGI."""
+
+import socket
+import time
+
+import pytest
+
+
+def error_of(resp, status, code=None):
+    assert resp.status_code == status, resp.text
+    assert resp.headers["Content-Type"].startswith("application/json")
+    body = resp.json()
+    assert set(body) >= {"error"}
+    err = body["error"]
+    assert set(err) == {"code", "message", "request_id"}
+    if code is not None:
+        assert err["code"] == code
+    assert "<html" not in resp.text.lower()
+    return err
+
+
+def test_health(server):
+    r = server.get("/health")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/json"
+    body = r.json()
+    assert body["status"] == "healthy"
+    assert body["service"] == "Audio Transcription API"
+    assert body["version"] == "1.0.0"
+    assert body["database"] == "ok"
+    assert len(r.headers["X-Request-Id"]) == 32
+
+
+def test_index_lists_endpoints(server):
+    r = server.get("/")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["service"] == "Audio Transcription API"
+    paths = {e["path"]: e for e in body["endpoints"]}
+    assert paths["/health"]["methods"] == "GET"
+    assert "/" in paths
+
+
+@pytest.mark.parametrize("path", ["/nope", "/health/extra", "/healthz",
+                                  "/%00", "/a/b/c?x=1", "/../etc/passwd"])
+def test_unknown_path_is_json_404(server, path):
+    r = server.get(path)
+    if r.status_code == 400:    # some servers refuse %00 or ".." themselves
+        error_of(r, 400)
+        return
+    error_of(r, 404, "not_found")
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_wrong_method_is_405_with_allow(server, method):
+    r = server.request(method, "/health", data=b"")
+    err = error_of(r, 405, "method_not_allowed")
+    assert method in err["message"]
+    assert r.headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_head_has_no_body(server):
+    r = server.request("HEAD", "/health")
+    assert r.status_code == 200
+    assert r.content == b""
+
+
+def test_request_id_matches_error(server):
+    r = server.get("/nope")
+    assert r.json()["error"]["request_id"] == r.headers["X-Request-Id"]
+
+
+def raw(server, data, timeout=10):
+    """Sends raw bytes, half-closes, returns the whole answer."""
+    s = socket.create_connection(("127.0.0.1", server.port), timeout)
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    out = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        s.close()
+    return out
+
+
+def test_garbage_request_line_is_json(server):
+    out = raw(server, b"GARBAGE\r\n\r\n")
+    head, _, body = out.partition(b"\r\n\r\n")
+    assert b" 400 " in head.split(b"\r\n")[0]
+    assert b"application/json" in head
+    assert b'"code":"invalid_request"' in body
+
+
+def test_huge_header_is_refused_in_json(server):
+    out = raw(server, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " +
+              b"a" * (1 << 20) + b"\r\n\r\n")
+    head, _, body = out.partition(b"\r\n\r\n")
+    status = head.split(b"\r\n")[0]
+    assert b" 400 " in status or b" 431 " in status or b" 413 " in status, status
+    assert b"application/json" in head
+    assert b"<html" not in body.lower()
+
+
+def test_health_follows_the_database(stack, server):
+    """503 JSON while PostgreSQL is down, 200 again once it is back,
+    without restarting the web server."""
+    pid = server.proc.pid
+    assert server.get("/health").status_code == 200
+    stack.pg.stop()
+    try:
+        r = server.get("/health")
+        err = error_of(r, 503, "database_unavailable")
+        assert r.json()["status"] == "unhealthy"
+        assert "password" not in r.text and stack.pg.url() not in r.text
+        assert err["request_id"] == r.headers["X-Request-Id"]
+    finally:
+        stack.pg.start()
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        r = server.get("/health")
+        if r.status_code == 200:
+            break
+        time.sleep(0.2)
+    assert r.status_code == 200 and r.json()["database"] == "ok"
+    assert server.proc.pid == pid and server.proc.poll() is None

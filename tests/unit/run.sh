@@ -1,0 +1,38 @@
+#!/bin/sh
+#
+# Runs unit test programs: sh tests/unit/run.sh [--valgrind] prog...
+# Prints "ok   name" or "FAIL name" (then the program's output) for each
+# and "N passed, M failed" at the end; exits 1 if any failed.
+
+dir=$(dirname "$0")
+vg=
+if [ "$1" = "--valgrind" ]; then
+	shift
+	if ! command -v valgrind >/dev/null 2>&1; then
+		echo "run.sh: valgrind not found" >&2
+		exit 2
+	fi
+	vg="valgrind --leak-check=full --error-exitcode=99"
+	vg="$vg --errors-for-leak-kinds=definite,indirect"
+	vg="$vg --suppressions=$dir/valgrind.supp -q"
+fi
+
+out=$(mktemp "${TMPDIR:-/tmp}/unit.XXXXXX") || exit 2
+trap 'rm -f "$out"' EXIT
+trap 'exit 130' INT TERM
+
+pass=0
+fail=0
+for prog in "$@"; do
+	name=$(basename "$prog")
+	if $vg "$prog" >"$out" 2>&1; then
+		echo "ok   $name"
+		pass=$((pass + 1))
+	else
+		echo "FAIL $name (exit $?)"
+		sed 's/^/	/' "$out"
+		fail=$((fail + 1))
+	fi
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs the Debian packages the build, the service and the tests need,
+# if any is missing, and the unprivileged service user.
+set -eu
+
+pkgs="build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev
+libssl-dev libcurl4-openssl-dev postgresql lighttpd apache2
+libapache2-mod-fcgid python3-pytest python3-requests acl valgrind clang"
+
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+	    missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps: missing packages:$missing" >&2
+		echo "deps: run as root: apt-get install$missing" >&2
+		exit 1
+	fi
+	echo "deps: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# The packages' own services are not wanted: the project starts
+	# its own instances.
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+if [ "$(id -u)" = 0 ] && ! id trapi >/dev/null 2>&1; then
+	useradd --system --user-group --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin trapi
+fi
+exit 0
