@@ -70,9 +70,14 @@ tr_err_from_status(int status)
 {
 	int	 i;
 
-	for (i = 1; i < TR__MAX; i++)
+	for (i = 1; i < TR__MAX; i++) {
+		/* Codes that name a cause the server cannot know. */
+		if (i == TR_EJSON || i == TR_ENOMEM || i == TR_EDB ||
+		    i == TR_EDBDOWN)
+			continue;
 		if (errs[i].status == status)
 			return (enum tr_err)i;
+	}
 	if (status >= 400 && status < 500)
 		return TR_EINVAL;
 	return TR_ESYSTEM;

@@ -426,6 +426,7 @@ static enum tr_err
 json_params(struct tr_req *r)
 {
 	const char	*s;
+	size_t		 len;
 	enum tr_err	 er;
 
 	if (!json_object_is_type(r->json, json_type_object))
@@ -434,9 +435,13 @@ json_params(struct tr_req *r)
 	json_object_object_foreach(r->json, key, val) {
 		if (val == NULL)
 			continue;
+		/* Strings keep their length: "\u0000" must reach the
+		 * validators, not end the value early. */
 		s = json_object_get_string(val);
+		len = json_object_is_type(val, json_type_string) ?
+		    (size_t)json_object_get_string_len(val) : strlen(s);
 		if ((er = addkv(r, tr_xstrdup(key), strlen(key),
-		    tr_xstrdup(s), strlen(s))) != TR_OK)
+		    tr_xstrndup(s, len), len)) != TR_OK)
 			return er == TR_ETOOBIG ?
 			    tr_fail(r, TR_EINVAL, "too many JSON members") : er;
 	}

@@ -22,6 +22,8 @@ IS_ROOT = os.geteuid() == 0
 USER = "trapi" if IS_ROOT else pwd.getpwuid(os.getuid()).pw_name
 SERVERS = ("lighttpd", "apache-fcgid", "apache-cgi")
 MAX_UPLOAD = 300 * 1024 * 1024
+SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
+                   "UndefinedBehaviorSanitizer")
 
 
 def free_port():
@@ -156,12 +158,17 @@ class Server:
             self.proc.wait()
 
     def errorlog(self):
-        name = "lighttpd-error.log" if self.kind == "lighttpd" else "apache-error.log"
-        try:
-            with open(os.path.join(self.state, "log", name), errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        """The server's error log and its stdout/stderr, where the
+        programs' own stderr ends up."""
+        out = ""
+        for name in ("lighttpd-error.log", "apache-error.log", "stdout.log"):
+            try:
+                with open(os.path.join(self.state, "log", name),
+                          errors="replace") as f:
+                    out += f.read()
+            except FileNotFoundError:
+                pass
+        return out
 
     def get(self, path, **kw):
         return requests.get(self.url + path, timeout=30, **kw)
@@ -237,8 +244,14 @@ class Stack:
         for s in self.servers.values():
             s.stop()
         self.pg.stop()
+        reports = [(kind, line) for kind, s in self.servers.items()
+                   for line in s.errorlog().splitlines()
+                   if any(m in line for m in SANITIZER_MARKS)]
         if not os.environ.get("KEEP_E2E"):
             shutil.rmtree(self.base, ignore_errors=True)
+        # A sanitizer report from any program fails the run, even when
+        # the request it happened in looked fine to the client.
+        assert not reports, "sanitizer reports: %r" % reports[:20]
 
 
 @pytest.fixture(scope="session")
