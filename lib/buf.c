@@ -38,7 +38,7 @@ tr_buf_add(struct tr_buf *b, const void *p, size_t len)
 		ncap = b->cap ? b->cap : 64;
 		while (ncap < need)
 			ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
-		if (ncap > b->max + 1)
+		if (b->max < SIZE_MAX && ncap > b->max + 1)
 			ncap = b->max + 1;
 		if ((np = realloc(b->ptr, ncap)) == NULL) {
 			tr_buf_free(b);

@@ -67,6 +67,53 @@ typedef enum tr_err (*tr_form_cb)(void *, char *key, size_t keysz,
 enum tr_err	 tr_form_parse(const char *, size_t, size_t maxpairs,
 		    tr_form_cb, void *) TR_WUR;
 
+/*
+ * JSON Web Tokens (jwt.c).  The caller chooses the algorithm it accepts
+ * by the verify function it calls.
+ */
+#include <openssl/evp.h>
+#include <time.h>
+
+struct	tr_jwt {
+	struct json_object	*header;
+	struct json_object	*claims;
+	const char		*alg;	/* in header */
+	const char		*kid;	/* in header, or NULL */
+	char			*input;	/* header.payload, signed */
+	size_t			 inputsz;
+	struct tr_buf		 sig;	/* decoded signature */
+	const char		*why;	/* reason of the last refusal */
+};
+
+enum tr_err	 tr_jwt_parse(const char *, struct tr_jwt *) TR_WUR;
+void		 tr_jwt_free(struct tr_jwt *);
+enum tr_err	 tr_jwt_verify_hs256(struct tr_jwt *, const void *,
+		    size_t) TR_WUR;
+enum tr_err	 tr_jwt_verify_rs256(struct tr_jwt *, EVP_PKEY *) TR_WUR;
+enum tr_err	 tr_jwt_check(struct tr_jwt *, const char *iss,
+		    const char *aud, long leeway, time_t now) TR_WUR;
+enum tr_err	 tr_jwt_sign_hs256(struct json_object *, const void *,
+		    size_t, char **) TR_WUR;
+
+/* Outbound HTTP (http.c). */
+struct	tr_http_resp {
+	long		 status;	/* HTTP status */
+	struct tr_buf	 body;		/* capped */
+	long		 retry_after;	/* seconds, or -1 */
+	int		 toobig;	/* the body hit the cap */
+};
+
+enum tr_err	 tr_http_request(const char *url, const char *const *hdrs,
+		    const char *body, size_t bodysz, long timeout_ms,
+		    size_t maxbody, struct tr_http_resp *) TR_WUR;
+void		 tr_http_resp_free(struct tr_http_resp *);
+
+/* Auth0 signing keys (jwks.c), cached per process. */
+enum tr_err	 tr_jwks_key(const char *kid, EVP_PKEY **) TR_WUR;
+unsigned int	 tr_jwks_fetches(void);
+void		 tr_jwks_free(void);
+EVP_PKEY	*tr__jwk_rsa(struct json_object *);
+
 /* Database connection for tools that run whole scripts (migrate). */
 PGconn		*tr__db_conn(struct tr_db *);
 
@@ -109,6 +156,7 @@ struct	tr_req {
 	char			*tmpdir;	/* created on first file */
 	struct tr_buf		 hdrs;		/* extra response headers */
 	struct tr_buf		 msg;		/* error message */
+	struct tr_principal	 prin;		/* who is calling */
 	int			 replied;	/* a response was written */
 	int			 status;	/* its status */
 	/* multipart: the part being read */
@@ -125,6 +173,10 @@ const char	*tr__req_env(const struct tr_req *, const char *);
 enum tr_err	 tr__req_body(struct tr_req *) TR_WUR;
 enum tr_err	 tr__req_query(struct tr_req *) TR_WUR;
 enum tr_err	 tr__req_error(struct tr_req *, enum tr_err);
+enum tr_err	 tr__auth(struct tr_req *) TR_WUR;
+void		 tr__auth_free(struct tr_principal *);
+enum tr_err	 tr__ratelimit(struct tr_req *) TR_WUR;
+enum tr_err	 tr__cors(struct tr_req *, int *preflight) TR_WUR;
 #endif
 
 #endif /* TR_EXTERN_H */

@@ -8,9 +8,40 @@
 #include "tr.h"
 
 /*
- * Parses len bytes into *out (the caller puts it).  Returns TR_ETOOBIG
- * over max, TR_EJSON for anything malformed, too deep or followed by
- * more than white space; *out is untouched on error.
+ * Refuses what json-c takes even in strict mode: bytes outside strings
+ * that are in no JSON token (NaN, Infinity, single quotes, NUL) and
+ * control characters inside strings (RFC 8259 section 7).
+ */
+static int
+lexical(const char *buf, size_t len)
+{
+	size_t		 i;
+	unsigned char	 c;
+	int		 instr = 0;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)buf[i];
+		if (instr) {
+			if (c == '\\' && i + 1 < len)
+				c = (unsigned char)buf[++i];
+			else if (c == '"')
+				instr = 0;
+			if (c < 0x20)
+				return 0;
+		} else if (c == '"')
+			instr = 1;
+		else if (c == '\0' ||
+		    strchr(" \t\r\n{}[],:0123456789+-.eEtrufalsn", c) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Parses len bytes into *out (the caller puts it; NULL for the JSON
+ * text "null").  Returns TR_ETOOBIG over max, TR_EJSON for anything
+ * malformed, too deep or followed by more than white space; *out is
+ * untouched on error.
  */
 enum tr_err
 tr_json_parse(const char *buf, size_t len, size_t max, int depth,
@@ -22,22 +53,30 @@ tr_json_parse(const char *buf, size_t len, size_t max, int depth,
 
 	if (len > max)
 		return TR_ETOOBIG;
-	if (len == 0 || len > (size_t)INT32_MAX)
+	if (len == 0 || len > (size_t)INT32_MAX ||
+	    !tr_valid_utf8(buf, len) || !lexical(buf, len))
 		return TR_EJSON;
 	if ((tok = json_tokener_new_ex(depth)) == NULL)
 		return TR_ENOMEM;
 	json_tokener_set_flags(tok,
 	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, buf, (int)len);
-	/* A bare number at the very end needs a terminator to complete. */
-	if (o == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+	off = json_tokener_get_parse_end(tok);
+	/*
+	 * A bare number at the very end needs a terminator to complete;
+	 * then all of buf was consumed (the parse end of the second call
+	 * is an offset into the terminator, not into buf).
+	 */
+	if (o == NULL && json_tokener_get_error(tok) == json_tokener_continue) {
 		o = json_tokener_parse_ex(tok, "", 1);
-	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success) {
+		off = len;
+	}
+	/* The JSON text "null" is a success with a NULL object. */
+	if (json_tokener_get_error(tok) != json_tokener_success) {
 		json_object_put(o);
 		json_tokener_free(tok);
 		return TR_EJSON;
 	}
-	off = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
 	if (off > len)
 		off = len;

@@ -83,7 +83,7 @@ tr_multipart_init(struct tr_multipart *mp, const char *boundary,
 	memset(mp, 0, sizeof(*mp));
 	if (blen == 0 || blen > TR_MP_BOUNDMAX)
 		return TR_EINVAL;
-	if (hdrmax + 4 > TR_MP_WINDOW / 2)
+	if (hdrmax > TR_MP_WINDOW / 2 - 4)
 		hdrmax = TR_MP_WINDOW / 2 - 4;
 	mp->delimsz = (size_t)snprintf(mp->delim, sizeof(mp->delim),
 	    "\r\n--%s", boundary);

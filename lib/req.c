@@ -181,6 +181,7 @@ tr__req_free(struct tr_req *r)
 	tr_buf_free(&r->hdrs);
 	tr_buf_free(&r->msg);
 	tr_buf_free(&r->curval);
+	tr__auth_free(&r->prin);
 	tr_log_context(NULL, NULL);
 	memset(r, 0, sizeof(*r));
 	r->curfd = -1;

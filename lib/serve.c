@@ -108,6 +108,7 @@ dispatch(struct tr_req *r)
 	const struct tr_endpoint	*ep = r->ep;
 	const char			*rs;
 	long long			 st;
+	int				 preflight;
 	enum tr_err			 er;
 
 	/*
@@ -127,6 +128,8 @@ dispatch(struct tr_req *r)
 		    "the service configuration is invalid; see the server log");
 	if (!path_match(r, ep->path))
 		return tr_fail(r, TR_ENOTFOUND, "no endpoint at this path");
+	if ((er = tr__cors(r, &preflight)) != TR_OK)
+		return er;
 	if (r->method == TR_METHOD_OPTIONS) {
 		if ((er = allow_header(r)) != TR_OK)
 			return er;
@@ -140,6 +143,10 @@ dispatch(struct tr_req *r)
 		return tr_fail(r, TR_EMETHOD, "method %.16s not allowed",
 		    r->method == TR_METHOD__MAX ? "?" : r->methodstr);
 	}
+	/* Who is calling is settled before a byte of the body is read. */
+	if (ep->auth != TR_AUTH_NONE &&
+	    ((er = tr__auth(r)) != TR_OK || (er = tr__ratelimit(r)) != TR_OK))
+		return er;
 	if ((er = tr__req_query(r)) != TR_OK ||
 	    (er = tr__req_body(r)) != TR_OK ||
 	    (er = validate(r)) != TR_OK)
@@ -156,6 +163,8 @@ serve_one(FCGX_Request *fcgi, const struct tr_endpoint *ep)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	tr__req_init(&r, fcgi, ep);
+	if (conf_err == TR_OK)
+		tr_usage_replay();
 	er = dispatch(&r);
 	if (er != TR_OK && !r.replied)
 		(void)tr__req_error(&r, er);
@@ -178,11 +187,16 @@ int
 tr_serve(const struct tr_endpoint *ep)
 {
 	FCGX_Request	 fcgi;
+	const char	*unsafe;
 
 	tr_log_init(program_invocation_short_name);
 	signal(SIGPIPE, SIG_IGN);
 	if ((conf_err = tr_conf_load()) != TR_OK)
 		tr_errx("configuration failed to load; answering 503");
+	else if ((unsafe = tr_conf_unsafe()) != NULL) {
+		tr_errx("refusing to serve in production: %s", unsafe);
+		conf_err = TR_EUNAVAIL;
+	}
 	if (FCGX_IsCGI()) {
 		serve_one(NULL, ep);
 		fflush(stdout);

@@ -128,6 +128,10 @@ long long	 tr_conf_ll(const char *key, long long def, long long min,
 		    long long max);
 int		 tr_conf_bool(const char *key, int def);
 void		 tr_conf_free(void);
+/* APP_ENV (or FLASK_ENV) is "production". */
+int		 tr_conf_production(void);
+/* In production, what makes the settings unsafe, else NULL. */
+const char	*tr_conf_unsafe(void);
 /* Parse a KEY=VALUE config text; for the file loader and the fuzzer. */
 enum tr_err	 tr_conf_parse(const char *, size_t,
 		    void (*)(void *, const char *, const char *), void *) TR_WUR;
@@ -181,6 +185,10 @@ int		 tr_valid_int(struct tr_pair *);
 int		 tr_valid_bool(struct tr_pair *);
 int		 tr_valid_email(struct tr_pair *);
 int		 tr_valid_utf8(const char *, size_t);
+int		 tr_valid_name(struct tr_pair *);	/* text, <= 200 bytes */
+int		 tr_valid_ident(struct tr_pair *);	/* [a-z0-9_.-]{1,64} */
+int		 tr_valid_uint(struct tr_pair *);	/* integer >= 0 */
+int		 tr_valid_amount(struct tr_pair *);	/* finite number >= 0 */
 
 #define TR_REQUIRED	0x01	/* a missing field is a 400 */
 #define TR_FILE		0x02	/* the field is a file upload */
@@ -208,9 +216,34 @@ enum	tr_method {
 #define TR_DELETE	(1u << TR_METHOD_DELETE)
 #define TR_PATCH	(1u << TR_METHOD_PATCH)
 
+/* What credentials an endpoint takes (SPEC section 5). */
 enum	tr_authkind {
-	TR_AUTH_NONE,
+	TR_AUTH_NONE,		/* anyone */
+	TR_AUTH_APIKEY,		/* x-api-key (or Bearer with one of our keys) */
+	TR_AUTH_JWT,		/* Bearer: our own HS256 access token */
+	TR_AUTH_AUTH0,		/* Bearer: an Auth0 RS256 access token */
+	TR_AUTH_ANY,		/* any of the three */
 	TR_AUTH__MAX
+};
+
+/* Who is calling, once tr_serve() has authenticated the request. */
+enum	tr_prinkind {
+	TR_PRIN_NONE,
+	TR_PRIN_APIKEY,		/* a user's API key */
+	TR_PRIN_LEGACY,		/* the static API_KEY of the seed */
+	TR_PRIN_JWT,		/* our own access token */
+	TR_PRIN_AUTH0,		/* an Auth0 access token */
+	TR_PRIN__MAX
+};
+
+struct	tr_principal {
+	enum tr_prinkind	 kind;
+	long long		 user_id;	/* 0: no user row (yet) */
+	long long		 key_id;	/* 0: not an API key */
+	char			 plan[16];	/* free, pro, enterprise */
+	char			 bucket[80];	/* rate-limit key */
+	struct json_object	*claims;	/* Auth0/JWT claims, owned */
+	char			*token;		/* Auth0 bearer token, wiped */
 };
 
 struct	tr_req;
@@ -251,6 +284,44 @@ const char	*tr_patharg(const struct tr_req *);
 enum tr_method	 tr_method(const struct tr_req *);
 const char	*tr_method_name(enum tr_method);
 
+/* The authenticated caller (never NULL; kind TR_PRIN_NONE if none). */
+const struct tr_principal *tr_principal(const struct tr_req *);
+/* The caller's users row, created for an Auth0 subject on first use. */
+enum tr_err	 tr_principal_user(struct tr_req *, long long *) TR_WUR;
+/* A request header by name ("X-Api-Key"), or NULL. */
+const char	*tr_header_in(const struct tr_req *, const char *);
+
+/*
+ * Usage metering (usage.c): one usage_logs row per billable call and
+ * the user's monthly counters, or a durable spool line while the
+ * database is down, replayed later and never written twice.
+ */
+struct	tr_usage {
+	const char	*service;	/* "deepgram", "openai", ... */
+	const char	*endpoint;	/* NULL: the request path */
+	double		 audio_seconds;
+	long long	 tokens;
+	double		 cost_usd;
+	const char	*status;	/* NULL: "success" */
+};
+
+enum tr_err	 tr_usage_log(struct tr_req *, const struct tr_usage *) TR_WUR;
+void		 tr_usage_replay(void);
+
+/* Own access tokens (auth.c): issue for a user, HS256. */
+enum tr_err	 tr_auth_issue(long long user_id, char **access,
+		    long long *expires_in) TR_WUR;
+/* Refresh tokens and session tokens: opaque, stored hashed. */
+enum tr_err	 tr_auth_refresh_new(long long user_id, char **) TR_WUR;
+enum tr_err	 tr_auth_session_new(long long user_id, char **) TR_WUR;
+enum tr_err	 tr_auth_session_check(const char *token, long long *uid) TR_WUR;
+
+/* Accounts (account.c). */
+enum tr_err	 tr_account_user(long long, struct json_object **) TR_WUR;
+enum tr_err	 tr_account_tokens(long long, struct json_object *) TR_WUR;
+enum tr_err	 tr_account_key_new(long long, const char *name,
+		    long long expires_days, struct json_object **) TR_WUR;
+
 /* Responses.  The handler writes at most one; tr_serve() writes errors. */
 enum tr_err	 tr_header(struct tr_req *, const char *, const char *) TR_WUR;
 enum tr_err	 tr_reply(struct tr_req *, int status, const char *ctype,
@@ -263,6 +334,24 @@ enum tr_err	 tr_fail(struct tr_req *, enum tr_err, const char *, ...)
 /* The JSON error body for a request (err.c); the caller frees it. */
 struct json_object *tr_err_body(enum tr_err, const char *msg,
 		    const char *reqid);
+
+/* Secrets (crypto.c): digests, base64url, random tokens, wiping. */
+#define TR_SHA256_LEN	32
+enum tr_err	 tr_sha256(const void *, size_t,
+		    unsigned char [TR_SHA256_LEN]) TR_WUR;
+enum tr_err	 tr_hmac_sha256(const void *, size_t, const void *, size_t,
+		    unsigned char [TR_SHA256_LEN]) TR_WUR;
+enum tr_err	 tr_b64url_encode(struct tr_buf *, const void *, size_t) TR_WUR;
+enum tr_err	 tr_b64_decode(struct tr_buf *, const char *, size_t,
+		    int url) TR_WUR;
+enum tr_err	 tr_token_new(const char *prefix, size_t nbytes,
+		    char **) TR_WUR;
+void		 tr_wipe(void *, size_t);
+
+/* Passwords (password.c): the seed's rules, yescrypt via libcrypt. */
+const char	*tr_password_weak(const char *);
+enum tr_err	 tr_password_hash(const char *, char **) TR_WUR;
+int		 tr_password_check(const char *, const char *hash);
 
 /* Random bytes from the kernel, hex-encoded ids, constant-time compare. */
 enum tr_err	 tr_random(void *, size_t) TR_WUR;

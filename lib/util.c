@@ -87,8 +87,10 @@ tr_parse_double(const char *s, double min, double max, double *out)
 	char	*end;
 	double	 v;
 
+	/* strtod(3) also takes hexadecimal ("0x1p4"); only decimal here. */
 	if (s == NULL || *s == '\0' ||
-	    !(*s == '-' || *s == '.' || (*s >= '0' && *s <= '9')))
+	    !(*s == '-' || *s == '.' || (*s >= '0' && *s <= '9')) ||
+	    strpbrk(s, "xX") != NULL)
 		return TR_EINVAL;
 	errno = 0;
 	v = strtod(s, &end);

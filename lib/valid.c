@@ -67,7 +67,7 @@ tr_valid_int(struct tr_pair *p)
 	return 1;
 }
 
-/* true/false, 1/0, yes/no, on/off. */
+/* true/false, 1/0, yes/no, on/off; no NUL byte after them. */
 int
 tr_valid_bool(struct tr_pair *p)
 {
@@ -75,6 +75,8 @@ tr_valid_bool(struct tr_pair *p)
 	static const char *const no[] = { "false", "0", "no", "off" };
 	size_t			 i;
 
+	if (strlen(p->val) != p->valsz)
+		return 0;
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		if (strcasecmp(p->val, yes[i]) == 0) {
 			p->parsed.i = 1;
@@ -108,8 +110,64 @@ tr_valid_email(struct tr_pair *p)
 	if ((dot = strrchr(at + 1, '.')) == NULL || dot == at + 1 ||
 	    dot[1] == '\0' || strlen(dot + 1) < 2)
 		return 0;
-	if (strstr(at, "..") != NULL || at[-1] == '.' || p->val[0] == '.')
+	if (strstr(p->val, "..") != NULL || at[-1] == '.' || at[1] == '.' ||
+	    p->val[0] == '.')
 		return 0;
 	p->parsed.s = p->val;
+	return 1;
+}
+
+/* A short text (a name, a company): UTF-8, no control bytes, 200 bytes. */
+int
+tr_valid_name(struct tr_pair *p)
+{
+	size_t	 i;
+
+	if (p->valsz > 200 || !tr_valid_string(p))
+		return 0;
+	for (i = 0; i < p->valsz; i++)
+		if ((unsigned char)p->val[i] < 0x20 || p->val[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* An identifier such as a service name: [a-z0-9_.-]{1,64}. */
+int
+tr_valid_ident(struct tr_pair *p)
+{
+	size_t	 i;
+
+	if (p->valsz == 0 || p->valsz > 64 || strlen(p->val) != p->valsz)
+		return 0;
+	for (i = 0; i < p->valsz; i++)
+		if (!((p->val[i] >= 'a' && p->val[i] <= 'z') ||
+		    (p->val[i] >= '0' && p->val[i] <= '9') ||
+		    strchr("_.-", p->val[i]) != NULL))
+			return 0;
+	p->parsed.s = p->val;
+	return 1;
+}
+
+int
+tr_valid_uint(struct tr_pair *p)
+{
+	long long	 v;
+
+	if (strlen(p->val) != p->valsz ||
+	    tr_parse_ll(p->val, 0, INT32_MAX, &v) != TR_OK)
+		return 0;
+	p->parsed.i = v;
+	return 1;
+}
+
+int
+tr_valid_amount(struct tr_pair *p)
+{
+	double	 v;
+
+	if (strlen(p->val) != p->valsz ||
+	    tr_parse_double(p->val, 0, 1e12, &v) != TR_OK)
+		return 0;
+	p->parsed.d = v;
 	return 1;
 }

@@ -61,8 +61,13 @@ fill() {
 		}
 		close(routes)
 	}
-	function emit(what, prog, path, lo, hi) {
+	function emit(what, prog, path, lo, hi,   prefix) {
+		# "/x/*" routes the prefix "/x/": lighttpd by prefix, Apache
+		# by a pattern that needs one more segment.
+		prefix = path
+		sub(/\*$/, "", prefix)
 		if (what == "LIGHTTPD_ROUTES") {
+			path = prefix
 			printf "\t\"%s\" => ((\n", path
 			printf "\t\t\"bin-path\" => \"%s/%s\",\n", cgidir, prog
 			printf "\t\t\"socket\" => \"%s/run/fcgi-%s.sock\",\n", statedir, prog
@@ -73,6 +78,8 @@ fill() {
 		} else if (what == "APACHE_ALIASES") {
 			if (path == "/")
 				printf "ScriptAliasMatch \"^/\" \"%s/%s\"\n", cgidir, prog
+			else if (prefix != path)
+				printf "ScriptAliasMatch \"^%s[^/]+$\" \"%s/%s\"\n", prefix, cgidir, prog
 			else
 				printf "ScriptAlias \"%s\" \"%s/%s\"\n", path, cgidir, prog
 		} else if (what == "APACHE_FCGID_OPTIONS") {

@@ -71,19 +71,33 @@ start() {
 		url="postgresql:///trapi?host=$var/run"
 	fi
 
-	conf=$var/trapi.conf
+	# Signing secrets are made once and kept across restarts.
 	umask 077
+	if [ ! -f "$var/secrets" ]; then
+		{
+			echo "JWT_SECRET_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '/+=')"
+			echo "SECRET_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '/+=')"
+		} > "$var/secrets"
+	fi
+	mkdir -p "$var/spool"
+	[ "$(id -u)" = 0 ] && chown "$user:" "$var/spool"
+	conf=$var/trapi.conf
 	{
 		echo "# written by make run; edit, or set APP_CONFIG to your own"
 		echo "DATABASE_URL=\"$url\""
 		echo "UPLOAD_DIR=\"$var/uploads\""
+		echo "USAGE_SPOOL_DIR=\"$var/spool\""
 		echo "APP_ENV=development"
+		cat "$var/secrets"
 	} > "$conf.new"
 	mv "$conf.new" "$conf"
 	umask 022
 	[ "$(id -u)" = 0 ] && chown "$user:" "$conf"
 
 	as env APP_CONFIG="$conf" "$build/tools/trapi-migrate" -d "$top/sql"
+	# On first start: a local admin and an API key, printed once.
+	as env APP_CONFIG="$conf" "$build/tools/trapi-admin" bootstrap \
+	    admin@localhost
 
 	if [ "$(id -u)" = 0 ]; then uopt="-u $user"; else uopt=; fi
 	sh "$top/tools/mkconf.sh" -o "$var/conf" -c "$build/cgi-bin" -s "$var" \
@@ -104,6 +118,7 @@ start() {
 	echo
 	echo "Audio Transcription API: http://127.0.0.1:$port/"
 	echo "  health:  curl http://127.0.0.1:$port/health"
+	echo "  keys:    $build/tools/trapi-admin create-key admin@localhost"
 	echo "  logs:    $var/log/"
 	echo "  stop:    Ctrl-C here, or 'make stop'"
 	wait "$lpid" || true

@@ -1,0 +1,70 @@
+/* POST /auth/login: email and password for an access and refresh token. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tr.h"
+
+enum	key { KEY_EMAIL, KEY_PASSWORD, KEY__MAX };
+
+static const struct tr_field keys[KEY__MAX] = {
+	{ "email", tr_valid_string, TR_REQUIRED },	/* KEY_EMAIL */
+	{ "password", tr_valid_string, TR_REQUIRED },	/* KEY_PASSWORD */
+};
+
+/*
+ * A hash checked when the e-mail is unknown, so that an unknown address
+ * takes as long as a wrong password.  Made once per process.
+ */
+static char	*dummy;
+
+static enum tr_err
+handle(struct tr_req *r)
+{
+	struct json_object	*o, *user = NULL;
+	PGresult		*res = NULL;
+	long long		 uid = 0;
+	int			 ok;
+	enum tr_err		 er;
+
+	if ((er = tr_db_queryv(tr_db_get(), &res, "SELECT id, password_hash"
+	    " FROM users WHERE lower(email) = lower($1) AND is_active AND"
+	    " deleted_at IS NULL", 1, tr_str(r, KEY_EMAIL))) != TR_OK)
+		return er;
+	if (PQntuples(res) == 1) {
+		ok = tr_password_check(tr_str(r, KEY_PASSWORD),
+		    PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1));
+		uid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	} else {
+		if (dummy == NULL &&
+		    tr_password_hash("no such user 0", &dummy) != TR_OK)
+			dummy = NULL;
+		(void)tr_password_check(tr_str(r, KEY_PASSWORD), dummy);
+		ok = 0;
+	}
+	PQclear(res);
+	if (!ok)
+		return tr_fail(r, TR_EUNAUTH, "invalid email or password");
+	if ((er = tr_account_user(uid, &user)) != TR_OK)
+		return er;
+	o = json_object_new_object();
+	json_object_object_add(o, "user", user);
+	if ((er = tr_account_tokens(uid, o)) == TR_OK &&
+	    (er = tr_db_queryv(tr_db_get(), NULL, "UPDATE users SET last_login"
+	    " = now() WHERE id = $1", 1,
+	    json_object_get_string(json_object_object_get(user, "id")))) == TR_OK)
+		er = tr_reply_json(r, 200, o);
+	json_object_put(o);
+	return er;
+}
+
+static const struct tr_endpoint ep = {
+	.path = "/auth/login", .methods = TR_POST, .auth = TR_AUTH_NONE,
+	.body_max = 64 * 1024, .fields = keys, .fieldsz = KEY__MAX,
+	.handler = handle,
+};
+
+int
+main(void)
+{
+	return tr_serve(&ep);
+}

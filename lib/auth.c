@@ -1,0 +1,509 @@
+/*
+ * Authentication of every request an endpoint does not leave open
+ * (SPEC section 5): user API keys (x-api-key, looked up by their
+ * display prefix and compared by SHA-256 in constant time), the seed's
+ * static API_KEY, our own HS256 access tokens, and Auth0 RS256 tokens
+ * checked against the tenant's JWKS.  Also issues our tokens, refresh
+ * tokens and (deprecated) session tokens.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define TR_REQ_INTERNAL
+#include "extern.h"
+
+#define KEY_PREFIX	"trk_"
+#define KEY_PREFIXLEN	12		/* "trk_" and 8 more: the display prefix */
+#define JWT_ISSUER	"trapi"
+#define SEED_JWT_SECRET	"your-jwt-secret-key-change-in-production"
+
+/* A request header: "X-Api-Key" is read from HTTP_X_API_KEY. */
+const char *
+tr_header_in(const struct tr_req *r, const char *name)
+{
+	char	 env[128];
+	size_t	 i;
+
+	if (strlen(name) + 6 > sizeof(env))
+		return NULL;
+	memcpy(env, "HTTP_", 5);
+	for (i = 0; name[i] != '\0'; i++)
+		env[5 + i] = name[i] == '-' ? '_' :
+		    (char)toupper((unsigned char)name[i]);
+	env[5 + i] = '\0';
+	return tr__req_env(r, env);
+}
+
+const struct tr_principal *
+tr_principal(const struct tr_req *r)
+{
+	return &r->prin;
+}
+
+void
+tr__auth_free(struct tr_principal *p)
+{
+	json_object_put(p->claims);
+	if (p->token != NULL) {
+		tr_wipe(p->token, strlen(p->token));
+		free(p->token);
+	}
+	memset(p, 0, sizeof(*p));
+}
+
+static enum tr_err
+refuse(struct tr_req *r, enum tr_err er, const char *why)
+{
+	if (er == TR_EUNAUTH && tr_header(r, "WWW-Authenticate",
+	    "Bearer realm=\"trapi\", error=\"invalid_token\"") != TR_OK)
+		tr_warnx("cannot add WWW-Authenticate");
+	return tr_fail(r, er, "%s", why);
+}
+
+static void
+setplan(struct tr_principal *p, const char *plan)
+{
+	snprintf(p->plan, sizeof(p->plan), "%s", plan);
+}
+
+/* The JWT secret; in development the seed's default, with a warning. */
+static const char *
+jwt_secret(void)
+{
+	const char	*s = tr_conf("JWT_SECRET_KEY");
+
+	if (s == NULL) {
+		tr_warnx("JWT_SECRET_KEY is unset; using the insecure default");
+		s = SEED_JWT_SECRET;
+	}
+	return s;
+}
+
+/*
+ * The seed's static API_KEY: compared as SHA-256 digests in constant
+ * time, so neither length nor content leaks through timing.
+ */
+static int
+legacy_key(const char *key)
+{
+	const char	*legacy = tr_conf("API_KEY");
+	unsigned char	 a[TR_SHA256_LEN], b[TR_SHA256_LEN];
+	int		 ok;
+
+	if (legacy == NULL || tr_sha256(key, strlen(key), a) != TR_OK ||
+	    tr_sha256(legacy, strlen(legacy), b) != TR_OK)
+		return 0;
+	ok = tr_memeq_ct(a, b, sizeof(a));
+	tr_wipe(b, sizeof(b));
+	return ok;
+}
+
+static enum tr_err
+auth_apikey(struct tr_req *r, const char *key)
+{
+	unsigned char	 hash[TR_SHA256_LEN];
+	char		 prefix[KEY_PREFIXLEN + 1], id[24];
+	PGresult	*res = NULL;
+	struct tr_db	*db = tr_db_get();
+	int		 i, row = -1;
+	enum tr_err	 er;
+
+	if (legacy_key(key)) {
+		r->prin.kind = TR_PRIN_LEGACY;
+		setplan(&r->prin, "enterprise");
+		snprintf(r->prin.bucket, sizeof(r->prin.bucket), "legacy");
+		return TR_OK;
+	}
+	if (strncmp(key, KEY_PREFIX, strlen(KEY_PREFIX)) != 0 ||
+	    strlen(key) < KEY_PREFIXLEN + 16 || strlen(key) > 128)
+		return refuse(r, TR_EUNAUTH, "invalid API key");
+	memcpy(prefix, key, KEY_PREFIXLEN);
+	prefix[KEY_PREFIXLEN] = '\0';
+	if ((er = tr_sha256(key, strlen(key), hash)) != TR_OK)
+		return er;
+	er = tr_db_queryv(db, &res,
+	    "SELECT k.id, k.key_hash, k.is_active AND k.revoked_at IS NULL,"
+	    " k.expires_at IS NOT NULL AND k.expires_at <= now(),"
+	    " u.id, u.plan, u.is_active AND u.deleted_at IS NULL"
+	    " FROM api_keys k JOIN users u ON u.id = k.user_id"
+	    " WHERE k.key_prefix = $1", 1, prefix);
+	if (er != TR_OK)
+		return er;
+	for (i = 0; i < PQntuples(res); i++) {
+		/* bytea comes back as "\x" and hex */
+		const char	*hx = PQgetvalue(res, i, 1);
+		unsigned char	 stored[TR_SHA256_LEN];
+		size_t		 j;
+
+		if (strlen(hx) != 2 + 2 * TR_SHA256_LEN)
+			continue;
+		for (j = 0; j < TR_SHA256_LEN; j++) {
+			unsigned int	 hi, lo;
+
+			hi = (unsigned int)(isdigit((unsigned char)hx[2 + 2 * j]) ?
+			    hx[2 + 2 * j] - '0' : hx[2 + 2 * j] - 'a' + 10);
+			lo = (unsigned int)(isdigit((unsigned char)hx[3 + 2 * j]) ?
+			    hx[3 + 2 * j] - '0' : hx[3 + 2 * j] - 'a' + 10);
+			stored[j] = (unsigned char)(hi << 4 | lo);
+		}
+		if (tr_memeq_ct(stored, hash, sizeof(hash)))
+			row = i;
+	}
+	if (row < 0) {
+		PQclear(res);
+		return refuse(r, TR_EUNAUTH, "invalid API key");
+	}
+	if (strcmp(PQgetvalue(res, row, 2), "t") != 0 ||
+	    strcmp(PQgetvalue(res, row, 6), "t") != 0) {
+		PQclear(res);
+		return refuse(r, TR_EUNAUTH, "API key revoked");
+	}
+	if (strcmp(PQgetvalue(res, row, 3), "t") == 0) {
+		PQclear(res);
+		return refuse(r, TR_EUNAUTH, "API key expired");
+	}
+	r->prin.kind = TR_PRIN_APIKEY;
+	r->prin.key_id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+	r->prin.user_id = strtoll(PQgetvalue(res, row, 4), NULL, 10);
+	setplan(&r->prin, PQgetvalue(res, row, 5));
+	snprintf(r->prin.bucket, sizeof(r->prin.bucket), "user:%lld",
+	    r->prin.user_id);
+	PQclear(res);
+	snprintf(id, sizeof(id), "%lld", r->prin.key_id);
+	tr_debug("api key %s... of user %lld", prefix, r->prin.user_id);
+	return tr_db_queryv(db, NULL, "UPDATE api_keys SET last_used = now(),"
+	    " usage_count = usage_count + 1 WHERE id = $1", 1, id);
+}
+
+/* Our own access token: HS256, iss "trapi", typ "access", user in sub. */
+static enum tr_err
+auth_jwt(struct tr_req *r, const char *tok)
+{
+	struct tr_jwt	 jwt;
+	const char	*secret, *sub, *typ;
+	PGresult	*res = NULL;
+	long long	 uid;
+	enum tr_err	 er;
+
+	secret = jwt_secret();
+	if ((er = tr_jwt_parse(tok, &jwt)) != TR_OK ||
+	    (er = tr_jwt_verify_hs256(&jwt, secret, strlen(secret))) != TR_OK ||
+	    (er = tr_jwt_check(&jwt, JWT_ISSUER, NULL, 30, time(NULL))) != TR_OK)
+		goto out;
+	if ((typ = tr_json_str(jwt.claims, "typ")) == NULL ||
+	    strcmp(typ, "access") != 0 ||
+	    (sub = tr_json_str(jwt.claims, "sub")) == NULL ||
+	    tr_parse_ll(sub, 1, INT64_MAX, &uid) != TR_OK) {
+		jwt.why = "not an access token";
+		er = TR_EUNAUTH;
+		goto out;
+	}
+	if ((er = tr_db_queryv(tr_db_get(), &res, "SELECT plan FROM users"
+	    " WHERE id = $1 AND is_active AND deleted_at IS NULL", 1, sub)) != TR_OK)
+		goto out;
+	if (PQntuples(res) != 1) {
+		jwt.why = "unknown or disabled user";
+		er = TR_EUNAUTH;
+		goto out;
+	}
+	r->prin.kind = TR_PRIN_JWT;
+	r->prin.user_id = uid;
+	setplan(&r->prin, PQgetvalue(res, 0, 0));
+	snprintf(r->prin.bucket, sizeof(r->prin.bucket), "user:%lld", uid);
+	r->prin.claims = json_object_get(jwt.claims);
+out:
+	PQclear(res);
+	if (er == TR_EUNAUTH)
+		er = refuse(r, er, jwt.why != NULL ? jwt.why : "invalid token");
+	tr_jwt_free(&jwt);
+	return er;
+}
+
+/* An Auth0 access token: RS256 only, key by kid, iss, aud, exp, nbf. */
+static enum tr_err
+auth_auth0(struct tr_req *r, const char *tok)
+{
+	struct tr_jwt	 jwt;
+	EVP_PKEY	*key;
+	const char	*domain, *aud, *sub;
+	char		 iss[512];
+	unsigned char	 h[TR_SHA256_LEN];
+	char		 hx[2 * TR_SHA256_LEN + 1];
+	enum tr_err	 er;
+
+	domain = tr_conf("AUTH0_DOMAIN");
+	aud = tr_conf("AUTH0_AUDIENCE");
+	if (domain == NULL || aud == NULL)
+		return refuse(r, TR_EUNAUTH, "Auth0 is not configured");
+	snprintf(iss, sizeof(iss), "%s", tr_conf("AUTH0_ISSUER") != NULL ?
+	    tr_conf("AUTH0_ISSUER") : "");
+	if (iss[0] == '\0')
+		snprintf(iss, sizeof(iss), "https://%s/", domain);
+	if ((er = tr_jwt_parse(tok, &jwt)) != TR_OK)
+		goto out;
+	if (strcmp(jwt.alg, "RS256") != 0) {
+		jwt.why = "token algorithm not accepted";
+		er = TR_EUNAUTH;
+		goto out;
+	}
+	if (jwt.kid == NULL) {
+		jwt.why = "token without kid";
+		er = TR_EUNAUTH;
+		goto out;
+	}
+	if ((er = tr_jwks_key(jwt.kid, &key)) != TR_OK) {
+		if (er == TR_EUNAUTH)
+			jwt.why = "unknown signing key";
+		else
+			(void)tr_fail(r, TR_EUNAVAIL,
+			    "the identity provider's keys are unavailable");
+		goto out;
+	}
+	if ((er = tr_jwt_verify_rs256(&jwt, key)) != TR_OK ||
+	    (er = tr_jwt_check(&jwt, iss, aud,
+	    tr_conf_ll("AUTH0_LEEWAY", 60, 0, 600), time(NULL))) != TR_OK)
+		goto out;
+	if ((sub = tr_json_str(jwt.claims, "sub")) == NULL || *sub == '\0') {
+		jwt.why = "token without sub";
+		er = TR_EUNAUTH;
+		goto out;
+	}
+	r->prin.kind = TR_PRIN_AUTH0;
+	setplan(&r->prin, tr_conf_def("AUTH0_DEFAULT_PLAN", "free"));
+	if ((er = tr_sha256(sub, strlen(sub), h)) != TR_OK)
+		goto out;
+	tr_hex(h, 12, hx);
+	snprintf(r->prin.bucket, sizeof(r->prin.bucket), "auth0:%s", hx);
+	r->prin.claims = json_object_get(jwt.claims);
+	r->prin.token = tr_xstrdup(tok);
+out:
+	if (er == TR_EUNAUTH)
+		er = refuse(r, er, jwt.why != NULL ? jwt.why : "invalid token");
+	tr_jwt_free(&jwt);
+	return er;
+}
+
+/* Does the token look like an RS256 JWT (header alg)?  Cheap sniff. */
+static int
+is_rs256(const char *tok)
+{
+	struct tr_jwt	 jwt;
+	int		 rs;
+
+	if (tr_jwt_parse(tok, &jwt) != TR_OK) {
+		tr_jwt_free(&jwt);
+		return 0;
+	}
+	rs = strcmp(jwt.alg, "RS256") == 0;
+	tr_jwt_free(&jwt);
+	return rs;
+}
+
+/*
+ * Authenticates the request as the endpoint's auth kind asks, before
+ * its body is read.  Credentials in the query string are ignored.
+ * Returns TR_EUNAUTH (401) with a reason, TR_EDBDOWN when a key or user
+ * cannot be checked, or TR_OK with r->prin set.
+ */
+enum tr_err
+tr__auth(struct tr_req *r)
+{
+	enum tr_authkind	 kind = r->ep->auth;
+	const char		*key, *authz, *tok = NULL;
+
+	key = tr_header_in(r, "X-Api-Key");
+	authz = tr_header_in(r, "Authorization");
+	if (authz != NULL) {
+		if (strncasecmp(authz, "Bearer ", 7) != 0)
+			return refuse(r, TR_EUNAUTH,
+			    "Authorization must be a Bearer token");
+		for (tok = authz + 7; *tok == ' '; tok++)
+			continue;
+	}
+	if (key != NULL && *key != '\0' &&
+	    (kind == TR_AUTH_APIKEY || kind == TR_AUTH_ANY))
+		return auth_apikey(r, key);
+	if (tok == NULL || *tok == '\0')
+		return refuse(r, TR_EUNAUTH, kind == TR_AUTH_APIKEY ?
+		    "missing API key (x-api-key header)" :
+		    "missing credentials");
+	/* Our API keys are also accepted as Bearer tokens (OpenAI SDKs). */
+	if (strncmp(tok, KEY_PREFIX, strlen(KEY_PREFIX)) == 0 &&
+	    (kind == TR_AUTH_APIKEY || kind == TR_AUTH_ANY))
+		return auth_apikey(r, tok);
+	switch (kind) {
+	case TR_AUTH_APIKEY:
+		return auth_apikey(r, tok);
+	case TR_AUTH_JWT:
+		return auth_jwt(r, tok);
+	case TR_AUTH_AUTH0:
+		return auth_auth0(r, tok);
+	case TR_AUTH_ANY:
+		if (is_rs256(tok) && tr_conf("AUTH0_DOMAIN") != NULL)
+			return auth_auth0(r, tok);
+		return auth_jwt(r, tok);
+	default:
+		return TR_ESYSTEM;
+	}
+}
+
+/*
+ * The caller's users row id.  Auth0 subjects get a row on first use
+ * (no e-mail: theirs may belong to a local account).  Returns
+ * TR_EUNAUTH for the legacy key, which has no user.
+ */
+enum tr_err
+tr_principal_user(struct tr_req *r, long long *uid)
+{
+	PGresult	*res = NULL;
+	const char	*sub;
+	enum tr_err	 er;
+
+	if (r->prin.user_id > 0) {
+		*uid = r->prin.user_id;
+		return TR_OK;
+	}
+	if (r->prin.kind != TR_PRIN_AUTH0 ||
+	    (sub = tr_json_str(r->prin.claims, "sub")) == NULL)
+		return TR_EUNAUTH;
+	er = tr_db_queryv(tr_db_get(), &res, "INSERT INTO users (auth0_sub,"
+	    " plan) VALUES ($1, $2) ON CONFLICT (auth0_sub) DO UPDATE SET"
+	    " updated_at = users.updated_at RETURNING id, plan", 2, sub,
+	    r->prin.plan);
+	if (er != TR_OK)
+		return er;
+	r->prin.user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	setplan(&r->prin, PQgetvalue(res, 0, 1));
+	PQclear(res);
+	*uid = r->prin.user_id;
+	return TR_OK;
+}
+
+/* Issues an access token for a user.  *access is malloced. */
+enum tr_err
+tr_auth_issue(long long uid, char **access, long long *expires_in)
+{
+	struct json_object	*c;
+	unsigned char		 jti[12];
+	char			 hx[25], sub[24];
+	const char		*secret = jwt_secret();
+	time_t			 now = time(NULL);
+	long long		 ttl;
+	enum tr_err		 er;
+
+	ttl = tr_conf_ll("JWT_ACCESS_TTL", 3600, 60, 86400 * 30);
+	if ((er = tr_random(jti, sizeof(jti))) != TR_OK)
+		return er;
+	tr_hex(jti, sizeof(jti), hx);
+	snprintf(sub, sizeof(sub), "%lld", uid);
+	c = json_object_new_object();
+	json_object_object_add(c, "iss", json_object_new_string(JWT_ISSUER));
+	json_object_object_add(c, "sub", json_object_new_string(sub));
+	json_object_object_add(c, "typ", json_object_new_string("access"));
+	json_object_object_add(c, "iat", json_object_new_int64(now));
+	json_object_object_add(c, "exp", json_object_new_int64(now + ttl));
+	json_object_object_add(c, "jti", json_object_new_string(hx));
+	er = tr_jwt_sign_hs256(c, secret, strlen(secret), access);
+	json_object_put(c);
+	if (er == TR_OK)
+		*expires_in = ttl;
+	return er;
+}
+
+/* Stores a token's hash in table (refresh_tokens or sessions). */
+static enum tr_err
+token_store(const char *sql, long long uid, const char *tok, long long ttl)
+{
+	unsigned char	 h[TR_SHA256_LEN];
+	char		 hx[2 * TR_SHA256_LEN + 3], id[24], secs[24];
+	enum tr_err	 er;
+
+	if ((er = tr_sha256(tok, strlen(tok), h)) != TR_OK)
+		return er;
+	hx[0] = '\\';
+	hx[1] = 'x';
+	tr_hex(h, sizeof(h), hx + 2);
+	snprintf(id, sizeof(id), "%lld", uid);
+	snprintf(secs, sizeof(secs), "%lld", ttl);
+	return tr_db_queryv(tr_db_get(), NULL, sql, 3, id, hx, secs);
+}
+
+/* A new refresh token for a user, stored hashed.  *out is malloced. */
+enum tr_err
+tr_auth_refresh_new(long long uid, char **out)
+{
+	char		*tok;
+	enum tr_err	 er;
+
+	if ((er = tr_token_new("trr_", 32, &tok)) != TR_OK)
+		return er;
+	er = token_store("INSERT INTO refresh_tokens (user_id, token_hash,"
+	    " expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))",
+	    uid, tok, tr_conf_ll("JWT_REFRESH_TTL", 86400 * 30, 60,
+	    86400 * 365));
+	if (er != TR_OK) {
+		free(tok);
+		return er;
+	}
+	*out = tok;
+	return TR_OK;
+}
+
+/* A new session token (deprecated session login).  *out is malloced. */
+enum tr_err
+tr_auth_session_new(long long uid, char **out)
+{
+	char		*tok;
+	enum tr_err	 er;
+
+	if ((er = tr_token_new("trs_", 32, &tok)) != TR_OK)
+		return er;
+	er = token_store("INSERT INTO sessions (user_id, token_hash,"
+	    " expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))",
+	    uid, tok, tr_conf_ll("SESSION_TTL", 86400, 60, 86400 * 30));
+	if (er != TR_OK) {
+		free(tok);
+		return er;
+	}
+	*out = tok;
+	return TR_OK;
+}
+
+/*
+ * Checks a session token, for ws-bridge: only while insecure session
+ * auth is allowed, only unexpired sessions of active users.  Returns
+ * TR_OK with the user id, TR_EUNAUTH, or a database error.
+ */
+enum tr_err
+tr_auth_session_check(const char *tok, long long *uid)
+{
+	unsigned char	 h[TR_SHA256_LEN];
+	char		 hx[2 * TR_SHA256_LEN + 3];
+	PGresult	*res = NULL;
+	enum tr_err	 er;
+
+	if (!tr_conf_bool("ALLOW_INSECURE_SESSION_AUTH", 0) ||
+	    strncmp(tok, "trs_", 4) != 0 || strlen(tok) > 128)
+		return TR_EUNAUTH;
+	if ((er = tr_sha256(tok, strlen(tok), h)) != TR_OK)
+		return er;
+	hx[0] = '\\';
+	hx[1] = 'x';
+	tr_hex(h, sizeof(h), hx + 2);
+	if ((er = tr_db_queryv(tr_db_get(), &res, "UPDATE sessions s SET"
+	    " last_seen = now() FROM users u WHERE s.token_hash = $1 AND"
+	    " s.expires_at > now() AND u.id = s.user_id AND u.is_active AND"
+	    " u.deleted_at IS NULL RETURNING s.user_id", 1, hx)) != TR_OK)
+		return er;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return TR_EUNAUTH;
+	}
+	*uid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return TR_OK;
+}

@@ -1,0 +1,77 @@
+/*
+ * Per-plan rate limits kept in PostgreSQL, so that every process on
+ * every host shares them: a fixed one-minute window per caller, counted
+ * with one upsert.  Over the plan's requests per minute the request is
+ * refused with 429, Retry-After and X-RateLimit-* headers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TR_REQ_INTERNAL
+#include "extern.h"
+
+static enum tr_err
+hdr(struct tr_req *r, const char *name, long long v)
+{
+	char	 s[32];
+
+	snprintf(s, sizeof(s), "%lld", v);
+	return tr_header(r, name, s);
+}
+
+/*
+ * Counts the request against the caller's bucket.  While the database
+ * is unreachable the limit cannot be known and the request is let
+ * through (logged): refusing every call during a blip would be worse.
+ */
+enum tr_err
+tr__ratelimit(struct tr_req *r)
+{
+	PGresult	*res = NULL;
+	long long	 count, lim, reset, in;
+	unsigned char	 dice;
+	enum tr_err	 er;
+
+	if (r->prin.bucket[0] == '\0')
+		return TR_OK;
+	er = tr_db_queryv(tr_db_get(), &res,
+	    "INSERT INTO rate_limits AS rl (bucket, window_start, count)"
+	    " VALUES ($1, date_trunc('minute', now()), 1)"
+	    " ON CONFLICT (bucket, window_start) DO UPDATE"
+	    " SET count = rl.count + 1"
+	    " RETURNING count,"
+	    " (SELECT requests_per_minute FROM plans WHERE plan = $2),"
+	    " extract(epoch FROM window_start + interval '1 minute')::bigint,"
+	    " ceil(extract(epoch FROM window_start + interval '1 minute'"
+	    " - now()))::bigint", 2, r->prin.bucket, r->prin.plan);
+	if (er == TR_EDBDOWN) {
+		tr_warnx("rate limit not checked: database unavailable");
+		return TR_OK;
+	}
+	if (er != TR_OK)
+		return er;
+	count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	lim = PQgetisnull(res, 0, 1) ? 60 :
+	    strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	reset = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	in = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+	PQclear(res);
+	if ((er = hdr(r, "X-RateLimit-Limit", lim)) != TR_OK ||
+	    (er = hdr(r, "X-RateLimit-Remaining",
+	    count >= lim ? 0 : lim - count)) != TR_OK ||
+	    (er = hdr(r, "X-RateLimit-Reset", reset)) != TR_OK)
+		return er;
+	/* Now and then, drop windows nobody will look at again. */
+	if (tr_random(&dice, 1) == TR_OK && dice == 0 &&
+	    tr_db_queryv(tr_db_get(), NULL, "DELETE FROM rate_limits"
+	    " WHERE window_start < now() - interval '10 minutes'", 0) != TR_OK)
+		tr_warnx("rate limit windows not pruned");
+	if (count > lim) {
+		if ((er = hdr(r, "Retry-After", in < 1 ? 1 : in)) != TR_OK)
+			return er;
+		return tr_fail(r, TR_ERATE, "rate limit of %lld requests per "
+		    "minute exceeded; retry in %lld s", lim, in < 1 ? 1 : in);
+	}
+	return TR_OK;
+}

@@ -1,0 +1,231 @@
+/*
+ * Usage metering (SPEC section 5): a usage_logs row per billable call
+ * and the user's monthly counters, in one statement.  A usage row is
+ * billing data: when PostgreSQL cannot be reached the row is appended to
+ * a local spool file and fsync'd before the call succeeds, and replayed
+ * when the database is back.  Every row carries an idempotency key, so
+ * a replay interrupted half-way and run again writes nothing twice.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TR_REQ_INTERNAL
+#include "extern.h"
+
+#define SPOOL_LINEMAX	4096
+
+static const char *const sql_usage =
+    "WITH ins AS (INSERT INTO usage_logs (user_id, api_key_id, service,"
+    " endpoint, audio_duration_seconds, tokens_used, cost_usd, status,"
+    " request_id, idempotency_key, timestamp) VALUES ($1::bigint,"
+    " $2::bigint, $3, $4, $5::numeric, $6::integer, $7::numeric, $8, $9,"
+    " $10, to_timestamp($11::double precision))"
+    " ON CONFLICT (idempotency_key) DO NOTHING"
+    " RETURNING user_id, date_trunc('month', timestamp)::date AS m,"
+    " audio_duration_seconds / 60 AS mins)"
+    " UPDATE users u SET"
+    " api_calls_month = CASE WHEN u.usage_month = ins.m"
+    "  THEN u.api_calls_month + 1 WHEN u.usage_month < ins.m THEN 1"
+    "  ELSE u.api_calls_month END,"
+    " audio_minutes_month = CASE WHEN u.usage_month = ins.m"
+    "  THEN u.audio_minutes_month + ins.mins"
+    "  WHEN u.usage_month < ins.m THEN ins.mins"
+    "  ELSE u.audio_minutes_month END,"
+    " usage_month = GREATEST(u.usage_month, ins.m)"
+    " FROM ins WHERE u.id = ins.user_id";
+
+static unsigned int	 seq;	/* rows logged by this process */
+
+static const char *
+spool_path(char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%s/usage.spool",
+	    tr_conf_def("USAGE_SPOOL_DIR", "/var/spool/trapi"));
+	return buf;
+}
+
+/* The row as a spool line (one JSON object and a newline). */
+static struct json_object *
+row_json(const char *const p[11])
+{
+	static const char *const names[11] = { "user_id", "api_key_id",
+	    "service", "endpoint", "audio_seconds", "tokens", "cost_usd",
+	    "status", "request_id", "idempotency_key", "time" };
+	struct json_object	*o = json_object_new_object();
+	size_t			 i;
+
+	for (i = 0; i < 11; i++)
+		json_object_object_add(o, names[i], p[i] != NULL ?
+		    json_object_new_string(p[i]) : NULL);
+	return o;
+}
+
+/* Appends a line to the spool and makes it durable. */
+static enum tr_err
+spool(const char *const p[11])
+{
+	struct json_object	*o;
+	const char		*line;
+	char			 path[4096];
+	struct tr_buf		 b;
+	ssize_t			 w;
+	int			 fd;
+	enum tr_err		 er = TR_OK;
+
+	o = row_json(p);
+	line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	tr_buf_init(&b, SPOOL_LINEMAX);
+	if (tr_buf_adds(&b, line) != TR_OK || tr_buf_add(&b, "\n", 1) != TR_OK) {
+		json_object_put(o);
+		return TR_ESYSTEM;
+	}
+	json_object_put(o);
+	spool_path(path, sizeof(path));
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600)) == -1) {
+		tr_warn("usage spool %s", path);
+		tr_buf_free(&b);
+		return TR_ESYSTEM;
+	}
+	if (flock(fd, LOCK_EX) == -1 ||
+	    (w = write(fd, b.ptr, b.len)) != (ssize_t)b.len || fsync(fd) == -1) {
+		tr_warn("usage spool %s", path);
+		er = TR_ESYSTEM;
+	}
+	close(fd);
+	tr_buf_free(&b);
+	if (er == TR_OK)
+		tr_warnx("database unavailable: usage row %s spooled", p[9]);
+	return er;
+}
+
+/*
+ * Records a usage row for the caller.  Returns TR_OK once the row is in
+ * the database or durably spooled; an error only if neither could be
+ * done, and then the caller must fail the call.
+ */
+enum tr_err
+tr_usage_log(struct tr_req *r, const struct tr_usage *u)
+{
+	const char	*p[11];
+	char		 uid[24], kid[24], secs[32], toks[24], cost[32];
+	char		 idem[64], now[32];
+	struct timespec	 ts;
+	long long	 user = 0;
+	enum tr_err	 er;
+
+	if (r->prin.kind == TR_PRIN_AUTH0 && tr_principal_user(r, &user) != TR_OK)
+		user = 0;
+	user = r->prin.user_id;
+	snprintf(uid, sizeof(uid), "%lld", user);
+	snprintf(kid, sizeof(kid), "%lld", r->prin.key_id);
+	snprintf(secs, sizeof(secs), "%.3f", u->audio_seconds);
+	snprintf(toks, sizeof(toks), "%lld", u->tokens);
+	snprintf(cost, sizeof(cost), "%.6f", u->cost_usd);
+	snprintf(idem, sizeof(idem), "%s:%u", r->reqid, seq++);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(now, sizeof(now), "%lld.%06ld", (long long)ts.tv_sec,
+	    ts.tv_nsec / 1000);
+	p[0] = user > 0 ? uid : NULL;
+	p[1] = r->prin.key_id > 0 ? kid : NULL;
+	p[2] = u->service;
+	p[3] = u->endpoint != NULL ? u->endpoint : r->path;
+	p[4] = secs;
+	p[5] = toks;
+	p[6] = cost;
+	p[7] = u->status != NULL ? u->status : "success";
+	p[8] = r->reqid;
+	p[9] = idem;
+	p[10] = now;
+	er = tr_db_query(tr_db_get(), NULL, sql_usage, 11, p);
+	if (er == TR_EDBDOWN)
+		return spool(p);
+	return er;
+}
+
+/* Inserts one spooled line.  Malformed lines are logged and skipped. */
+static enum tr_err
+replay_line(const char *line, size_t len)
+{
+	static const char *const names[11] = { "user_id", "api_key_id",
+	    "service", "endpoint", "audio_seconds", "tokens", "cost_usd",
+	    "status", "request_id", "idempotency_key", "time" };
+	struct json_object	*o = NULL, *v;
+	const char		*p[11];
+	size_t			 i;
+	enum tr_err		 er;
+
+	if (tr_json_parse(line, len, SPOOL_LINEMAX, 4, &o) != TR_OK ||
+	    !json_object_is_type(o, json_type_object)) {
+		tr_errx("usage spool: malformed line skipped");
+		json_object_put(o);
+		return TR_OK;
+	}
+	for (i = 0; i < 11; i++)
+		p[i] = json_object_object_get_ex(o, names[i], &v) && v != NULL ?
+		    json_object_get_string(v) : NULL;
+	if (p[2] == NULL || p[3] == NULL || p[9] == NULL || p[10] == NULL) {
+		tr_errx("usage spool: incomplete line skipped");
+		json_object_put(o);
+		return TR_OK;
+	}
+	er = tr_db_query(tr_db_get(), NULL, sql_usage, 11, p);
+	json_object_put(o);
+	return er;
+}
+
+/*
+ * Replays the spool if there is one and the database answers.  One
+ * process at a time (flock); the file is emptied only after every line
+ * went in.  Cheap when there is nothing to do: one stat(2).
+ */
+void
+tr_usage_replay(void)
+{
+	char		 path[4096], *line = NULL;
+	struct stat	 st;
+	size_t		 cap = 0, n = 0;
+	ssize_t		 len;
+	FILE		*f;
+	int		 fd;
+	enum tr_err	 er = TR_OK;
+
+	if (stat(spool_path(path, sizeof(path)), &st) == -1 || st.st_size == 0)
+		return;
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		close(fd);
+		return;
+	}
+	if ((f = fdopen(dup(fd), "r")) == NULL) {
+		close(fd);
+		return;
+	}
+	while (er == TR_OK && (len = getline(&line, &cap, f)) > 0) {
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		if ((er = replay_line(line, (size_t)len)) == TR_OK)
+			n++;
+	}
+	free(line);
+	fclose(f);
+	if (er == TR_OK) {
+		if (ftruncate(fd, 0) == -1 || fsync(fd) == -1)
+			tr_warn("usage spool %s", path);
+		else
+			tr_info("usage spool: %zu rows replayed", n);
+	} else
+		tr_warnx("usage spool: replay stopped after %zu rows; kept", n);
+	close(fd);
+}
