@@ -108,6 +108,7 @@ tr_db_query(struct tr_db *db, PGresult **res, const char *sql, int n,
 	PGresult	*r;
 	ExecStatusType	 st;
 	const char	*state;
+	char		 primary[200];
 	int		 attempt, intx;
 
 	for (attempt = 0; attempt < 2; attempt++) {
@@ -132,9 +133,17 @@ tr_db_query(struct tr_db *db, PGresult **res, const char *sql, int n,
 				return TR_EDBDOWN;
 			continue;
 		}
-		seterr(db, "query", r != NULL ?
-		    PQresultErrorMessage(r) : PQerrorMessage(db->conn));
+		/*
+		 * Only the primary message and the SQLSTATE: the DETAIL of
+		 * a constraint violation quotes the row, which may hold a
+		 * password hash or a token hash.
+		 */
 		state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+		snprintf(primary, sizeof(primary), "%s (SQLSTATE %s)",
+		    r != NULL && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) ?
+		    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :
+		    PQerrorMessage(db->conn), state != NULL ? state : "?");
+		seterr(db, "query", primary);
 		PQclear(r);
 		if (state != NULL && strcmp(state, "23505") == 0)
 			return TR_ECONFLICT;

@@ -143,6 +143,7 @@ struct	tr_req {
 	const char		*ctype;		/* Content-Type or "" */
 	const char		*remote;
 	unsigned long long	 clen;		/* Content-Length */
+	unsigned long long	 consumed;	/* body bytes read */
 	int			 hasclen;
 	char			 reqid[33];
 	struct tr_kv		*kvs;		/* query, then body */
@@ -173,6 +174,7 @@ const char	*tr__req_env(const struct tr_req *, const char *);
 enum tr_err	 tr__req_body(struct tr_req *) TR_WUR;
 enum tr_err	 tr__req_query(struct tr_req *) TR_WUR;
 enum tr_err	 tr__req_error(struct tr_req *, enum tr_err);
+void		 tr__req_drain(struct tr_req *);
 enum tr_err	 tr__auth(struct tr_req *) TR_WUR;
 void		 tr__auth_free(struct tr_principal *);
 enum tr_err	 tr__ratelimit(struct tr_req *) TR_WUR;

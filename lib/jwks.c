@@ -180,16 +180,19 @@ tr_jwks_key(const char *kid, EVP_PKEY **out)
 {
 	time_t		 now = time(NULL);
 	long long	 ttl, gap;
+	int		 again = 1;
 	enum tr_err	 er = TR_OK;
 
 	ttl = tr_conf_ll("AUTH0_JWKS_TTL", 600, 1, 86400 * 7);
 	gap = tr_conf_ll("AUTH0_JWKS_MIN_INTERVAL", 30, 0, 86400);
 	if ((nkeys == 0 || now - fetched >= ttl) &&
-	    (tried == 0 || now - tried >= gap))
+	    (tried == 0 || now - tried >= gap)) {
 		er = fetch(now);
+		again = 0;
+	}
 	if ((*out = lookup(kid)) != NULL)
 		return TR_OK;
-	if (tried != now && now - tried >= gap)
+	if (again && now - tried >= gap)
 		er = fetch(now);
 	if ((*out = lookup(kid)) != NULL)
 		return TR_OK;

@@ -238,16 +238,44 @@ static ssize_t
 body_read(struct tr_req *r, char *buf, size_t sz)
 {
 	size_t	 n;
+	int	 rc;
 
 	if (r->fcgi != NULL) {
 		if (sz > INT32_MAX)
 			sz = INT32_MAX;
-		return FCGX_GetStr(buf, (int)sz, r->fcgi->in);
+		rc = FCGX_GetStr(buf, (int)sz, r->fcgi->in);
+		if (rc > 0)
+			r->consumed += (unsigned long long)rc;
+		return rc;
 	}
 	n = fread(buf, 1, sz, stdin);
+	r->consumed += n;
 	if (n == 0 && ferror(stdin))
 		return -1;
 	return (ssize_t)n;
+}
+
+/*
+ * As plain CGI, reads and drops what is left of the body after the
+ * response: a CGI server still writing the body to a program that has
+ * exited breaks the response it relays (Apache's mod_cgid does).  The
+ * server has already applied its own size limit.  FastCGI needs none of
+ * this: libfcgi discards unread input itself.
+ */
+void
+tr__req_drain(struct tr_req *r)
+{
+	char	 buf[REQ_CHUNK];
+	ssize_t	 n;
+
+	if (r->fcgi != NULL || !r->hasclen)
+		return;
+	while (r->consumed < r->clen) {
+		n = body_read(r, buf, r->clen - r->consumed < sizeof(buf) ?
+		    (size_t)(r->clen - r->consumed) : sizeof(buf));
+		if (n <= 0)
+			break;
+	}
 }
 
 /*

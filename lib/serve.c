@@ -172,6 +172,7 @@ serve_one(FCGX_Request *fcgi, const struct tr_endpoint *ep)
 		tr_errx("handler returned without a response");
 		(void)tr__req_error(&r, TR_ESYSTEM);
 	}
+	tr__req_drain(&r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	tr_info("%s %.200s %d %.1fms", r.method == TR_METHOD__MAX ? "?" :
 	    r.methodstr, r.path, r.status,

@@ -15,6 +15,8 @@ INSERT INTO plans VALUES
 	('free', 60, 2, 60),
 	('pro', 600, 10, 6000),
 	('enterprise', 6000, 50, 600000);
+-- The plans table replaces the fixed list of the first migration.
+ALTER TABLE users DROP CONSTRAINT users_plan_check;
 ALTER TABLE users ADD FOREIGN KEY (plan) REFERENCES plans (plan);
 
 -- Opaque refresh tokens, stored hashed, rotated on use.

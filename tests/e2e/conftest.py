@@ -12,8 +12,14 @@ import subprocess
 import tempfile
 import time
 
+import sys
+
 import pytest
 import requests
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "mock"))
+from auth0 import Auth0Mock  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
@@ -22,6 +28,8 @@ IS_ROOT = os.geteuid() == 0
 USER = "trapi" if IS_ROOT else pwd.getpwuid(os.getuid()).pw_name
 SERVERS = ("lighttpd", "apache-fcgid", "apache-cgi")
 MAX_UPLOAD = 300 * 1024 * 1024
+JWT_SECRET = "e2e-jwt-secret-0123456789abcdef0123456789"
+LEGACY_KEY = "legacy-static-key-for-e2e"
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
                    "UndefinedBehaviorSanitizer")
 
@@ -112,18 +120,19 @@ class Postgres:
 class Server:
     """One web server serving every program, configured by mkconf.sh."""
 
-    def __init__(self, stack, kind):
+    def __init__(self, stack, kind, name=None, config=None):
         self.kind = kind
         self.stack = stack
         self.port = free_port()
-        self.state = os.path.join(stack.base, kind)
+        self.state = os.path.join(stack.base, name or kind)
         self.proc = None
         for d in ("run", "log", "tmp", "www", "run/fcgid"):
             mkdirs(os.path.join(self.state, d))
         self.conf = os.path.join(self.state, "conf")
         cmd = ["sh", os.path.join(ROOT, "tools", "mkconf.sh"),
                "-o", self.conf, "-c", stack.cgidir, "-s", self.state,
-               "-f", stack.config, "-p", str(self.port), "-r", stack.routes,
+               "-f", config or stack.config, "-p", str(self.port),
+               "-r", stack.routes,
                "-m", str(MAX_UPLOAD),
                "-e", os.path.join(BUILD, "tools", "trapi-errors")]
         if IS_ROOT:
@@ -188,19 +197,24 @@ class Stack:
         progs = [os.path.join(BUILD, "cgi-bin", p)
                  for p in os.listdir(os.path.join(BUILD, "cgi-bin"))]
         progs.append(os.path.join(BUILD, "tests", "upload_probe"))
+        progs.append(os.path.join(BUILD, "tests", "session_probe"))
         for p in progs:
             shutil.copy2(p, self.cgidir)
         # The test-only upload endpoint goes in before the catch-all "/".
         self.routes = os.path.join(self.base, "routes")
         with open(os.path.join(ROOT, "httpd-conf", "routes")) as f:
             lines = [l for l in f if l.strip() and not l.startswith("#")]
-        probe = "upload_probe\t/test/upload\tPOST\tnone\t1\t2\tTest-only upload probe\n"
+        probes = ["upload_probe\t/test/upload\tPOST\tnone\t1\t2\tTest-only upload probe\n",
+                  "session_probe\t/test/session\tGET\tnone\t1\t1\tTest-only session check\n"]
         catchall = [l for l in lines if l.split("\t")[1] == "/"]
-        lines = [l for l in lines if l not in catchall] + [probe] + catchall
+        lines = [l for l in lines if l not in catchall] + probes + catchall
         with open(self.routes, "w") as f:
             f.writelines(lines)
         self.uploads = os.path.join(self.base, "uploads")
         mkdirs(self.uploads, mode=0o700)
+        self.spool = os.path.join(self.base, "spool")
+        mkdirs(self.spool, mode=0o700)
+        self.auth0 = Auth0Mock(os.path.join(self.base))
         self.pg = Postgres(self.base)
         self.pg.init()
         self.pg.start()
@@ -209,20 +223,31 @@ class Stack:
         self.write_config()
         self.migrate()
 
-    def write_config(self, **extra):
+    def write_config(self, path=None, **extra):
         settings = {
             "DATABASE_URL": self.pg.url(),
             "UPLOAD_DIR": self.uploads,
+            "USAGE_SPOOL_DIR": self.spool,
             "MAX_UPLOAD_BYTES": str(MAX_UPLOAD),
             "DB_CONNECT_TIMEOUT": "2",
+            "JWT_SECRET_KEY": JWT_SECRET,
+            "SECRET_KEY": JWT_SECRET + "-other",
+            "API_KEY": LEGACY_KEY,
+            "AUTH0_DOMAIN": self.auth0.domain,
+            "AUTH0_AUDIENCE": self.auth0.audience,
+            "AUTH0_BASE_URL": self.auth0.base_url,
+            "CORS_ORIGINS": "https://app.example.com",
         }
         settings.update(extra)
-        with open(self.config, "w") as f:
+        settings = {k: v for k, v in settings.items() if v is not None}
+        path = path or self.config
+        with open(path, "w") as f:
             f.write("# written by the end-to-end tests\n")
             for k, v in settings.items():
                 f.write('%s="%s"\n' % (k, v))
-        os.chmod(self.config, 0o600)
-        own(self.config)
+        os.chmod(path, 0o600)
+        own(path)
+        return path
 
     def migrate(self, *args, db=None, sqldir=None):
         env = dict(os.environ, APP_CONFIG=self.config)
@@ -237,6 +262,22 @@ class Stack:
             self.servers[kind] = Server(self, kind).start()
         return self.servers[kind]
 
+    def extra_server(self, name, kind="lighttpd", **settings):
+        """A server of its own with settings added to the config."""
+        config = self.write_config(os.path.join(self.base, name + ".conf"),
+                                   **settings)
+        srv = Server(self, kind, name=name, config=config).start()
+        self.servers[name] = srv
+        return srv
+
+    def admin(self, *args):
+        """Runs trapi-admin; returns its stdout."""
+        r = subprocess.run([os.path.join(BUILD, "tools", "trapi-admin")] +
+                           list(args), env=dict(os.environ, APP_CONFIG=self.config),
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
     def leftovers(self):
         return os.listdir(self.uploads)
 
@@ -244,6 +285,7 @@ class Stack:
         for s in self.servers.values():
             s.stop()
         self.pg.stop()
+        self.auth0.close()
         reports = [(kind, line) for kind, s in self.servers.items()
                    for line in s.errorlog().splitlines()
                    if any(m in line for m in SANITIZER_MARKS)]

@@ -20,11 +20,13 @@ def test_apply_twice_changes_nothing(stack):
     assert stack.pg.dump_schema("mig_twice") == schema
     rows = stack.pg.psql("SELECT version, name FROM schema_migrations ORDER BY 1",
                          db="mig_twice")
-    assert rows == [["0001", "0001_accounts.sql"]]
+    files = sorted(f for f in os.listdir(os.path.join(ROOT, "sql"))
+                   if f.endswith(".sql"))
+    assert rows == [[f[:4], f] for f in files]
     tables = stack.pg.psql("SELECT tablename FROM pg_tables WHERE schemaname = "
                            "'public' ORDER BY 1", db="mig_twice")
-    assert [t[0] for t in tables] == ["api_keys", "schema_migrations",
-                                      "usage_logs", "users"]
+    assert {"api_keys", "schema_migrations", "usage_logs",
+            "users"} <= {t[0] for t in tables}
 
 
 def test_seed_columns(stack):

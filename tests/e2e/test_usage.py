@@ -1,0 +1,145 @@
+"""Usage metering that survives a database outage, per-plan rate limits
+shared by every web server process, and the production-mode refusals."""
+
+import json
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import BUILD, LEGACY_KEY
+from test_http import error_of
+
+
+def test_spool_when_database_is_down(stack):
+    """Stop PostgreSQL, make N billable calls (they succeed), start it:
+    exactly N rows appear, each once."""
+    srv = stack.server("lighttpd")
+    n = 7
+    tag = "spool-" + uuid.uuid4().hex[:8]
+    stack.pg.stop()
+    ids = []
+    try:
+        for i in range(n):
+            r = srv.request("POST", "/utilities/log-usage",
+                            headers={"x-api-key": LEGACY_KEY},
+                            json={"service": "openai", "endpoint": tag,
+                                  "tokens_used": i})
+            assert r.status_code == 201, r.text
+            ids.append(r.json()["request_id"])
+        with open(os.path.join(stack.spool, "usage.spool")) as f:
+            lines = [json.loads(l) for l in f if l.strip()]
+        assert sorted(l["request_id"] for l in lines if l["endpoint"] == tag) == \
+            sorted(ids)
+    finally:
+        stack.pg.start()
+    # Any request replays the spool; replaying twice writes nothing twice.
+    for _ in range(3):
+        assert srv.get("/health").status_code == 200
+    deadline = time.time() + 10
+    rows = []
+    while time.time() < deadline:
+        rows = stack.pg.psql("SELECT request_id, tokens_used FROM usage_logs"
+                             " WHERE endpoint = '%s' ORDER BY tokens_used" % tag)
+        if len(rows) == n:
+            break
+        srv.get("/health")
+        time.sleep(0.2)
+    assert [r[0] for r in rows] == ids
+    assert [int(r[1]) for r in rows] == list(range(n))
+    assert os.path.getsize(os.path.join(stack.spool, "usage.spool")) == 0
+    # Replaying the same lines again (a crash before the truncate) adds none.
+    with open(os.path.join(stack.spool, "usage.spool"), "w") as f:
+        for l in lines:
+            f.write(json.dumps(l) + "\n")
+    srv.get("/health")
+    srv.get("/health")
+    assert len(stack.pg.psql("SELECT 1 FROM usage_logs WHERE endpoint = '%s'"
+                             % tag)) == n
+
+
+def test_rate_limit_shared_across_servers(stack):
+    """The N+1th call in the window is 429 with the headers, whichever
+    web server (and so whichever process) counted the first N."""
+    stack.pg.psql("INSERT INTO plans VALUES ('tiny', 5, 1, 10)"
+                  " ON CONFLICT (plan) DO NOTHING")
+    addr = "rl%s@example.com" % uuid.uuid4().hex[:10]
+    stack.admin("create-user", addr, "-p", "s3cretpass", "-P", "tiny")
+    key = stack.admin("create-key", addr).strip()
+    lt, ap = stack.server("lighttpd"), stack.server("apache-fcgid")
+    # Stay inside one minute window.
+    if time.time() % 60 > 50:
+        time.sleep(61 - time.time() % 60)
+    seen = []
+    for i in range(5):
+        srv = lt if i % 2 == 0 else ap
+        r = srv.request("POST", "/utilities/log-usage",
+                        headers={"x-api-key": key}, json={"service": "x"})
+        assert r.status_code == 201, r.text
+        assert r.headers["X-RateLimit-Limit"] == "5"
+        seen.append(int(r.headers["X-RateLimit-Remaining"]))
+    assert seen == [4, 3, 2, 1, 0]
+    before = len(stack.pg.psql("SELECT 1 FROM usage_logs u JOIN users s"
+                               " ON s.id = u.user_id WHERE s.email = '%s'" % addr))
+    r = ap.request("POST", "/utilities/log-usage", headers={"x-api-key": key},
+                   json={"service": "x"})
+    err = error_of(r, 429, "rate_limited")
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    assert r.headers["X-RateLimit-Remaining"] == "0"
+    assert int(r.headers["X-RateLimit-Reset"]) > time.time()
+    assert "5 requests per minute" in err["message"]
+    error_of(lt.request("POST", "/utilities/log-usage",
+                        headers={"x-api-key": key}, json={"service": "x"}), 429)
+    after = len(stack.pg.psql("SELECT 1 FROM usage_logs u JOIN users s"
+                              " ON s.id = u.user_id WHERE s.email = '%s'" % addr))
+    assert after == before == 5
+
+
+SAFE = {"APP_ENV": "production", "JWT_SECRET_KEY": "j" * 40,
+        "SECRET_KEY": "s" * 40, "CORS_ORIGINS": "https://app.example.com",
+        "ALLOW_INSECURE_SESSION_AUTH": "false"}
+
+
+def bare_config(stack):
+    """The suite's config without the settings production checks."""
+    return stack.write_config(os.path.join(stack.base, "bare.conf"),
+                              **{k: None for k in SAFE})
+
+
+@pytest.mark.parametrize("change,named", [
+    ({"JWT_SECRET_KEY": None}, "JWT_SECRET_KEY is missing"),
+    ({"JWT_SECRET_KEY": "your-jwt-secret-key-change-in-production"},
+     "JWT_SECRET_KEY is a default value"),
+    ({"JWT_SECRET_KEY": "short"}, "JWT_SECRET_KEY is shorter"),
+    ({"SECRET_KEY": None}, "SECRET_KEY is missing"),
+    ({"SECRET_KEY": "your-secret-key-change-in-production"},
+     "SECRET_KEY is a default value"),
+    ({"ALLOW_INSECURE_SESSION_AUTH": "true"}, "ALLOW_INSECURE_SESSION_AUTH"),
+    ({"CORS_ORIGINS": "*"}, "CORS_ORIGINS=*"),
+    ({"FLASK_ENV": "production", "APP_ENV": None, "CORS_ORIGINS": "*"},
+     "CORS_ORIGINS=*"),
+])
+def test_production_refuses_unsafe_settings(stack, change, named):
+    env = {k: v for k, v in os.environ.items() if k not in SAFE}
+    settings = dict(SAFE, **change)
+    env.update({k: v for k, v in settings.items() if v is not None})
+    env.update(REQUEST_METHOD="GET", REQUEST_URI="/health",
+               APP_CONFIG=bare_config(stack))
+    p = subprocess.run([os.path.join(stack.cgidir, "health")], env=env,
+                       capture_output=True, timeout=30)
+    head, _, body = p.stdout.partition(b"\r\n\r\n")
+    assert head.startswith(b"Status: 503 "), p.stdout
+    err = json.loads(body)["error"]
+    assert err["code"] == "service_unavailable"
+    assert "j" * 40 not in p.stderr.decode()
+    assert named.encode() in p.stderr, p.stderr
+
+
+def test_production_with_safe_settings_serves(stack):
+    env = dict(os.environ, **SAFE, REQUEST_METHOD="GET",
+               REQUEST_URI="/health", APP_CONFIG=bare_config(stack))
+    p = subprocess.run([os.path.join(stack.cgidir, "health")], env=env,
+                       capture_output=True, timeout=30)
+    assert p.stdout.startswith(b"Status: 200 "), p.stdout + p.stderr
