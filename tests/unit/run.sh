@@ -25,12 +25,15 @@ pass=0
 fail=0
 for prog in "$@"; do
 	name=$(basename "$prog")
-	if $vg "$prog" >"$out" 2>&1; then
+	$vg "$prog" >"$out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
 		echo "ok   $name"
 		pass=$((pass + 1))
 	else
-		echo "FAIL $name (exit $?)"
+		echo "FAIL $name"
 		sed 's/^/	/' "$out"
+		echo "	exit status $rc"
 		fail=$((fail + 1))
 	fi
 done
