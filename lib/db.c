@@ -109,7 +109,7 @@ tr_db_query(struct tr_db *db, PGresult **res, const char *sql, int n,
 	ExecStatusType	 st;
 	const char	*state;
 	char		 primary[200];
-	int		 attempt, intx;
+	int		 attempt, intx, conflict;
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (tr__db_conn(db) == NULL)
@@ -144,8 +144,9 @@ tr_db_query(struct tr_db *db, PGresult **res, const char *sql, int n,
 		    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :
 		    PQerrorMessage(db->conn), state != NULL ? state : "?");
 		seterr(db, "query", primary);
+		conflict = state != NULL && strcmp(state, "23505") == 0;
 		PQclear(r);
-		if (state != NULL && strcmp(state, "23505") == 0)
+		if (conflict)
 			return TR_ECONFLICT;
 		tr_warnx("database: %s", db->err);
 		return TR_EDB;
