@@ -308,6 +308,11 @@ struct	tr_usage {
 enum tr_err	 tr_usage_log(struct tr_req *, const struct tr_usage *) TR_WUR;
 void		 tr_usage_replay(void);
 
+/* Plan quotas (quota.c): monthly audio minutes, concurrent work. */
+enum tr_err	 tr_quota_begin(struct tr_req *, double audio_seconds,
+		    long long *slot) TR_WUR;
+void		 tr_quota_end(struct tr_req *, long long slot);
+
 /* Own access tokens (auth.c): issue for a user, HS256. */
 enum tr_err	 tr_auth_issue(long long user_id, char **access,
 		    long long *expires_in) TR_WUR;

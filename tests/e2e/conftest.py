@@ -198,6 +198,7 @@ class Stack:
                  for p in os.listdir(os.path.join(BUILD, "cgi-bin"))]
         progs.append(os.path.join(BUILD, "tests", "upload_probe"))
         progs.append(os.path.join(BUILD, "tests", "session_probe"))
+        progs.append(os.path.join(BUILD, "tests", "quota_probe"))
         for p in progs:
             shutil.copy2(p, self.cgidir)
         # The test-only upload endpoint goes in before the catch-all "/".
@@ -205,7 +206,8 @@ class Stack:
         with open(os.path.join(ROOT, "httpd-conf", "routes")) as f:
             lines = [l for l in f if l.strip() and not l.startswith("#")]
         probes = ["upload_probe\t/test/upload\tPOST\tnone\t1\t2\tTest-only upload probe\n",
-                  "session_probe\t/test/session\tGET\tnone\t1\t1\tTest-only session check\n"]
+                  "session_probe\t/test/session\tGET\tnone\t1\t1\tTest-only session check\n",
+                  "quota_probe\t/test/quota\tPOST\tany\t1\t4\tTest-only quota check\n"]
         catchall = [l for l in lines if l.split("\t")[1] == "/"]
         lines = [l for l in lines if l not in catchall] + probes + catchall
         with open(self.routes, "w") as f:

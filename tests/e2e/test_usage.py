@@ -143,3 +143,57 @@ def test_production_with_safe_settings_serves(stack):
     p = subprocess.run([os.path.join(stack.cgidir, "health")], env=env,
                        capture_output=True, timeout=30)
     assert p.stdout.startswith(b"Status: 200 "), p.stdout + p.stderr
+
+
+def quota_user(stack, plan, rpm, concurrent, minutes):
+    stack.pg.psql("INSERT INTO plans VALUES ('%s', %d, %d, %d)"
+                  " ON CONFLICT (plan) DO NOTHING" % (plan, rpm, concurrent, minutes))
+    addr = "q%s@example.com" % uuid.uuid4().hex[:10]
+    stack.admin("create-user", addr, "-p", "s3cretpass", "-P", plan)
+    return addr, stack.admin("create-key", addr).strip()
+
+
+def test_concurrent_limit(stack):
+    """A plan with one concurrent transcription: while one holds its
+    slot, a second is 429; after it, the slot is free again."""
+    import threading
+    _, key = quota_user(stack, "solo", 1000, 1, 1000)
+    srv = stack.server("apache-fcgid")
+    h = {"x-api-key": key}
+    results = {}
+
+    def slow():
+        results["slow"] = srv.request("POST", "/test/quota", headers=h,
+                                      json={"seconds": "1", "hold_ms": "2500"})
+
+    t = threading.Thread(target=slow)
+    t.start()
+    time.sleep(1.0)
+    r = srv.request("POST", "/test/quota", headers=h, json={"seconds": "1"})
+    t.join()
+    err = error_of(r, 429, "rate_limited")
+    assert "in progress" in err["message"] and int(r.headers["Retry-After"]) > 0
+    assert results["slow"].status_code == 200, results["slow"].text
+    r = srv.request("POST", "/test/quota", headers=h, json={"seconds": "1"})
+    assert r.status_code == 200, r.text
+
+
+def test_monthly_minutes_quota(stack):
+    addr, key = quota_user(stack, "minutes10", 1000, 5, 10)
+    srv = stack.server("lighttpd")
+    h = {"x-api-key": key}
+    assert srv.request("POST", "/test/quota", headers=h,
+                       json={"seconds": "540"}).status_code == 200
+    r = srv.request("POST", "/test/quota", headers=h, json={"seconds": "120"})
+    err = error_of(r, 429, "rate_limited")
+    assert "monthly audio quota of 10 minutes" in err["message"]
+    assert int(r.headers["Retry-After"]) > 0
+    assert srv.request("POST", "/test/quota", headers=h,
+                       json={"seconds": "30"}).status_code == 200
+    rows = stack.pg.psql("SELECT u.audio_duration_seconds FROM usage_logs u"
+                         " JOIN users s ON s.id = u.user_id WHERE s.email = '%s'"
+                         " ORDER BY u.id" % addr)
+    assert rows == [["540.000"], ["30.000"]]
+    m = stack.pg.psql("SELECT audio_minutes_month FROM users WHERE email = '%s'"
+                      % addr)
+    assert float(m[0][0]) == 9.5
