@@ -11,39 +11,19 @@ static const struct tr_field keys[KEY__MAX] = {
 	{ "password", tr_valid_string, TR_REQUIRED },	/* KEY_PASSWORD */
 };
 
-/*
- * A hash checked when the e-mail is unknown, so that an unknown address
- * takes as long as a wrong password.  Made once per process.
- */
-static char	*dummy;
-
 static enum tr_err
 handle(struct tr_req *r)
 {
 	struct json_object	*o, *user = NULL;
-	PGresult		*res = NULL;
 	long long		 uid = 0;
-	int			 ok;
 	enum tr_err		 er;
 
-	if ((er = tr_db_queryv(tr_db_get(), &res, "SELECT id, password_hash"
-	    " FROM users WHERE lower(email) = lower($1) AND is_active AND"
-	    " deleted_at IS NULL", 1, tr_str(r, KEY_EMAIL))) != TR_OK)
+	er = tr_auth_password(tr_str(r, KEY_EMAIL), tr_str(r, KEY_PASSWORD),
+	    &uid);
+	if (er == TR_EUNAUTH)
+		return tr_fail(r, er, "invalid email or password");
+	if (er != TR_OK)
 		return er;
-	if (PQntuples(res) == 1) {
-		ok = tr_password_check(tr_str(r, KEY_PASSWORD),
-		    PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1));
-		uid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	} else {
-		if (dummy == NULL &&
-		    tr_password_hash("no such user 0", &dummy) != TR_OK)
-			dummy = NULL;
-		(void)tr_password_check(tr_str(r, KEY_PASSWORD), dummy);
-		ok = 0;
-	}
-	PQclear(res);
-	if (!ok)
-		return tr_fail(r, TR_EUNAUTH, "invalid email or password");
 	if ((er = tr_account_user(uid, &user)) != TR_OK)
 		return er;
 	o = json_object_new_object();

@@ -20,17 +20,13 @@ handle(struct tr_req *r)
 {
 	struct json_object	*o;
 	PGresult		*res = NULL;
-	unsigned char		 h[TR_SHA256_LEN];
-	char			 hx[2 * TR_SHA256_LEN + 3];
+	char			 hx[TR_TOKEN_DIGEST];
 	const char		*tok = tr_str(r, KEY_REFRESH);
 	long long		 uid;
 	enum tr_err		 er;
 
-	if (strlen(tok) > 128 || (er = tr_sha256(tok, strlen(tok), h)) != TR_OK)
+	if (strlen(tok) > 128 || tr_token_digest(tok, hx) != TR_OK)
 		return tr_fail(r, TR_EUNAUTH, "invalid refresh token");
-	hx[0] = '\\';
-	hx[1] = 'x';
-	tr_hex(h, sizeof(h), hx + 2);
 	if ((er = tr_db_queryv(tr_db_get(), &res, "UPDATE refresh_tokens t SET"
 	    " used_at = now() FROM users u WHERE t.token_hash = $1 AND"
 	    " t.used_at IS NULL AND t.expires_at > now() AND u.id = t.user_id"

@@ -88,8 +88,7 @@ enum tr_err
 tr_account_key_new(long long uid, const char *name, long long expires_days,
     struct json_object **out)
 {
-	unsigned char		 h[TR_SHA256_LEN];
-	char			*key = NULL, hx[2 * TR_SHA256_LEN + 3], prefix[13];
+	char			*key = NULL, hx[TR_TOKEN_DIGEST], prefix[13];
 	char			 id[24], days[24];
 	PGresult		*res = NULL;
 	struct json_object	*o;
@@ -98,11 +97,8 @@ tr_account_key_new(long long uid, const char *name, long long expires_days,
 	/* 32 random bytes: 256 bits. */
 	if ((er = tr_token_new("trk_", 32, &key)) != TR_OK)
 		return er;
-	if ((er = tr_sha256(key, strlen(key), h)) != TR_OK)
+	if ((er = tr_token_digest(key, hx)) != TR_OK)
 		goto out;
-	hx[0] = '\\';
-	hx[1] = 'x';
-	tr_hex(h, sizeof(h), hx + 2);
 	memcpy(prefix, key, 12);
 	prefix[12] = '\0';
 	snprintf(id, sizeof(id), "%lld", uid);

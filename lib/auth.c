@@ -105,8 +105,7 @@ legacy_key(const char *key)
 static enum tr_err
 auth_apikey(struct tr_req *r, const char *key)
 {
-	unsigned char	 hash[TR_SHA256_LEN];
-	char		 prefix[KEY_PREFIXLEN + 1], id[24];
+	char		 hx[TR_TOKEN_DIGEST], prefix[KEY_PREFIXLEN + 1], id[24];
 	PGresult	*res = NULL;
 	struct tr_db	*db = tr_db_get();
 	int		 i, row = -1;
@@ -123,7 +122,7 @@ auth_apikey(struct tr_req *r, const char *key)
 		return refuse(r, TR_EUNAUTH, "invalid API key");
 	memcpy(prefix, key, KEY_PREFIXLEN);
 	prefix[KEY_PREFIXLEN] = '\0';
-	if ((er = tr_sha256(key, strlen(key), hash)) != TR_OK)
+	if ((er = tr_token_digest(key, hx)) != TR_OK)
 		return er;
 	er = tr_db_queryv(db, &res,
 	    "SELECT k.id, k.key_hash, k.is_active AND k.revoked_at IS NULL,"
@@ -133,26 +132,12 @@ auth_apikey(struct tr_req *r, const char *key)
 	    " WHERE k.key_prefix = $1", 1, prefix);
 	if (er != TR_OK)
 		return er;
-	for (i = 0; i < PQntuples(res); i++) {
-		/* bytea comes back as "\x" and hex */
-		const char	*hx = PQgetvalue(res, i, 1);
-		unsigned char	 stored[TR_SHA256_LEN];
-		size_t		 j;
-
-		if (strlen(hx) != 2 + 2 * TR_SHA256_LEN)
-			continue;
-		for (j = 0; j < TR_SHA256_LEN; j++) {
-			unsigned int	 hi, lo;
-
-			hi = (unsigned int)(isdigit((unsigned char)hx[2 + 2 * j]) ?
-			    hx[2 + 2 * j] - '0' : hx[2 + 2 * j] - 'a' + 10);
-			lo = (unsigned int)(isdigit((unsigned char)hx[3 + 2 * j]) ?
-			    hx[3 + 2 * j] - '0' : hx[3 + 2 * j] - 'a' + 10);
-			stored[j] = (unsigned char)(hi << 4 | lo);
-		}
-		if (tr_memeq_ct(stored, hash, sizeof(hash)))
+	/* The digest is compared in constant time against every key with
+	 * that display prefix (bytea comes back in the same "\\x" form). */
+	for (i = 0; i < PQntuples(res); i++)
+		if (strlen(PQgetvalue(res, i, 1)) == TR_TOKEN_DIGEST - 1 &&
+		    tr_memeq_ct(PQgetvalue(res, i, 1), hx, TR_TOKEN_DIGEST - 1))
 			row = i;
-	}
 	if (row < 0) {
 		PQclear(res);
 		return refuse(r, TR_EUNAUTH, "invalid API key");
@@ -414,63 +399,80 @@ tr_auth_issue(long long uid, char **access, long long *expires_in)
 	return er;
 }
 
-/* Stores a token's hash in table (refresh_tokens or sessions). */
+/*
+ * Makes a random token with the prefix and stores its hash with an
+ * expiry by sql ($1 user, $2 hash, $3 seconds).  *out is malloced.
+ */
 static enum tr_err
-token_store(const char *sql, long long uid, const char *tok, long long ttl)
+token_new(const char *prefix, const char *sql, long long uid, long long ttl,
+    char **out)
 {
-	unsigned char	 h[TR_SHA256_LEN];
-	char		 hx[2 * TR_SHA256_LEN + 3], id[24], secs[24];
+	char		*tok, hx[TR_TOKEN_DIGEST], id[24], secs[24];
 	enum tr_err	 er;
 
-	if ((er = tr_sha256(tok, strlen(tok), h)) != TR_OK)
+	if ((er = tr_token_new(prefix, 32, &tok)) != TR_OK)
 		return er;
-	hx[0] = '\\';
-	hx[1] = 'x';
-	tr_hex(h, sizeof(h), hx + 2);
 	snprintf(id, sizeof(id), "%lld", uid);
 	snprintf(secs, sizeof(secs), "%lld", ttl);
-	return tr_db_queryv(tr_db_get(), NULL, sql, 3, id, hx, secs);
+	if ((er = tr_token_digest(tok, hx)) != TR_OK ||
+	    (er = tr_db_queryv(tr_db_get(), NULL, sql, 3, id, hx,
+	    secs)) != TR_OK) {
+		tr_wipe(tok, strlen(tok));
+		free(tok);
+		return er;
+	}
+	*out = tok;
+	return TR_OK;
 }
 
 /* A new refresh token for a user, stored hashed.  *out is malloced. */
 enum tr_err
 tr_auth_refresh_new(long long uid, char **out)
 {
-	char		*tok;
-	enum tr_err	 er;
-
-	if ((er = tr_token_new("trr_", 32, &tok)) != TR_OK)
-		return er;
-	er = token_store("INSERT INTO refresh_tokens (user_id, token_hash,"
-	    " expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))",
-	    uid, tok, tr_conf_ll("JWT_REFRESH_TTL", 86400 * 30, 60,
-	    86400 * 365));
-	if (er != TR_OK) {
-		free(tok);
-		return er;
-	}
-	*out = tok;
-	return TR_OK;
+	return token_new("trr_", "INSERT INTO refresh_tokens (user_id,"
+	    " token_hash, expires_at) VALUES ($1, $2, now() +"
+	    " make_interval(secs => $3))", uid, tr_conf_ll("JWT_REFRESH_TTL",
+	    86400 * 30, 60, 86400 * 365), out);
 }
 
 /* A new session token (deprecated session login).  *out is malloced. */
 enum tr_err
 tr_auth_session_new(long long uid, char **out)
 {
-	char		*tok;
+	return token_new("trs_", "INSERT INTO sessions (user_id, token_hash,"
+	    " expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))",
+	    uid, tr_conf_ll("SESSION_TTL", 86400, 60, 86400 * 30), out);
+}
+
+/*
+ * Checks an e-mail address and password.  An unknown address costs a
+ * hash check too (against a hash made once per process), so that it
+ * takes as long as a wrong password.
+ */
+enum tr_err
+tr_auth_password(const char *email, const char *pw, long long *uid)
+{
+	static char	*dummy;
+	PGresult	*res = NULL;
+	int		 ok = 0;
 	enum tr_err	 er;
 
-	if ((er = tr_token_new("trs_", 32, &tok)) != TR_OK)
+	if ((er = tr_db_queryv(tr_db_get(), &res, "SELECT id, password_hash"
+	    " FROM users WHERE lower(email) = lower($1) AND is_active AND"
+	    " deleted_at IS NULL", 1, email)) != TR_OK)
 		return er;
-	er = token_store("INSERT INTO sessions (user_id, token_hash,"
-	    " expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))",
-	    uid, tok, tr_conf_ll("SESSION_TTL", 86400, 60, 86400 * 30));
-	if (er != TR_OK) {
-		free(tok);
-		return er;
+	if (PQntuples(res) == 1) {
+		ok = tr_password_check(pw, PQgetisnull(res, 0, 1) ? NULL :
+		    PQgetvalue(res, 0, 1));
+		*uid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	} else {
+		if (dummy == NULL && tr_password_hash("no such user 0",
+		    &dummy) != TR_OK)
+			dummy = NULL;
+		(void)tr_password_check(pw, dummy);
 	}
-	*out = tok;
-	return TR_OK;
+	PQclear(res);
+	return ok ? TR_OK : TR_EUNAUTH;
 }
 
 /*
@@ -481,19 +483,15 @@ tr_auth_session_new(long long uid, char **out)
 enum tr_err
 tr_auth_session_check(const char *tok, long long *uid)
 {
-	unsigned char	 h[TR_SHA256_LEN];
-	char		 hx[2 * TR_SHA256_LEN + 3];
+	char		 hx[TR_TOKEN_DIGEST];
 	PGresult	*res = NULL;
 	enum tr_err	 er;
 
 	if (!tr_conf_bool("ALLOW_INSECURE_SESSION_AUTH", 0) ||
 	    strncmp(tok, "trs_", 4) != 0 || strlen(tok) > 128)
 		return TR_EUNAUTH;
-	if ((er = tr_sha256(tok, strlen(tok), h)) != TR_OK)
+	if ((er = tr_token_digest(tok, hx)) != TR_OK)
 		return er;
-	hx[0] = '\\';
-	hx[1] = 'x';
-	tr_hex(h, sizeof(h), hx + 2);
 	if ((er = tr_db_queryv(tr_db_get(), &res, "UPDATE sessions s SET"
 	    " last_seen = now() FROM users u WHERE s.token_hash = $1 AND"
 	    " s.expires_at > now() AND u.id = s.user_id AND u.is_active AND"

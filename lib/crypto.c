@@ -144,6 +144,24 @@ tr_b64_decode(struct tr_buf *b, const char *s, size_t len, int url)
 }
 
 /*
+ * The SHA-256 of a token as a bytea literal ("\\x" and 64 hex digits),
+ * the form in which tokens and keys are stored and looked up.
+ */
+enum tr_err
+tr_token_digest(const char *tok, char out[TR_TOKEN_DIGEST])
+{
+	unsigned char	 h[TR_SHA256_LEN];
+	enum tr_err	 er;
+
+	if ((er = tr_sha256(tok, strlen(tok), h)) != TR_OK)
+		return er;
+	out[0] = '\\';
+	out[1] = 'x';
+	tr_hex(h, sizeof(h), out + 2);
+	return TR_OK;
+}
+
+/*
  * Makes a random token: prefix followed by the base64url form of nbytes
  * random bytes.  Returns a malloced string in *out.
  */

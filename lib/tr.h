@@ -316,6 +316,12 @@ void		 tr_quota_end(struct tr_req *, long long slot);
 /* Own access tokens (auth.c): issue for a user, HS256. */
 enum tr_err	 tr_auth_issue(long long user_id, char **access,
 		    long long *expires_in) TR_WUR;
+/*
+ * Checks an e-mail and password (as long for an unknown address as for
+ * a wrong password).  Returns the user id, or TR_EUNAUTH.
+ */
+enum tr_err	 tr_auth_password(const char *email, const char *pw,
+		    long long *uid) TR_WUR;
 /* Refresh tokens and session tokens: opaque, stored hashed. */
 enum tr_err	 tr_auth_refresh_new(long long user_id, char **) TR_WUR;
 enum tr_err	 tr_auth_session_new(long long user_id, char **) TR_WUR;
@@ -351,6 +357,8 @@ enum tr_err	 tr_b64_decode(struct tr_buf *, const char *, size_t,
 		    int url) TR_WUR;
 enum tr_err	 tr_token_new(const char *prefix, size_t nbytes,
 		    char **) TR_WUR;
+#define TR_TOKEN_DIGEST	(2 + 2 * TR_SHA256_LEN + 1)
+enum tr_err	 tr_token_digest(const char *, char [TR_TOKEN_DIGEST]) TR_WUR;
 void		 tr_wipe(void *, size_t);
 
 /* Passwords (password.c): the seed's rules, yescrypt via libcrypt. */
