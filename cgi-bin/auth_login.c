@@ -40,7 +40,7 @@ handle(struct tr_req *r)
 static const struct tr_endpoint ep = {
 	.path = "/auth/login", .methods = TR_POST, .auth = TR_AUTH_NONE,
 	.body_max = 64 * 1024, .fields = keys, .fieldsz = KEY__MAX,
-	.handler = handle,
+	.handler = handle, .throttle = 1,
 };
 
 int

@@ -54,7 +54,7 @@ handle(struct tr_req *r)
 static const struct tr_endpoint ep = {
 	.path = "/auth/refresh", .methods = TR_POST, .auth = TR_AUTH_NONE,
 	.body_max = 16 * 1024, .fields = keys, .fieldsz = KEY__MAX,
-	.handler = handle,
+	.handler = handle, .throttle = 1,
 };
 
 int

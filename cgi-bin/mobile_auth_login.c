@@ -60,7 +60,7 @@ gate(struct tr_req *r)
 static const struct tr_endpoint ep = {
 	.path = "/mobile-auth/login", .methods = TR_POST, .auth = TR_AUTH_NONE,
 	.body_max = 16 * 1024, .fields = keys, .fieldsz = KEY__MAX,
-	.handler = gate,
+	.handler = gate, .throttle = 1,
 };
 
 int

@@ -126,6 +126,7 @@ struct	tr_kv {
 	char	*key;
 	char	*val;
 	size_t	 valsz;
+	int	 structured;	/* a JSON object or array, as JSON text */
 };
 
 /*
@@ -178,6 +179,7 @@ void		 tr__req_drain(struct tr_req *);
 enum tr_err	 tr__auth(struct tr_req *) TR_WUR;
 void		 tr__auth_free(struct tr_principal *);
 enum tr_err	 tr__ratelimit(struct tr_req *) TR_WUR;
+enum tr_err	 tr__throttle(struct tr_req *) TR_WUR;
 enum tr_err	 tr__cors(struct tr_req *, int *preflight) TR_WUR;
 #endif
 

@@ -11,6 +11,9 @@
 #define TR_REQ_INTERNAL
 #include "extern.h"
 
+static enum tr_err	 count_call(struct tr_req *, const char *,
+			    const char *, const char *);
+
 static enum tr_err
 hdr(struct tr_req *r, const char *name, long long v)
 {
@@ -28,23 +31,49 @@ hdr(struct tr_req *r, const char *name, long long v)
 enum tr_err
 tr__ratelimit(struct tr_req *r)
 {
+	if (r->prin.bucket[0] == '\0')
+		return TR_OK;
+	return count_call(r, r->prin.bucket, r->prin.plan, NULL);
+}
+
+/*
+ * The same for an open endpoint that checks secrets: per client
+ * address, THROTTLE_PER_MINUTE calls (default 30).
+ */
+enum tr_err
+tr__throttle(struct tr_req *r)
+{
+	char	 bucket[80], lim[24];
+
+	snprintf(bucket, sizeof(bucket), "ip:%.64s", r->remote);
+	snprintf(lim, sizeof(lim), "%lld",
+	    tr_conf_ll("THROTTLE_PER_MINUTE", 30, 1, 1000000));
+	return count_call(r, bucket, "", lim);
+}
+
+/*
+ * Counts a call in bucket against the plan's limit, or against limit
+ * when that is not NULL.
+ */
+static enum tr_err
+count_call(struct tr_req *r, const char *bucket, const char *plan,
+    const char *limit)
+{
 	PGresult	*res = NULL;
 	long long	 count, lim, reset, in;
 	unsigned char	 dice;
 	enum tr_err	 er;
 
-	if (r->prin.bucket[0] == '\0')
-		return TR_OK;
 	er = tr_db_queryv(tr_db_get(), &res,
 	    "INSERT INTO rate_limits AS rl (bucket, window_start, count)"
 	    " VALUES ($1, date_trunc('minute', now()), 1)"
 	    " ON CONFLICT (bucket, window_start) DO UPDATE"
 	    " SET count = rl.count + 1"
-	    " RETURNING count,"
-	    " (SELECT requests_per_minute FROM plans WHERE plan = $2),"
+	    " RETURNING count, COALESCE($3::int,"
+	    " (SELECT requests_per_minute FROM plans WHERE plan = $2)),"
 	    " extract(epoch FROM window_start + interval '1 minute')::bigint,"
 	    " ceil(extract(epoch FROM window_start + interval '1 minute'"
-	    " - now()))::bigint", 2, r->prin.bucket, r->prin.plan);
+	    " - now()))::bigint", 3, bucket, plan, limit);
 	if (er == TR_EDBDOWN) {
 		tr_warnx("rate limit not checked: database unavailable");
 		return TR_OK;

@@ -213,6 +213,7 @@ addkv(void *arg, char *key, size_t keysz, char *val, size_t valsz)
 	r->kvs[r->kvsz].key = key;
 	r->kvs[r->kvsz].val = val;
 	r->kvs[r->kvsz].valsz = valsz;
+	r->kvs[r->kvsz].structured = 0;
 	r->kvsz++;
 	return TR_OK;
 }
@@ -473,6 +474,9 @@ json_params(struct tr_req *r)
 		    tr_xstrndup(s, len), len)) != TR_OK)
 			return er == TR_ETOOBIG ?
 			    tr_fail(r, TR_EINVAL, "too many JSON members") : er;
+		r->kvs[r->kvsz - 1].structured =
+		    json_object_is_type(val, json_type_object) ||
+		    json_object_is_type(val, json_type_array);
 	}
 	return TR_OK;
 }

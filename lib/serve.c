@@ -88,6 +88,10 @@ validate(struct tr_req *r)
 				    "field '%s' is required", f->name);
 			continue;
 		}
+		/* Objects and arrays are no value for a scalar field. */
+		if (r->kvs[j].structured)
+			return tr_fail(r, TR_EFIELD,
+			    "field '%s' has the wrong type", f->name);
 		p = &r->fields[i];
 		p->key = f->name;
 		p->val = r->kvs[j].val;
@@ -146,6 +150,10 @@ dispatch(struct tr_req *r)
 	/* Who is calling is settled before a byte of the body is read. */
 	if (ep->auth != TR_AUTH_NONE &&
 	    ((er = tr__auth(r)) != TR_OK || (er = tr__ratelimit(r)) != TR_OK))
+		return er;
+	/* Open endpoints that check secrets are limited per address. */
+	if (ep->auth == TR_AUTH_NONE && ep->throttle &&
+	    (er = tr__throttle(r)) != TR_OK)
 		return er;
 	if ((er = tr__req_query(r)) != TR_OK ||
 	    (er = tr__req_body(r)) != TR_OK ||

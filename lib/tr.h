@@ -266,6 +266,9 @@ struct	tr_endpoint {
 	/* Serve web server error redirects (REDIRECT_STATUS) and unknown
 	 * paths: the catch-all program sets this. */
 	int			 catchall;
+	/* An open endpoint that checks a secret (a password, a refresh
+	 * token): rate limited per client address, as the free plan. */
+	int			 throttle;
 };
 
 /* Run the FastCGI (or one-shot CGI) loop.  Returns the exit status. */

@@ -239,6 +239,7 @@ class Stack:
             "AUTH0_AUDIENCE": self.auth0.audience,
             "AUTH0_BASE_URL": self.auth0.base_url,
             "CORS_ORIGINS": "https://app.example.com",
+            "THROTTLE_PER_MINUTE": "100000",
         }
         settings.update(extra)
         settings = {k: v for k, v in settings.items() if v is not None}

@@ -453,3 +453,31 @@ def test_cors(lt):
     assert "X-API-Key" in r.headers["Access-Control-Allow-Headers"]
     r = lt.get("/health", headers={"Origin": "https://evil.example.com"})
     assert "Access-Control-Allow-Origin" not in r.headers
+
+
+def test_wrong_json_types_name_the_field(lt, stack):
+    before = count(stack, "SELECT count(*) FROM users")
+    for body, field in [({"email": ["a@b.co"], "password": "s3cretpass"}, "email"),
+                        ({"email": email(), "password": {"x": 1}}, "password"),
+                        ({"email": 42, "password": "s3cretpass"}, "email")]:
+        err = error_of(lt.request("POST", "/auth/register", json=body), 422)
+        assert "'%s'" % field in err["message"]
+    assert count(stack, "SELECT count(*) FROM users") == before
+
+
+def test_login_throttled_per_address(stack, account):
+    """Password guessing from one address meets a 429 after
+    THROTTLE_PER_MINUTE tries, whichever account it aims at."""
+    srv = stack.extra_server("throttle", THROTTLE_PER_MINUTE="3")
+    if time.time() % 60 > 55:
+        time.sleep(61 - time.time() % 60)
+    # Other servers of the suite share the address's bucket: start clean.
+    stack.pg.psql("DELETE FROM rate_limits WHERE bucket LIKE 'ip:%'")
+    codes = [srv.request("POST", "/auth/login", json={
+        "email": account["email"], "password": "guess%d" % i}).status_code
+        for i in range(5)]
+    assert codes[:3] == [401, 401, 401] and codes[3:] == [429, 429]
+    r = srv.request("POST", "/auth/login", json={
+        "email": account["email"], "password": "s3cretpass"})
+    error_of(r, 429, "rate_limited")
+    assert int(r.headers["Retry-After"]) >= 1
