@@ -101,7 +101,25 @@ struct	tr_http_resp {
 	struct tr_buf	 body;		/* capped */
 	long		 retry_after;	/* seconds, or -1 */
 	int		 toobig;	/* the body hit the cap */
+	char		 reqid[96];	/* the reqid_header's value */
+	const char	*reqid_header;	/* e.g. "dg-request-id" */
+	int		 attempts;	/* requests sent */
 };
+
+struct	tr_http_opts {
+	const char		*url;
+	const char *const	*headers;	/* NULL-terminated */
+	const char		*body;		/* POST this, or */
+	size_t			 bodysz;
+	const char		*bodyfile;	/* POST this file */
+	long			 timeout_ms;
+	size_t			 maxbody;
+	int			 retries;	/* on 429, 5xx, no connection */
+	const char		*reqid_header;
+};
+
+enum tr_err	 tr_http_do(const struct tr_http_opts *,
+		    struct tr_http_resp *) TR_WUR;
 
 enum tr_err	 tr_http_request(const char *url, const char *const *hdrs,
 		    const char *body, size_t bodysz, long timeout_ms,
@@ -113,6 +131,83 @@ enum tr_err	 tr_jwks_key(const char *kid, EVP_PKEY **) TR_WUR;
 unsigned int	 tr_jwks_fetches(void);
 void		 tr_jwks_free(void);
 EVP_PKEY	*tr__jwk_rsa(struct json_object *);
+
+/* The transcript model (transcript.c). */
+struct	tr_word {
+	char	*text;
+	double	 start, end;	/* seconds */
+	double	 confidence;	/* 0..1 */
+	int	 speaker;	/* from 0; -1 if not diarized */
+};
+
+struct	tr_segment {
+	char	*text;
+	double	 start, end;
+	int	 speaker;
+};
+
+struct	tr_transcript {
+	char			*text;
+	char			 language[16];
+	double			 duration;	/* seconds of audio */
+	struct tr_word		*words;
+	size_t			 nwords, wordcap;
+	struct tr_segment	*segs;
+	size_t			 nsegs, segcap;
+	int			 speakers;	/* 0: not diarized */
+	char			 provider[16];
+	char			 model[48];
+	char			 request_id[96];	/* the provider's */
+};
+
+void		 tr_transcript_init(struct tr_transcript *);
+void		 tr_transcript_free(struct tr_transcript *);
+void		 tr_transcript_word(struct tr_transcript *, const char *,
+		    double, double, double, int);
+void		 tr_transcript_segment(struct tr_transcript *, const char *,
+		    double, double, int);
+void		 tr_transcript_finish(struct tr_transcript *);
+enum tr_err	 tr_transcript_subtitles(const struct tr_transcript *, int vtt,
+		    struct tr_buf *) TR_WUR;
+struct json_object *tr_transcript_words_json(const struct tr_transcript *,
+		    int openai);
+struct json_object *tr_transcript_json(const struct tr_transcript *,
+		    const char *reqid);
+
+/* Helper programs by argv (proc.c) and media files (media.c). */
+enum tr_err	 tr_proc_run(char *const [], long timeout_ms, struct tr_buf *,
+		    int *status) TR_WUR;
+
+struct	tr_media {
+	char	 format[64];	/* ffprobe's format_name */
+	double	 duration;	/* seconds, 0 if unknown */
+	int	 has_audio;
+	int	 channels;
+	int	 rate;
+};
+
+enum tr_err	 tr_media_probe(const char *, struct tr_media *) TR_WUR;
+enum tr_err	 tr_media_pcm16k(const char *in, const char *out) TR_WUR;
+
+/* The local engine (engine/sphinx.c): raw 16 kHz mono s16le. */
+enum tr_err	 tr_sphinx_decode(const char *, struct tr_transcript *) TR_WUR;
+
+/* Transcription around a provider (transcribe.c). */
+struct	tr_prov_opts;
+enum tr_err	 tr_transcribe(struct tr_req *, const struct tr_upload *,
+		    const char *provider, const char *want,
+		    const struct tr_prov_opts *, struct tr_transcript *) TR_WUR;
+enum tr_err	 tr_transcript_reply(struct tr_req *,
+		    const struct tr_transcript *, const char *) TR_WUR;
+
+/* OpenAI-compatible audio endpoints (oai.c). */
+const char	*tr_oai_model_provider(const char *);
+struct json_object *tr_oai_models(void);
+enum	tr_oai_key { TR_OAI_FILE, TR_OAI_MODEL, TR_OAI_LANG, TR_OAI_PROMPT,
+	TR_OAI_FORMAT, TR_OAI_TEMP, TR_OAI__MAX };
+extern const struct tr_field tr_oai_fields[TR_OAI__MAX];
+enum tr_err	 tr_oai_transcriptions(struct tr_req *);
+enum tr_err	 tr_oai_translations(struct tr_req *);
 
 /* Database connection for tools that run whole scripts (migrate). */
 PGconn		*tr__db_conn(struct tr_db *);
@@ -176,6 +271,7 @@ enum tr_err	 tr__req_body(struct tr_req *) TR_WUR;
 enum tr_err	 tr__req_query(struct tr_req *) TR_WUR;
 enum tr_err	 tr__req_error(struct tr_req *, enum tr_err);
 void		 tr__req_drain(struct tr_req *);
+enum tr_err	 tr__req_tmpfile(struct tr_req *, const char *, char **) TR_WUR;
 enum tr_err	 tr__auth(struct tr_req *) TR_WUR;
 void		 tr__auth_free(struct tr_principal *);
 enum tr_err	 tr__ratelimit(struct tr_req *) TR_WUR;

@@ -4,9 +4,13 @@
  * (TR_ETIMEOUT, TR_EUNAVAIL for a peer that cannot be reached,
  * TR_EPROVIDER for a response over the cap).
  */
+#include <sys/stat.h>
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -35,6 +39,20 @@ on_header(char *p, size_t sz, size_t n, void *arg)
 	long long		 secs;
 	char			 tmp[32];
 
+	if (resp->reqid_header != NULL &&
+	    len > strlen(resp->reqid_header) + 1 &&
+	    strncasecmp(p, resp->reqid_header, strlen(resp->reqid_header)) == 0 &&
+	    p[strlen(resp->reqid_header)] == ':') {
+		for (v = p + strlen(resp->reqid_header) + 1; *v == ' '; v++)
+			continue;
+		vlen = len - (size_t)(v - p);
+		while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
+			vlen--;
+		if (vlen >= sizeof(resp->reqid))
+			vlen = sizeof(resp->reqid) - 1;
+		memcpy(resp->reqid, v, vlen);
+		resp->reqid[vlen] = '\0';
+	}
 	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
 		for (v = p + 12; *v == ' ' || *v == '\t'; v++)
 			continue;
@@ -57,27 +75,25 @@ tr_http_resp_free(struct tr_http_resp *resp)
 	tr_buf_free(&resp->body);
 }
 
-/*
- * Sends a request (GET when body is NULL, else POST with that body) with
- * extra headers (a NULL-terminated list).  On TR_OK, resp holds the
- * status and body, whatever the status; the caller frees it with
- * tr_http_resp_free().  The URL, which may carry no secret, is logged
- * on failure; header values never are.
- */
-enum tr_err
-tr_http_request(const char *url, const char *const *headers,
-    const char *body, size_t bodysz, long timeout_ms, size_t maxbody,
-    struct tr_http_resp *resp)
+/* One attempt.  resp is (re)initialised. */
+static enum tr_err
+attempt(const struct tr_http_opts *o, struct tr_http_resp *resp)
 {
 	CURL			*c;
 	struct curl_slist	*hl = NULL, *nl;
+	const char *const	*h;
+	FILE			*f = NULL;
 	CURLcode		 cc;
 	char			 errbuf[CURL_ERROR_SIZE] = "";
 	enum tr_err		 er = TR_OK;
+	int			 tries = resp->attempts;
 
+	tr_buf_free(&resp->body);
 	memset(resp, 0, sizeof(*resp));
-	tr_buf_init(&resp->body, maxbody);
+	tr_buf_init(&resp->body, o->maxbody);
 	resp->retry_after = -1;
+	resp->reqid_header = o->reqid_header;
+	resp->attempts = tries + 1;
 	if (!curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			return TR_ESYSTEM;
@@ -85,19 +101,24 @@ tr_http_request(const char *url, const char *const *headers,
 	}
 	if ((c = curl_easy_init()) == NULL)
 		return TR_ENOMEM;
-	for (; headers != NULL && *headers != NULL; headers++) {
-		if ((nl = curl_slist_append(hl, *headers)) == NULL) {
+	/* An empty Expect: large bodies go at once, without a 100 round. */
+	if ((hl = curl_slist_append(NULL, "Expect:")) == NULL) {
+		er = TR_ENOMEM;
+		goto out;
+	}
+	for (h = o->headers; h != NULL && *h != NULL; h++) {
+		if ((nl = curl_slist_append(hl, *h)) == NULL) {
 			er = TR_ENOMEM;
 			goto out;
 		}
 		hl = nl;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_URL, o->url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-	    timeout_ms < 10000 ? timeout_ms : 10000L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	    o->timeout_ms < 10000 ? o->timeout_ms : 10000L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
@@ -105,28 +126,98 @@ tr_http_request(const char *url, const char *const *headers,
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "trapi/" TR_VERSION);
-	if (body != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	if (o->bodyfile != NULL) {
+		struct stat	 st;
+
+		if ((f = fopen(o->bodyfile, "rb")) == NULL ||
+		    fstat(fileno(f), &st) == -1) {
+			er = TR_ESYSTEM;
+			goto out;
+		}
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_READDATA, f);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)bodysz);
+		    (curl_off_t)st.st_size);
+	} else if (o->body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, o->body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)o->bodysz);
 	}
 	cc = curl_easy_perform(c);
 	if (resp->toobig) {
-		tr_warnx("http: %s: response over %zu bytes", url, maxbody);
+		tr_warnx("http: %s: response over %zu bytes", o->url, o->maxbody);
 		er = TR_EPROVIDER;
 	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
-		tr_warnx("http: %s: timed out", url);
+		tr_warnx("http: %s: timed out", o->url);
 		er = TR_ETIMEOUT;
 	} else if (cc != CURLE_OK) {
-		tr_warnx("http: %s: %s", url, errbuf[0] ? errbuf :
+		tr_warnx("http: %s: %s", o->url, errbuf[0] ? errbuf :
 		    curl_easy_strerror(cc));
 		er = TR_EUNAVAIL;
 	} else
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 out:
+	if (f != NULL)
+		fclose(f);
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
+	return er;
+}
+
+/*
+ * Sends a request (POST when a body or body file is given, else GET)
+ * and retries, up to o->retries times, when the peer could not be
+ * reached or answered 429 or 5xx: exponential backoff with jitter,
+ * or the Retry-After it asked for (capped).  A timeout is not retried.
+ * On TR_OK resp holds the last status and body, whatever the status;
+ * the caller frees it with tr_http_resp_free().  The URL (which may
+ * carry no secret) is logged on failure; header values never are.
+ */
+enum tr_err
+tr_http_do(const struct tr_http_opts *o, struct tr_http_resp *resp)
+{
+	struct timespec	 ts;
+	unsigned int	 jitter;
+	long		 wait_ms;
+	int		 n;
+	enum tr_err	 er;
+
+	memset(resp, 0, sizeof(*resp));
+	tr_buf_init(&resp->body, o->maxbody);
+	for (n = 0;; n++) {
+		er = attempt(o, resp);
+		if (n >= o->retries || er == TR_ETIMEOUT ||
+		    (er == TR_OK && resp->status != 429 && resp->status < 500) ||
+		    (er != TR_OK && er != TR_EUNAVAIL))
+			break;
+		if (tr_random(&jitter, sizeof(jitter)) != TR_OK)
+			jitter = 0;
+		wait_ms = (200L << n) + (long)(jitter % 200);
+		if (er == TR_OK && resp->retry_after >= 0)
+			wait_ms = resp->retry_after * 1000L;
+		if (wait_ms > 10000)
+			wait_ms = 10000;
+		tr_info("http: %s: %s; retry %d in %ld ms", o->url,
+		    er == TR_OK ? "busy" : "unreachable", n + 1, wait_ms);
+		ts.tv_sec = wait_ms / 1000;
+		ts.tv_nsec = wait_ms % 1000 * 1000000L;
+		nanosleep(&ts, NULL);
+	}
 	if (er != TR_OK)
 		tr_buf_free(&resp->body);
 	return er;
+}
+
+/* A request without retries; see tr_http_do(). */
+enum tr_err
+tr_http_request(const char *url, const char *const *headers,
+    const char *body, size_t bodysz, long timeout_ms, size_t maxbody,
+    struct tr_http_resp *resp)
+{
+	struct tr_http_opts	 o = {
+		.url = url, .headers = headers, .body = body, .bodysz = bodysz,
+		.timeout_ms = timeout_ms, .maxbody = maxbody,
+	};
+
+	return tr_http_do(&o, resp);
 }

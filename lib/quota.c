@@ -75,16 +75,22 @@ tr_quota_begin(struct tr_req *r, double audio_seconds, long long *slot)
 	enum tr_err	 er;
 
 	*slot = 0;
-	if ((er = minutes(r, audio_seconds)) != TR_OK)
+	if ((er = minutes(r, audio_seconds)) != TR_OK && er != TR_EDBDOWN)
 		return er;
 	if (r->prin.bucket[0] == '\0')
 		return TR_OK;
 	/*
 	 * Count and insert under a lock on the caller's bucket, or two
-	 * requests could both see one free slot.
+	 * requests could both see one free slot.  While the database is
+	 * down the quotas cannot be known, and like the rate limit they
+	 * let the call through (its usage row is spooled).
 	 */
-	if ((er = tr_db_queryv(db, NULL, "BEGIN", 0)) != TR_OK)
-		return er;
+	if ((er = tr_db_queryv(db, NULL, "BEGIN", 0)) != TR_OK) {
+		if (er != TR_EDBDOWN)
+			return er;
+		tr_warnx("quota not checked: database unavailable");
+		return TR_OK;
+	}
 	if ((er = tr_db_queryv(db, NULL, "SELECT pg_advisory_xact_lock("
 	    "hashtext($1))", 1, r->prin.bucket)) != TR_OK ||
 	    (er = tr_db_queryv(db, &res, "INSERT INTO inflight (bucket,"

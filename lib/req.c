@@ -335,6 +335,24 @@ mktmp(struct tr_req *r)
 	return TR_OK;
 }
 
+/*
+ * A path for a file of the handler's own in the request's temp dir,
+ * removed with it after the request.  *out is malloced.
+ */
+enum tr_err
+tr__req_tmpfile(struct tr_req *r, const char *name, char **out)
+{
+	size_t		 n;
+	enum tr_err	 er;
+
+	if ((er = mktmp(r)) != TR_OK)
+		return er;
+	n = strlen(r->tmpdir) + strlen(name) + 2;
+	*out = tr_xmalloc(n);
+	snprintf(*out, n, "%s/%s", r->tmpdir, name);
+	return TR_OK;
+}
+
 static enum tr_err
 mp_begin(void *arg, const char *name, const char *filename, const char *ctype)
 {
@@ -744,6 +762,30 @@ tr_reply_json(struct tr_req *r, int status, struct json_object *o)
 	return tr_reply(r, status, "application/json", s, len);
 }
 
+/*
+ * OpenAI's error envelope, so that its SDKs raise their usual
+ * exceptions; our request id travels in X-Request-Id.
+ */
+static struct json_object *
+openai_error(enum tr_err er, const char *msg)
+{
+	struct json_object	*o, *e;
+	int			 st = tr_err_status(er);
+
+	e = json_object_new_object();
+	json_object_object_add(e, "message", json_object_new_string(
+	    msg != NULL && *msg != '\0' ? msg : tr_err_message(er)));
+	json_object_object_add(e, "type", json_object_new_string(
+	    st == 401 ? "authentication_error" : st == 429 ? "rate_limit_error" :
+	    st < 500 ? "invalid_request_error" : "server_error"));
+	json_object_object_add(e, "param", NULL);
+	json_object_object_add(e, "code", json_object_new_string(
+	    st == 401 ? "invalid_api_key" : tr_err_code(er)));
+	o = json_object_new_object();
+	json_object_object_add(o, "error", e);
+	return o;
+}
+
 /* Writes the JSON error body for er with the message set by tr_fail(). */
 enum tr_err
 tr__req_error(struct tr_req *r, enum tr_err er)
@@ -751,7 +793,10 @@ tr__req_error(struct tr_req *r, enum tr_err er)
 	struct json_object	*o;
 	enum tr_err		 wr;
 
-	o = tr_err_body(er, tr_buf_str(&r->msg), r->reqid);
+	if (r->ep->openai_errors)
+		o = openai_error(er, tr_buf_str(&r->msg));
+	else
+		o = tr_err_body(er, tr_buf_str(&r->msg), r->reqid);
 	wr = tr_reply_json(r, tr_err_status(er), o);
 	json_object_put(o);
 	return wr;

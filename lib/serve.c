@@ -200,6 +200,8 @@ tr_serve(const struct tr_endpoint *ep)
 
 	tr_log_init(program_invocation_short_name);
 	signal(SIGPIPE, SIG_IGN);
+	/* Seconds as 3.45, not 3.4500000000000002. */
+	json_c_set_serialization_double_format("%.10g", JSON_C_OPTION_GLOBAL);
 	if ((conf_err = tr_conf_load()) != TR_OK)
 		tr_errx("configuration failed to load; answering 503");
 	else if ((unsafe = tr_conf_unsafe()) != NULL) {

@@ -189,6 +189,7 @@ int		 tr_valid_name(struct tr_pair *);	/* text, <= 200 bytes */
 int		 tr_valid_ident(struct tr_pair *);	/* [a-z0-9_.-]{1,64} */
 int		 tr_valid_uint(struct tr_pair *);	/* integer >= 0 */
 int		 tr_valid_amount(struct tr_pair *);	/* finite number >= 0 */
+int		 tr_valid_lang(struct tr_pair *);	/* "en", "pt-BR" */
 
 #define TR_REQUIRED	0x01	/* a missing field is a 400 */
 #define TR_FILE		0x02	/* the field is a file upload */
@@ -269,6 +270,9 @@ struct	tr_endpoint {
 	/* An open endpoint that checks a secret (a password, a refresh
 	 * token): rate limited per client address, as the free plan. */
 	int			 throttle;
+	/* Errors in OpenAI's shape, {"error":{"message","type","param",
+	 * "code"}}, for the OpenAI-compatible endpoints. */
+	int			 openai_errors;
 };
 
 /* Run the FastCGI (or one-shot CGI) loop.  Returns the exit status. */

@@ -1,0 +1,147 @@
+/*
+ * Deepgram pre-recorded transcription (provider-protocols section 1):
+ * the raw audio POSTed to /v1/listen with "Authorization: Token", the
+ * features as query parameters, and the answer's words, utterances or
+ * paragraphs read into the transcript model.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TR_REQ_INTERNAL
+#include "prov.h"
+
+#define DG_MAXBODY	(64 * 1024 * 1024)
+
+/* Reads results.channels[0].alternatives[0] and the utterances. */
+static enum tr_err
+parse(struct json_object *doc, int diarize, struct tr_transcript *t)
+{
+	struct json_object	*res, *ch, *alt, *words, *w, *utt, *u, *md;
+	const char		*text, *lang;
+	size_t			 i;
+	int			 spk;
+
+	if (!json_object_object_get_ex(doc, "results", &res) ||
+	    !json_object_object_get_ex(res, "channels", &ch) ||
+	    json_object_array_length(ch) < 1 ||
+	    !json_object_object_get_ex(json_object_array_get_idx(ch, 0),
+	    "alternatives", &alt) || json_object_array_length(alt) < 1)
+		return TR_EPROVIDER;
+	alt = json_object_array_get_idx(alt, 0);
+	t->text = tr_xstrdup((text = tr_json_str(alt, "transcript")) != NULL ?
+	    text : "");
+	if ((lang = tr_json_str(json_object_array_get_idx(ch, 0),
+	    "detected_language")) != NULL)
+		snprintf(t->language, sizeof(t->language), "%s", lang);
+	if (json_object_object_get_ex(alt, "words", &words))
+		for (i = 0; i < json_object_array_length(words); i++) {
+			w = json_object_array_get_idx(words, i);
+			text = tr_json_str(w, "punctuated_word");
+			if (text == NULL)
+				text = tr_json_str(w, "word");
+			if (text == NULL)
+				continue;
+			spk = diarize && json_object_object_get_ex(w, "speaker",
+			    NULL) ? (int)tr__jnum(w, "speaker") : -1;
+			tr_transcript_word(t, text, tr__jnum(w, "start"),
+			    tr__jnum(w, "end"), tr__jnum(w, "confidence"), spk);
+		}
+	if (json_object_object_get_ex(res, "utterances", &utt))
+		for (i = 0; i < json_object_array_length(utt); i++) {
+			u = json_object_array_get_idx(utt, i);
+			if ((text = tr_json_str(u, "transcript")) == NULL)
+				continue;
+			spk = diarize && json_object_object_get_ex(u, "speaker",
+			    NULL) ? (int)tr__jnum(u, "speaker") : -1;
+			tr_transcript_segment(t, text, tr__jnum(u, "start"),
+			    tr__jnum(u, "end"), spk);
+		}
+	if (json_object_object_get_ex(doc, "metadata", &md)) {
+		t->duration = tr__jnum(md, "duration");
+		if ((text = tr_json_str(md, "request_id")) != NULL)
+			snprintf(t->request_id, sizeof(t->request_id), "%s", text);
+	}
+	return TR_OK;
+}
+
+static enum tr_err
+transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
+    const struct tr_prov_opts *o, struct tr_transcript *t)
+{
+	struct tr_http_opts	 ho;
+	struct tr_http_resp	 resp;
+	struct json_object	*doc = NULL;
+	struct tr_buf		 url, auth, ct;
+	const char		*hdrs[3], *model, *msg = NULL;
+	enum tr_err		 er;
+
+	(void)m;
+	model = o->model != NULL ? o->model : tr_prov_deepgram.model;
+	tr_buf_init(&url, 4096);
+	tr_buf_init(&auth, 1024);
+	tr_buf_init(&ct, 512);
+	if ((er = tr_buf_addf(&url, "%s/v1/listen?model=%s&punctuate=true"
+	    "&smart_format=true&paragraphs=true&utterances=true&diarize=%s",
+	    tr_conf_def("DEEPGRAM_BASE_URL", "https://api.deepgram.com"),
+	    model, o->diarize ? "true" : "false")) != TR_OK ||
+	    (o->language != NULL &&
+	    (er = tr_buf_addf(&url, "&language=%s", o->language)) != TR_OK) ||
+	    (o->language == NULL &&
+	    (er = tr_buf_adds(&url, "&detect_language=true")) != TR_OK) ||
+	    (er = tr_buf_addf(&auth, "Authorization: Token %s",
+	    tr_conf_def("DEEPGRAM_API_KEY", ""))) != TR_OK ||
+	    (er = tr_buf_addf(&ct, "Content-Type: %s", o->ctype != NULL &&
+	    strncmp(o->ctype, "audio/", 6) == 0 && strpbrk(o->ctype, "\r\n") ==
+	    NULL ? o->ctype : "application/octet-stream")) != TR_OK)
+		goto out;
+	hdrs[0] = auth.ptr;
+	hdrs[1] = ct.ptr;
+	hdrs[2] = NULL;
+	memset(&ho, 0, sizeof(ho));
+	ho.url = url.ptr;
+	ho.headers = hdrs;
+	ho.bodyfile = path;
+	ho.timeout_ms = tr_conf_ll("DEEPGRAM_TIMEOUT", 600, 1, 7200) * 1000;
+	ho.maxbody = DG_MAXBODY;
+	ho.retries = (int)tr_conf_ll("PROVIDER_RETRIES", 2, 0, 10);
+	ho.reqid_header = "dg-request-id";
+	er = tr_http_do(&ho, &resp);
+	tr_wipe(auth.ptr, auth.len);
+	if (er != TR_OK) {
+		er = tr__prov_fail(r, "deepgram", er, NULL, NULL);
+		goto out;
+	}
+	if (tr_json_parse(tr_buf_str(&resp.body), resp.body.len, DG_MAXBODY,
+	    64, &doc) != TR_OK || doc == NULL) {
+		er = tr__prov_fail(r, "deepgram", TR_OK, &resp, resp.status == 200 ?
+		    "malformed response" : NULL);
+		if (resp.status == 200)
+			resp.status = 502;
+	} else if (resp.status != 200) {
+		msg = tr_json_str(doc, "err_msg");
+		er = tr__prov_fail(r, "deepgram", TR_OK, &resp, msg);
+	} else if ((er = parse(doc, o->diarize, t)) != TR_OK)
+		er = tr__prov_fail(r, "deepgram", TR_OK, &resp,
+		    "unexpected response shape");
+	else {
+		snprintf(t->provider, sizeof(t->provider), "deepgram");
+		snprintf(t->model, sizeof(t->model), "%s", model);
+		if (t->request_id[0] == '\0')
+			snprintf(t->request_id, sizeof(t->request_id), "%s",
+			    resp.reqid);
+	}
+	json_object_put(doc);
+	tr_http_resp_free(&resp);
+out:
+	tr_buf_free(&url);
+	tr_buf_free(&auth);
+	tr_buf_free(&ct);
+	return er;
+}
+
+const struct tr_provider tr_prov_deepgram = {
+	.name = "deepgram", .model = "nova-2", .keyvar = "DEEPGRAM_API_KEY",
+	.costvar = "COST_PER_MINUTE_DEEPGRAM", .cost = 0.0043,
+	.transcribe = transcribe,
+};

@@ -1,0 +1,74 @@
+/*
+ * The table of providers and what the cloud clients share: turning a
+ * provider's failure into our error (502 for its errors, 503 when it is
+ * busy or unreachable, 504 when it is slow), with its request id and
+ * message but never our key.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prov.h"
+
+static const struct tr_provider *const providers[] = {
+	&tr_prov_deepgram,
+	&tr_prov_local,
+};
+
+/* The provider of that name, or NULL. */
+const struct tr_provider *
+tr_provider(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(providers) / sizeof(providers[0]); i++)
+		if (strcmp(providers[i]->name, name) == 0)
+			return providers[i];
+	return NULL;
+}
+
+/* Is its key configured (or does it need none)? */
+int
+tr_provider_ready(const struct tr_provider *p)
+{
+	return p->keyvar == NULL || tr_conf(p->keyvar) != NULL;
+}
+
+double
+tr__jnum(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v))
+		return 0;
+	return json_object_get_double(v);
+}
+
+/*
+ * Fails the request for a provider's answer.  er is the transport
+ * result; resp (if the transport worked) the answer; msg what the
+ * provider said, if it said anything parseable.
+ */
+enum tr_err
+tr__prov_fail(struct tr_req *r, const char *prov, enum tr_err er,
+    const struct tr_http_resp *resp, const char *msg)
+{
+	char	 ra[24];
+
+	if (er == TR_ETIMEOUT)
+		return tr_fail(r, TR_ETIMEOUT, "%s did not answer in time", prov);
+	if (er != TR_OK)
+		return tr_fail(r, TR_EUNAVAIL, "%s could not be reached", prov);
+	if (resp->status == 429 || resp->status == 503) {
+		snprintf(ra, sizeof(ra), "%ld",
+		    resp->retry_after > 0 ? resp->retry_after : 30);
+		if (tr_header(r, "Retry-After", ra) != TR_OK)
+			tr_warnx("cannot add Retry-After");
+		return tr_fail(r, TR_EUNAVAIL, "%s is busy (HTTP %ld)%s%.200s%s",
+		    prov, resp->status, msg != NULL ? ": " : "",
+		    msg != NULL ? msg : "", resp->reqid[0] ? "" : "");
+	}
+	return tr_fail(r, TR_EPROVIDER, "%s failed (HTTP %ld%s%.96s)%s%.200s",
+	    prov, resp->status, resp->reqid[0] ? ", request " : "",
+	    resp->reqid, msg != NULL ? ": " : "", msg != NULL ? msg : "");
+}

@@ -1,0 +1,45 @@
+/*
+ * The provider layer: every transcription backend, cloud or local,
+ * behind one table of function pointers (curl's struct Curl_ssl), one
+ * file each.  Callers look a provider up by name and never switch on it.
+ */
+#ifndef TR_PROV_H
+#define TR_PROV_H
+
+#include "extern.h"
+
+struct	tr_prov_opts {
+	const char	*language;	/* ISO 639-1; NULL: the default */
+	int		 diarize;
+	int		 translate;	/* to English */
+	const char	*prompt;
+	double		 temperature;
+	const char	*model;		/* NULL: the provider's default */
+	const char	*ctype;		/* the upload's Content-Type */
+	const char	*filename;	/* the upload's file name */
+};
+
+struct	tr_provider {
+	const char	*name;		/* "deepgram", "openai", "local" */
+	const char	*model;		/* default model */
+	const char	*keyvar;	/* setting that enables it; NULL: always */
+	const char	*costvar;	/* USD per audio minute setting */
+	double		 cost;		/* its default */
+	enum tr_err	(*transcribe)(struct tr_req *, const char *path,
+			    const struct tr_media *, const struct tr_prov_opts *,
+			    struct tr_transcript *);
+};
+
+extern const struct tr_provider tr_prov_deepgram;
+extern const struct tr_provider tr_prov_local;
+
+const struct tr_provider *tr_provider(const char *);
+int		 tr_provider_ready(const struct tr_provider *);
+
+/* Shared by the cloud clients (prov/prov.c). */
+enum tr_err	 tr__prov_fail(struct tr_req *, const char *prov,
+		    enum tr_err, const struct tr_http_resp *,
+		    const char *msg) TR_WUR;
+double		 tr__jnum(struct json_object *, const char *);
+
+#endif /* TR_PROV_H */
