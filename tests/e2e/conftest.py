@@ -20,6 +20,7 @@ import requests
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "mock"))
 from auth0 import Auth0Mock  # noqa: E402
+from deepgram import DeepgramMock  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
@@ -217,6 +218,7 @@ class Stack:
         self.spool = os.path.join(self.base, "spool")
         mkdirs(self.spool, mode=0o700)
         self.auth0 = Auth0Mock(os.path.join(self.base))
+        self.deepgram = DeepgramMock("dg-test-key-0123456789")
         self.pg = Postgres(self.base)
         self.pg.init()
         self.pg.start()
@@ -289,6 +291,7 @@ class Stack:
             s.stop()
         self.pg.stop()
         self.auth0.close()
+        self.deepgram.close()
         reports = [(kind, line) for kind, s in self.servers.items()
                    for line in s.errorlog().splitlines()
                    if any(m in line for m in SANITIZER_MARKS)]
@@ -306,6 +309,15 @@ def stack():
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture(scope="session")
+def speech(stack):
+    """Speech made with flite: (path, the words spoken)."""
+    text = "hello world this is a test of the transcription service"
+    path = os.path.join(stack.base, "speech.wav")
+    subprocess.run(["flite", "-voice", "slt", "-t", text, "-o", path], check=True)
+    return path, text
 
 
 @pytest.fixture(scope="session", params=SERVERS)

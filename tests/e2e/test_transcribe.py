@@ -1,0 +1,227 @@
+"""Transcription through the real web servers: the local engine on
+speech made with flite, the Deepgram client against the local mock (its
+requests, every misbehaviour, bounded retries), every output format,
+the OpenAI-compatible shapes, and the usage rows."""
+
+import json
+import re
+import time
+
+import pytest
+
+from conftest import LEGACY_KEY
+from test_http import error_of
+
+KEY = {"x-api-key": LEGACY_KEY}
+
+
+def upload(srv, path, url="/transcriptions/deepgram", field="audio",
+           headers=KEY, name="speech.wav", ctype="audio/wav", **data):
+    with open(path, "rb") as f:
+        return srv.request("POST", url, headers=headers, data=data,
+                           files={field: (name, f, ctype)}, timeout=120)
+
+
+def rows(stack, rid):
+    return stack.pg.psql("SELECT service, audio_duration_seconds, status"
+                         " FROM usage_logs WHERE request_id = '%s'" % rid)
+
+
+@pytest.fixture(scope="module")
+def dg(stack):
+    """A server whose programs have a Deepgram key and the mock's URL."""
+    m = stack.deepgram
+    return stack.extra_server("deepgram", DEEPGRAM_API_KEY=m.key,
+                              DEEPGRAM_BASE_URL=m.base_url, DEEPGRAM_TIMEOUT="3",
+                              PROVIDER_RETRIES="2")
+
+
+def test_local_engine_hears_the_words(server, stack, speech):
+    path, _ = speech
+    r = upload(server, path, provider="local")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    words = body["transcript"].split()
+    for w in ("test", "transcription", "service"):
+        assert w in words, body["transcript"]
+    assert body["processing_info"]["provider"] == "local"
+    assert 3.0 < body["processing_info"]["duration"] < 4.0
+    ts = [(w["start"], w["end"]) for w in body["words"]]
+    assert all(s <= e for s, e in ts) and ts == sorted(ts)
+    assert rows(stack, r.headers["X-Request-Id"]) == \
+        [["local", "%.3f" % body["processing_info"]["duration"], "success"]]
+
+
+def test_default_without_key_is_local(stack, speech):
+    r = upload(stack.server("lighttpd"), speech[0])
+    assert r.status_code == 200, r.text
+    assert r.json()["processing_info"]["provider"] == "local"
+
+
+def test_deepgram_request_and_shape(dg, stack, speech):
+    m = stack.deepgram
+    n = len(m.requests)
+    r = upload(dg, speech[0], language="en", diarize="true")
+    assert r.status_code == 200, r.text
+    (req,) = m.requests[n:]
+    assert req["headers"]["Authorization"] == "Token " + m.key
+    assert req["headers"]["Content-Type"] == "audio/wav"
+    assert req["query"]["model"] == "nova-2" and req["query"]["diarize"] == "true"
+    assert req["query"]["language"] == "en"
+    with open(speech[0], "rb") as f:
+        assert req["body"] == f.read()
+    b = r.json()
+    assert b["transcript"] == "Hello world this is a test"
+    assert b["diarization"]["speakers_detected"] == 2
+    segs = b["diarization"]["segments"]
+    assert [(s["speaker"], s["text"]) for s in segs] == \
+        [(0, "Hello world"), (1, "this is a test")]
+    assert b["words"][0] == {"word": "Hello", "start": 0.3, "end": 0.7,
+                             "confidence": 0.98, "speaker": 0}
+    pi = b["processing_info"]
+    assert pi["provider"] == "deepgram" and pi["model"] == "nova-2"
+    assert re.fullmatch(r"[0-9a-f-]{36}", pi["provider_request_id"])
+    assert m.key not in r.text
+    assert rows(stack, r.headers["X-Request-Id"])[0][0] == "deepgram"
+
+
+SRT_CUE = re.compile(r"(\d+)\n(\d\d:\d\d:\d\d,\d{3}) --> (\d\d:\d\d:\d\d,\d{3})\n(.+)")
+VTT_CUE = re.compile(r"(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n(.+)")
+
+
+@pytest.mark.parametrize("provider", ["local", "deepgram"])
+def test_every_format(dg, speech, provider):
+    r = upload(dg, speech[0], provider=provider, response_format="text")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
+    assert "test" in r.text
+    r = upload(dg, speech[0], provider=provider, response_format="srt")
+    assert r.status_code == 200, r.text
+    cues = r.text.strip().split("\n\n")
+    for i, cue in enumerate(cues, 1):
+        mt = SRT_CUE.fullmatch(cue)
+        assert mt and int(mt.group(1)) == i and mt.group(2) <= mt.group(3), cue
+    r = upload(dg, speech[0], provider=provider, response_format="vtt")
+    assert r.status_code == 200 and r.text.startswith("WEBVTT\n\n")
+    for cue in r.text[8:].strip().split("\n\n"):
+        assert VTT_CUE.fullmatch(cue), cue
+    error_of(upload(dg, speech[0], provider=provider, response_format="docx"), 422)
+
+
+@pytest.mark.parametrize("script,status,attempts", [
+    (["401"], 502, 1),
+    (["402"], 502, 1),
+    (["429", "429"], 200, 3),
+    (["429-retry-after", "429-retry-after", "429-retry-after"], 503, 3),
+    (["500-html", "500-html", "500-html"], 502, 3),
+    (["slow"], 504, 1),
+    (["truncated"], 502, 1),
+    (["drop", "drop", "drop"], 503, 3),
+])
+def test_deepgram_misbehaviour(dg, stack, speech, script, status, attempts):
+    m = stack.deepgram
+    n = len(m.requests)
+    m.script = list(script)
+    t0 = time.time()
+    r = upload(dg, speech[0])
+    m.script = []
+    assert time.time() - t0 < 30
+    assert len(m.requests) - n == attempts
+    if status == 200:
+        assert r.json()["processing_info"]["provider"] == "deepgram"
+        return
+    err = error_of(r, status)
+    assert "deepgram" in err["message"]
+    assert m.key not in r.text and "<html" not in r.text
+    if status == 503 and script[0].startswith("429"):
+        assert r.headers["Retry-After"] == "1"
+    if script[0] in ("401", "402"):
+        rid = m.requests[-1]["path"] and re.search(r"request ([0-9a-f-]{36})",
+                                                   err["message"])
+        assert rid, err["message"]
+    row = rows(stack, r.headers["X-Request-Id"])
+    assert row == [["deepgram", "0.000", "error"]]
+
+
+def test_not_audio_is_415(lt_or_ap, stack, tmp_path):
+    p = tmp_path / "notes.txt"
+    p.write_text("this is not audio at all\n" * 100)
+    err = error_of(upload(lt_or_ap, str(p), name="notes.txt", ctype="text/plain"), 415)
+    assert "not audio" in err["message"]
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    error_of(upload(lt_or_ap, str(empty)), 400)
+    error_of(lt_or_ap.request("POST", "/transcriptions/deepgram", headers=KEY,
+                              data={"language": "en"}), 400)
+    assert stack.leftovers() == []
+
+
+@pytest.fixture(params=["lighttpd", "apache-fcgid"])
+def lt_or_ap(request, stack):
+    return stack.server(request.param)
+
+
+def test_transcription_needs_credentials(stack, speech):
+    srv = stack.server("lighttpd")
+    error_of(upload(srv, speech[0], headers={}), 401)
+    error_of(upload(srv, speech[0], headers={"x-api-key": "wrong"}), 401)
+
+
+# -- OpenAI-compatible --------------------------------------------------------
+
+def oai(srv, path, fields, key=LEGACY_KEY):
+    with open(path, "rb") as f:
+        return srv.request("POST", "/v1/audio/transcriptions",
+                           headers={"Authorization": "Bearer " + key},
+                           data=fields, files={"file": ("speech.wav", f, "audio/wav")},
+                           timeout=120)
+
+
+def test_openai_shapes(stack, speech):
+    srv = stack.server("lighttpd")
+    r = oai(srv, speech[0], {"model": "whisper-1"})
+    assert r.status_code == 200, r.text
+    assert list(r.json()) == ["text"] and "transcription" in r.json()["text"]
+    r = oai(srv, speech[0], {"model": "whisper-1", "response_format": "text"})
+    assert r.headers["Content-Type"].startswith("text/plain") and "test" in r.text
+    r = oai(srv, speech[0], {"model": "whisper-1", "response_format": "verbose_json"})
+    v = r.json()
+    assert v["task"] == "transcribe" and v["language"] == "english"
+    assert 3 < v["duration"] < 4 and "segments" in v and "words" not in v
+    seg = v["segments"][0]
+    assert set(seg) == {"id", "seek", "start", "end", "text", "tokens",
+                        "temperature", "avg_logprob", "compression_ratio",
+                        "no_speech_prob"}
+    assert seg["text"].startswith(" ")
+    r = oai(srv, speech[0], {"model": "whisper-1", "response_format": "verbose_json",
+                             "timestamp_granularities[]": "word"})
+    v = r.json()
+    assert "segments" not in v and set(v["words"][0]) == {"word", "start", "end"}
+    r = oai(srv, speech[0], {"model": "whisper-1", "response_format": "verbose_json",
+                             "timestamp_granularities[]": ["word", "segment"]})
+    assert "segments" in r.json() and "words" in r.json()
+    r = oai(srv, speech[0], {"model": "whisper-1", "response_format": "srt"})
+    assert SRT_CUE.match(r.text)
+    with open(speech[0], "rb") as f:
+        r = srv.request("POST", "/v1/audio/translations",
+                        headers={"Authorization": "Bearer " + LEGACY_KEY},
+                        data={"model": "whisper-1", "response_format": "verbose_json"},
+                        files={"file": ("speech.wav", f, "audio/wav")})
+    assert r.status_code == 200 and r.json()["task"] == "translate"
+
+
+def test_openai_errors(stack, speech):
+    srv = stack.server("apache-fcgid")
+    for fields, key, status in [({}, LEGACY_KEY, 400),
+                                ({"model": "gpt-9"}, LEGACY_KEY, 400),
+                                ({"model": "whisper-1", "response_format": "x"},
+                                 LEGACY_KEY, 400),
+                                ({"model": "whisper-1"}, "sk-wrong", 401)]:
+        r = oai(srv, speech[0], fields, key)
+        assert r.status_code == status, r.text
+        e = r.json()["error"]
+        assert set(e) == {"message", "type", "param", "code"}
+        assert e["type"] == ("authentication_error" if status == 401
+                             else "invalid_request_error")
+    r = srv.get("/v1/models", headers={"Authorization": "Bearer " + LEGACY_KEY})
+    assert r.status_code == 200 and r.json()["object"] == "list"
+    assert "whisper-1" in [m["id"] for m in r.json()["data"]]
