@@ -106,8 +106,17 @@ struct	tr_http_resp {
 	int		 attempts;	/* requests sent */
 };
 
+/* One part of a multipart/form-data request body. */
+struct	tr_http_part {
+	const char	*name;
+	const char	*value;		/* a field, or */
+	const char	*file;		/* a file's path, sent as */
+	const char	*filename;	/* this file name */
+};
+
 struct	tr_http_opts {
 	const char		*url;
+	const struct tr_http_part *parts;	/* multipart body, or */
 	const char *const	*headers;	/* NULL-terminated */
 	const char		*body;		/* POST this, or */
 	size_t			 bodysz;
@@ -116,6 +125,7 @@ struct	tr_http_opts {
 	size_t			 maxbody;
 	int			 retries;	/* on 429, 5xx, no connection */
 	const char		*reqid_header;
+	size_t			 nparts;
 };
 
 enum tr_err	 tr_http_do(const struct tr_http_opts *,
@@ -207,6 +217,8 @@ enum	tr_oai_key { TR_OAI_FILE, TR_OAI_MODEL, TR_OAI_LANG, TR_OAI_PROMPT,
 	TR_OAI_FORMAT, TR_OAI_TEMP, TR_OAI__MAX };
 extern const struct tr_field tr_oai_fields[TR_OAI__MAX];
 enum tr_err	 tr_oai_transcriptions(struct tr_req *);
+struct json_object *tr_oai_verbose(struct tr_req *,
+		    const struct tr_transcript *, int translate);
 enum tr_err	 tr_oai_translations(struct tr_req *);
 
 /* Database connection for tools that run whole scripts (migrate). */

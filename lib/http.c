@@ -83,6 +83,7 @@ attempt(const struct tr_http_opts *o, struct tr_http_resp *resp)
 	struct curl_slist	*hl = NULL, *nl;
 	const char *const	*h;
 	FILE			*f = NULL;
+	curl_mime		*mime = NULL;
 	CURLcode		 cc;
 	char			 errbuf[CURL_ERROR_SIZE] = "";
 	enum tr_err		 er = TR_OK;
@@ -126,7 +127,28 @@ attempt(const struct tr_http_opts *o, struct tr_http_resp *resp)
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "trapi/" TR_VERSION);
-	if (o->bodyfile != NULL) {
+	if (o->parts != NULL) {
+		curl_mimepart	*mp;
+		size_t		 i;
+
+		if ((mime = curl_mime_init(c)) == NULL) {
+			er = TR_ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < o->nparts; i++) {
+			if ((mp = curl_mime_addpart(mime)) == NULL ||
+			    curl_mime_name(mp, o->parts[i].name) != CURLE_OK ||
+			    (o->parts[i].file != NULL ?
+			    curl_mime_filedata(mp, o->parts[i].file) != CURLE_OK ||
+			    curl_mime_filename(mp, o->parts[i].filename) != CURLE_OK :
+			    curl_mime_data(mp, o->parts[i].value,
+			    CURL_ZERO_TERMINATED) != CURLE_OK)) {
+				er = TR_ESYSTEM;
+				goto out;
+			}
+		}
+		curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+	} else if (o->bodyfile != NULL) {
 		struct stat	 st;
 
 		if ((f = fopen(o->bodyfile, "rb")) == NULL ||
@@ -161,6 +183,7 @@ out:
 		fclose(f);
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
+	curl_mime_free(mime);
 	return er;
 }
 

@@ -25,13 +25,18 @@ seg_json(const char *p, size_t len, struct json_object **out)
 	enum tr_err	 er;
 
 	tr_buf_init(&b, JWT_MAX);
-	if ((er = tr_b64_decode(&b, p, len, 1)) != TR_OK)
+	if ((er = tr_b64_decode(&b, p, len, 1)) != TR_OK) {
+		tr_buf_free(&b);
 		return TR_EUNAUTH;
+	}
 	er = tr_json_parse(tr_buf_str(&b), b.len, JWT_MAX, 8, out);
 	tr_buf_free(&b);
 	if (er != TR_OK || !json_object_is_type(*out, json_type_object)) {
-		if (er == TR_OK)
+		if (er == TR_OK) {
+			/* The caller's tr_jwt_free() puts *out again. */
 			json_object_put(*out);
+			*out = NULL;
+		}
 		return TR_EUNAUTH;
 	}
 	return TR_OK;
@@ -188,7 +193,7 @@ tr_jwt_check(struct tr_jwt *jwt, const char *iss, const char *aud,
 		jwt->why = rc == 0 ? "token without expiry" : "malformed exp";
 		return TR_EUNAUTH;
 	}
-	if (now > t + leeway) {
+	if (t < now - leeway) {		/* t + leeway may overflow */
 		jwt->why = "token expired";
 		return TR_EUNAUTH;
 	}

@@ -97,8 +97,9 @@ wants(struct tr_req *r, const char *val)
 	return 0;
 }
 
-static struct json_object *
-verbose(struct tr_req *r, const struct tr_transcript *t, int translate)
+/* OpenAI's verbose_json for t. */
+struct json_object *
+tr_oai_verbose(struct tr_req *r, const struct tr_transcript *t, int translate)
 {
 	struct json_object	*o, *segs, *s;
 	struct tr_buf		 text;
@@ -204,7 +205,7 @@ audio(struct tr_req *r, int translate)
 		er = tr_reply_json(r, 200, out);
 		json_object_put(out);
 	} else if (strcmp(fmt, "verbose_json") == 0) {
-		out = verbose(r, &t, translate);
+		out = tr_oai_verbose(r, &t, translate);
 		er = tr_reply_json(r, 200, out);
 		json_object_put(out);
 	} else

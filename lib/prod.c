@@ -45,7 +45,7 @@ const char *
 tr_conf_unsafe(void)
 {
 	static char	 msg[128];
-	const char	*why, *cors;
+	const char	*why, *cors, *name = "CORS_ORIGINS";
 
 	if (!tr_conf_production())
 		return NULL;
@@ -61,10 +61,12 @@ tr_conf_unsafe(void)
 	}
 	if (tr_conf_bool("ALLOW_INSECURE_SESSION_AUTH", 0))
 		return "ALLOW_INSECURE_SESSION_AUTH=true is not allowed";
-	cors = tr_conf("CORS_ORIGINS");
-	if (cors == NULL)
-		cors = tr_conf("ALLOWED_ORIGINS");
-	if (cors != NULL && strstr(cors, "*") != NULL)
-		return "CORS_ORIGINS=* is not allowed; list the origins";
+	if ((cors = tr_conf(name)) == NULL)
+		cors = tr_conf(name = "ALLOWED_ORIGINS");
+	if (cors != NULL && strstr(cors, "*") != NULL) {
+		snprintf(msg, sizeof(msg), "%s=* is not allowed; list the "
+		    "origins", name);
+		return msg;
+	}
 	return NULL;
 }

@@ -12,6 +12,7 @@
 
 static const struct tr_provider *const providers[] = {
 	&tr_prov_deepgram,
+	&tr_prov_openai,
 	&tr_prov_local,
 };
 

@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "mock"))
 from auth0 import Auth0Mock  # noqa: E402
 from deepgram import DeepgramMock  # noqa: E402
+from openai_audio import OpenAIMock  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
@@ -219,6 +220,7 @@ class Stack:
         mkdirs(self.spool, mode=0o700)
         self.auth0 = Auth0Mock(os.path.join(self.base))
         self.deepgram = DeepgramMock("dg-test-key-0123456789")
+        self.openai = OpenAIMock("sk-test-openai-0123456789")
         self.pg = Postgres(self.base)
         self.pg.init()
         self.pg.start()
@@ -292,6 +294,7 @@ class Stack:
         self.pg.stop()
         self.auth0.close()
         self.deepgram.close()
+        self.openai.close()
         reports = [(kind, line) for kind, s in self.servers.items()
                    for line in s.errorlog().splitlines()
                    if any(m in line for m in SANITIZER_MARKS)]

@@ -225,3 +225,59 @@ def test_openai_errors(stack, speech):
     r = srv.get("/v1/models", headers={"Authorization": "Bearer " + LEGACY_KEY})
     assert r.status_code == 200 and r.json()["object"] == "list"
     assert "whisper-1" in [m["id"] for m in r.json()["data"]]
+
+
+# -- OpenAI Whisper -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def oa(stack):
+    m = stack.openai
+    return stack.extra_server("openai", OPENAI_API_KEY=m.key,
+                              OPENAI_BASE_URL=m.base_url, OPENAI_TIMEOUT="3",
+                              PROVIDER_RETRIES="2")
+
+
+def test_whisper_request_and_formats(oa, stack, speech):
+    m = stack.openai
+    n = len(m.requests)
+    r = upload(oa, speech[0], url="/transcriptions/whisper", language="en",
+               prompt="Meeting notes", temperature="0.2")
+    assert r.status_code == 200, r.text
+    (req,) = m.requests[n:]
+    assert req["path"] == "/v1/audio/transcriptions"
+    assert req["headers"]["Authorization"] == "Bearer " + m.key
+    assert req["file"] == ("speech.wav", __import__("os").path.getsize(speech[0]))
+    f = req["fields"]
+    assert f["model"] == "whisper-1" and f["response_format"] == "verbose_json"
+    assert f["language"] == "en" and f["prompt"] == "Meeting notes"
+    assert sorted(f["granularities"]) == ["segment", "word"]
+    b = r.json()
+    assert b["transcript"] == "Good morning and welcome to the weekly meeting."
+    assert b["processing_info"]["provider"] == "openai"
+    assert b["processing_info"]["provider_request_id"].startswith("req_")
+    assert [w["word"] for w in b["words"]][:2] == ["Good", "morning"]
+    assert m.key not in r.text
+    for fmt in ("text", "srt", "vtt", "verbose_json"):
+        r = upload(oa, speech[0], url="/transcriptions/whisper", response_format=fmt)
+        assert r.status_code == 200, (fmt, r.text)
+    assert r.json()["segments"][0]["text"].startswith(" Good morning")
+    # whisper-1 on the OpenAI-compatible endpoint goes to OpenAI here.
+    r = oai(oa, speech[0], {"model": "whisper-1"})
+    assert r.json() == {"text": "Good morning and welcome to the weekly meeting."}
+
+
+@pytest.mark.parametrize("script,status,attempts", [
+    (["401"], 502, 1), (["429", "429"], 200, 3), (["500", "500", "500"], 502, 3),
+    (["503", "503", "503"], 503, 3), (["slow"], 504, 1)])
+def test_whisper_misbehaviour(oa, stack, speech, script, status, attempts):
+    m = stack.openai
+    n = len(m.requests)
+    m.script = list(script)
+    r = upload(oa, speech[0], url="/transcriptions/whisper")
+    m.script = []
+    assert len(m.requests) - n == attempts
+    if status == 200:
+        assert r.json()["processing_info"]["provider"] == "openai"
+    else:
+        err = error_of(r, status)
+        assert "openai" in err["message"] and m.key not in r.text
