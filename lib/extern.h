@@ -187,6 +187,8 @@ struct json_object *tr_transcript_json(const struct tr_transcript *,
 /* Helper programs by argv (proc.c) and media files (media.c). */
 enum tr_err	 tr_proc_run(char *const [], long timeout_ms, struct tr_buf *,
 		    int *status) TR_WUR;
+enum tr_err	 tr_proc_run2(char *const [], long timeout_ms, struct tr_buf *,
+		    int *status, int errout) TR_WUR;
 
 struct	tr_media {
 	char	 format[64];	/* ffprobe's format_name */
@@ -198,6 +200,9 @@ struct	tr_media {
 
 enum tr_err	 tr_media_probe(const char *, struct tr_media *) TR_WUR;
 enum tr_err	 tr_media_pcm16k(const char *in, const char *out) TR_WUR;
+enum tr_err	 tr_media_silences(const char *, double **, size_t *) TR_WUR;
+enum tr_err	 tr_media_cut(const char *in, double start, double end,
+		    const char *out) TR_WUR;
 
 /* The local engine (engine/sphinx.c): raw 16 kHz mono s16le. */
 enum tr_err	 tr_sphinx_decode(const char *, struct tr_transcript *) TR_WUR;

@@ -97,3 +97,74 @@ tr_media_pcm16k(const char *in, const char *out)
 		return er;
 	return er == TR_OK ? TR_OK : TR_EMEDIA;
 }
+
+/*
+ * The middles of the silences in path (ffmpeg's silencedetect: 0.3 s
+ * under -35 dB), in seconds.  *out is malloced; an empty list is no
+ * error.
+ */
+enum tr_err
+tr_media_silences(const char *path, double **out, size_t *n)
+{
+	char *const	 argv[] = { "ffmpeg", "-nostdin", "-hide_banner",
+			    "-nostats", "-loglevel", "info", "-i", (char *)path,
+			    "-vn", "-af", "silencedetect=noise=-35dB:d=0.3",
+			    "-f", "null", "-", NULL };
+	struct tr_buf	 b;
+	const char	*p, *q;
+	double		 start = -1, end, *v = NULL;
+	size_t		 cap = 0;
+	int		 status;
+	enum tr_err	 er;
+
+	*out = NULL;
+	*n = 0;
+	tr_buf_init(&b, 16 * 1024 * 1024);
+	er = tr_proc_run2(argv, tr_conf_ll("FFMPEG_TIMEOUT", 600, 1, 86400) *
+	    1000, &b, &status, 1);
+	if (er != TR_OK) {
+		tr_buf_free(&b);
+		return er == TR_ETIMEOUT ? er : TR_EMEDIA;
+	}
+	for (p = tr_buf_str(&b); (p = strstr(p, "silence_")) != NULL; p++) {
+		if (strncmp(p, "silence_start: ", 15) == 0)
+			start = strtod(p + 15, NULL);
+		else if (strncmp(p, "silence_end: ", 13) == 0 && start >= 0) {
+			end = strtod(p + 13, (char **)&q);
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 64;
+				v = realloc(v, cap * sizeof(*v));
+				if (v == NULL) {
+					tr_buf_free(&b);
+					return TR_ENOMEM;
+				}
+			}
+			v[(*n)++] = (start + end) / 2;
+			start = -1;
+		}
+	}
+	tr_buf_free(&b);
+	*out = v;
+	return TR_OK;
+}
+
+/* Copies [start, end) seconds of in's audio to out, same codec. */
+enum tr_err
+tr_media_cut(const char *in, double start, double end, const char *out)
+{
+	char		 ss[32], to[32];
+	char *const	 argv[] = { "ffmpeg", "-nostdin", "-hide_banner",
+			    "-loglevel", "error", "-y", "-i", (char *)in,
+			    "-ss", ss, "-to", to, "-vn", "-c", "copy",
+			    (char *)out, NULL };
+	int		 status;
+	enum tr_err	 er;
+
+	snprintf(ss, sizeof(ss), "%.3f", start);
+	snprintf(to, sizeof(to), "%.3f", end);
+	er = tr_proc_run(argv, tr_conf_ll("FFMPEG_TIMEOUT", 600, 1, 86400) *
+	    1000, NULL, &status);
+	if (er == TR_ETIMEOUT)
+		return er;
+	return er == TR_OK ? TR_OK : TR_EMEDIA;
+}

@@ -36,6 +36,14 @@ enum tr_err
 tr_proc_run(char *const argv[], long timeout_ms, struct tr_buf *out,
     int *status)
 {
+	return tr_proc_run2(argv, timeout_ms, out, status, 0);
+}
+
+/* The same; with errout set, out also gets the standard error. */
+enum tr_err
+tr_proc_run2(char *const argv[], long timeout_ms, struct tr_buf *out,
+    int *status, int errout)
+{
 	struct pollfd	 pfd;
 	char		 chunk[8192];
 	long long	 deadline = now_ms() + timeout_ms, left;
@@ -53,7 +61,8 @@ tr_proc_run(char *const argv[], long timeout_ms, struct tr_buf *out,
 	}
 	if (pid == 0) {
 		if ((devnull = open("/dev/null", O_RDONLY)) == -1 ||
-		    dup2(devnull, 0) == -1 || dup2(fds[1], 1) == -1)
+		    dup2(devnull, 0) == -1 || dup2(fds[1], 1) == -1 ||
+		    (errout && dup2(fds[1], 2) == -1))
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
 		execvp(argv[0], argv);

@@ -4,20 +4,23 @@
  * verbose_json with segment and word timestamps, which the transcript
  * model then renders in whatever format the client wanted.
  *
- * Not yet here: splitting media over the 25 MB upload limit.  Such an
- * upload is refused with 413 before anything is sent.
+ * OpenAI counts the whole request body against 25 MiB.  Larger media is
+ * cut with ffmpeg into pieces under the limit, at a silence near each
+ * cut where there is one, sent in order, and joined with every time
+ * shifted by its piece's offset.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define TR_REQ_INTERNAL
 #include "prov.h"
 
 #define OAI_MAXBODY	(64 * 1024 * 1024)
-#define OAI_LIMIT	26214400	/* the whole request body, bytes */
+#define OAI_LIMIT	(24 * 1024 * 1024)	/* under the 26214400 body cap */
 
 static const struct {
 	const char	*name;
@@ -105,8 +108,9 @@ filename_for(const struct tr_media *m, const char *given)
 	return "audio.mp4";
 }
 
+/* Sends one file (under the limit) and reads the answer into t. */
 static enum tr_err
-transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
+send_one(struct tr_req *r, const char *path, const struct tr_media *m,
     const struct tr_prov_opts *o, struct tr_transcript *t)
 {
 	struct tr_http_part	 parts[8];
@@ -114,17 +118,11 @@ transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
 	struct tr_http_resp	 resp;
 	struct json_object	*doc = NULL, *err;
 	struct tr_buf		 url, auth;
-	struct stat		 st;
 	const char		*hdrs[2], *msg = NULL;
 	char			 temp[32];
 	size_t			 n = 0;
 	enum tr_err		 er;
 
-	if (stat(path, &st) == -1)
-		return TR_ESYSTEM;
-	if (st.st_size > OAI_LIMIT - 64 * 1024)
-		return tr_fail(r, TR_ETOOBIG, "media over OpenAI's 25 MB limit "
-		    "cannot be sent yet; use provider=deepgram or local");
 	parts[n++] = (struct tr_http_part){ .name = "file", .file = path,
 	    .filename = filename_for(m, o->filename) };
 	parts[n++] = (struct tr_http_part){ .name = "model", .value =
@@ -191,6 +189,106 @@ transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
 out:
 	tr_buf_free(&url);
 	tr_buf_free(&auth);
+	return er;
+}
+
+/* Appends piece p, which starts at off seconds, to t. */
+static void
+join(struct tr_transcript *t, const struct tr_transcript *p, double off)
+{
+	struct tr_buf	 b;
+	size_t		 i;
+
+	for (i = 0; i < p->nwords; i++)
+		tr_transcript_word(t, p->words[i].text, p->words[i].start + off,
+		    p->words[i].end + off, p->words[i].confidence, -1);
+	for (i = 0; i < p->nsegs; i++)
+		tr_transcript_segment(t, p->segs[i].text, p->segs[i].start + off,
+		    p->segs[i].end + off, -1);
+	tr_buf_init(&b, 64 * 1024 * 1024);
+	if (tr_buf_adds(&b, t->text != NULL ? t->text : "") == TR_OK &&
+	    (b.len == 0 || tr_buf_add(&b, " ", 1) == TR_OK) &&
+	    tr_buf_adds(&b, p->text != NULL ? p->text : "") == TR_OK) {
+		free(t->text);
+		t->text = tr_buf_take(&b, NULL);
+	}
+	tr_buf_free(&b);
+	memcpy(t->language, p->language, sizeof(t->language));
+	memcpy(t->provider, p->provider, sizeof(t->provider));
+	memcpy(t->model, p->model, sizeof(t->model));
+	memcpy(t->request_id, p->request_id, sizeof(t->request_id));
+}
+
+/*
+ * The end of the piece that starts at start: the silence latest before
+ * start + len but after 60% of it, or start + len itself.
+ */
+static double
+cut_after(double start, double len, double dur, const double *sil, size_t n)
+{
+	double	 want = start + len, best = -1;
+	size_t	 i;
+
+	if (want >= dur)
+		return dur;
+	for (i = 0; i < n; i++)
+		if (sil[i] > start + len * 0.6 && sil[i] <= want)
+			best = sil[i];
+	return best > 0 ? best : want;
+}
+
+static enum tr_err
+transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
+    const struct tr_prov_opts *o, struct tr_transcript *t)
+{
+	struct tr_transcript	 piece;
+	struct stat		 st;
+	const char		*fn, *ext;
+	char			*ppath = NULL, name[64];
+	double			*sil = NULL, start, end, len;
+	size_t			 nsil = 0, k;
+	long long		 limit;
+	enum tr_err		 er;
+
+	limit = tr_conf_ll("OPENAI_MAX_BYTES", OAI_LIMIT, 4096, OAI_LIMIT);
+	if (stat(path, &st) == -1)
+		return TR_ESYSTEM;
+	if (st.st_size <= limit)
+		return send_one(r, path, m, o, t);
+	if (m->duration <= 0)
+		return tr_fail(r, TR_ETOOBIG, "media over the provider's limit "
+		    "with no known duration cannot be split");
+	/* Pieces of equal time should be under the limit, with margin. */
+	len = m->duration * (double)limit * 0.85 / (double)st.st_size;
+	if ((er = tr_media_silences(path, &sil, &nsil)) != TR_OK)
+		return tr_fail(r, er, "the media could not be split");
+	fn = filename_for(m, o->filename);
+	ext = strrchr(fn, '.') != NULL ? strrchr(fn, '.') : ".wav";
+	for (start = 0, k = 0; start < m->duration - 0.01; start = end, k++) {
+		end = cut_after(start, len, m->duration, sil, nsil);
+		snprintf(name, sizeof(name), "piece-%zu%s", k, ext);
+		free(ppath);
+		if ((er = tr__req_tmpfile(r, name, &ppath)) != TR_OK ||
+		    (er = tr_media_cut(path, start, end, ppath)) != TR_OK)
+			break;
+		if (stat(ppath, &st) == -1 || st.st_size > limit) {
+			er = tr_fail(r, TR_ETOOBIG, "a piece of the media is "
+			    "still over the provider's limit");
+			break;
+		}
+		tr_transcript_init(&piece);
+		er = send_one(r, ppath, m, o, &piece);
+		if (er == TR_OK)
+			join(t, &piece, start);
+		tr_transcript_free(&piece);
+		unlink(ppath);
+		if (er != TR_OK)
+			break;
+	}
+	free(ppath);
+	free(sil);
+	t->duration = m->duration;
+	tr_info("openai: %zu pieces of about %.0f s", k, len);
 	return er;
 }
 

@@ -281,3 +281,36 @@ def test_whisper_misbehaviour(oa, stack, speech, script, status, attempts):
     else:
         err = error_of(r, status)
         assert "openai" in err["message"] and m.key not in r.text
+
+
+def test_whisper_splits_large_media(oa, stack, tmp_path):
+    """60 MB of audio reaches OpenAI as pieces under its 25 MB limit, cut
+    at silences, and the joined transcript's times only go forward."""
+    import os
+    import subprocess
+    tone = tmp_path / "tone.wav"
+    big = tmp_path / "big.wav"
+    # 5 s of tone and 1 s of silence, 58 times: 348 s of 44.1 kHz stereo.
+    subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", "-b", "16", str(tone),
+                    "synth", "5", "sine", "300", "pad", "0", "1"], check=True)
+    subprocess.run(["sox", str(tone), str(big), "repeat", "57"], check=True)
+    size = os.path.getsize(big)
+    assert size > 60 * 1000 * 1000
+    m = stack.openai
+    n = len(m.requests)
+    r = upload(oa, str(big), url="/transcriptions/whisper", name="big.wav")
+    assert r.status_code == 200, r.text
+    pieces = m.requests[n:]
+    assert len(pieces) >= 3
+    assert all(p["size"] < 25 * 1024 * 1024 for p in pieces)
+    assert sum(p["file"][1] for p in pieces) > size * 0.95
+    b = r.json()
+    starts = [s["start"] for s in b["diarization"]["segments"]]
+    assert starts == sorted(starts) and len(starts) == len(pieces)
+    # Each cut fell in a silence: 6 s periods, silence from 5 s to 6 s.
+    for s in starts[1:]:
+        assert 4.9 <= s % 6 <= 6.0 or s % 6 < 0.1, starts
+    words = [(w["start"], w["end"]) for w in b["words"]]
+    assert words == sorted(words)
+    assert abs(b["processing_info"]["duration"] - 348) < 1
+    assert stack.leftovers() == []
