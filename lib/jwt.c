@@ -73,7 +73,9 @@ tr_jwt_parse(const char *tok, struct tr_jwt *jwt)
 	jwt->input = tr_xstrndup(tok, (size_t)(d2 - tok));
 	jwt->inputsz = (size_t)(d2 - tok);
 	if (!json_object_object_get_ex(jwt->header, "alg", &v) ||
-	    !json_object_is_type(v, json_type_string)) {
+	    !json_object_is_type(v, json_type_string) ||
+	    strlen(json_object_get_string(v)) !=
+	    (size_t)json_object_get_string_len(v)) {
 		jwt->why = "token without alg";
 		return TR_EUNAUTH;
 	}
