@@ -214,6 +214,10 @@ enum tr_err	 tr_transcribe(struct tr_req *, const struct tr_upload *,
 		    const struct tr_prov_opts *, struct tr_transcript *) TR_WUR;
 enum tr_err	 tr_transcript_reply(struct tr_req *,
 		    const struct tr_transcript *, const char *) TR_WUR;
+enum	tr_seed_key { TR_SEED_AUDIO, TR_SEED_LANG, TR_SEED_DIARIZE,
+	TR_SEED_PROVIDER, TR_SEED_FORMAT, TR_SEED_MODEL, TR_SEED__MAX };
+extern const struct tr_field tr_seed_fields[TR_SEED__MAX];
+enum tr_err	 tr_seed_transcribe(struct tr_req *, const char *want);
 
 /* OpenAI-compatible audio endpoints (oai.c). */
 const char	*tr_oai_model_provider(const char *);

@@ -104,3 +104,45 @@ tr_transcript_reply(struct tr_req *r, const struct tr_transcript *t,
 	tr_buf_free(&b);
 	return er;
 }
+
+/* The fields of the seed's transcription endpoints. */
+const struct tr_field tr_seed_fields[TR_SEED__MAX] = {
+	{ "audio", NULL, TR_FILE | TR_REQUIRED },	/* TR_SEED_AUDIO */
+	{ "language", tr_valid_lang, 0 },		/* TR_SEED_LANG */
+	{ "diarize", tr_valid_bool, 0 },		/* TR_SEED_DIARIZE */
+	{ "provider", tr_valid_ident, 0 },		/* TR_SEED_PROVIDER */
+	{ "response_format", tr_valid_ident, 0 },	/* TR_SEED_FORMAT */
+	{ "model", tr_valid_ident, 0 },			/* TR_SEED_MODEL */
+};
+
+/*
+ * The handler of /transcriptions/deepgram and /assemblyai: the upload
+ * to the provider want (or the one named by "provider"), answered in
+ * the seed's JSON or as text, srt or vtt.
+ */
+enum tr_err
+tr_seed_transcribe(struct tr_req *r, const char *want)
+{
+	const struct tr_pair	*d = tr_field_get(r, TR_SEED_DIARIZE);
+	const struct tr_upload	*up = tr_upload_get(r, TR_SEED_AUDIO);
+	struct tr_prov_opts	 o = {
+		.language = tr_str(r, TR_SEED_LANG),
+		.diarize = d != NULL && d->parsed.i,
+		.model = tr_str(r, TR_SEED_MODEL),
+		.ctype = up->ctype, .filename = up->filename,
+	};
+	struct tr_transcript	 t;
+	const char		*fmt = tr_str(r, TR_SEED_FORMAT);
+	enum tr_err		 er;
+
+	if (fmt != NULL && strcmp(fmt, "json") != 0 && strcmp(fmt, "text") != 0 &&
+	    strcmp(fmt, "srt") != 0 && strcmp(fmt, "vtt") != 0)
+		return tr_fail(r, TR_EFIELD, "response_format must be json, "
+		    "text, srt or vtt");
+	tr_transcript_init(&t);
+	if ((er = tr_transcribe(r, up, tr_str(r, TR_SEED_PROVIDER), want, &o,
+	    &t)) == TR_OK)
+		er = tr_transcript_reply(r, &t, fmt);
+	tr_transcript_free(&t);
+	return er;
+}

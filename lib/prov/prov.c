@@ -13,6 +13,7 @@
 static const struct tr_provider *const providers[] = {
 	&tr_prov_deepgram,
 	&tr_prov_openai,
+	&tr_prov_assemblyai,
 	&tr_prov_local,
 };
 

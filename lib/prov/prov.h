@@ -32,6 +32,7 @@ struct	tr_provider {
 
 extern const struct tr_provider tr_prov_deepgram;
 extern const struct tr_provider tr_prov_openai;
+extern const struct tr_provider tr_prov_assemblyai;
 extern const struct tr_provider tr_prov_local;
 
 const struct tr_provider *tr_provider(const char *);

@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
 from auth0 import Auth0Mock  # noqa: E402
 from deepgram import DeepgramMock  # noqa: E402
 from openai_audio import OpenAIMock  # noqa: E402
+from assemblyai import AssemblyAIMock  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
@@ -221,6 +222,7 @@ class Stack:
         self.auth0 = Auth0Mock(os.path.join(self.base))
         self.deepgram = DeepgramMock("dg-test-key-0123456789")
         self.openai = OpenAIMock("sk-test-openai-0123456789")
+        self.assemblyai = AssemblyAIMock("aai-test-key-0123456789")
         self.pg = Postgres(self.base)
         self.pg.init()
         self.pg.start()
@@ -295,6 +297,7 @@ class Stack:
         self.auth0.close()
         self.deepgram.close()
         self.openai.close()
+        self.assemblyai.close()
         reports = [(kind, line) for kind, s in self.servers.items()
                    for line in s.errorlog().splitlines()
                    if any(m in line for m in SANITIZER_MARKS)]

@@ -314,3 +314,62 @@ def test_whisper_splits_large_media(oa, stack, tmp_path):
     assert words == sorted(words)
     assert abs(b["processing_info"]["duration"] - 348) < 1
     assert stack.leftovers() == []
+
+
+# -- AssemblyAI ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def aai(stack):
+    m = stack.assemblyai
+    return stack.extra_server("assemblyai", ASSEMBLYAI_API_KEY=m.key,
+                              ASSEMBLYAI_BASE_URL=m.base_url, ASSEMBLYAI_TIMEOUT="4",
+                              ASSEMBLYAI_POLL_MS="50", PROVIDER_RETRIES="2")
+
+
+def test_assemblyai_upload_job_poll(aai, stack, speech):
+    m = stack.assemblyai
+    n = len(m.requests)
+    r = upload(aai, speech[0], url="/transcriptions/assemblyai", language="en",
+               diarize="true")
+    assert r.status_code == 200, r.text
+    reqs = m.requests[n:]
+    assert [(q["method"], q["path"].split("/")[2]) for q in reqs[:2]] == \
+        [("POST", "upload"), ("POST", "transcript")]
+    assert all(q["headers"]["Authorization"] == m.key for q in reqs)
+    assert reqs[0]["headers"]["Content-Type"] == "application/octet-stream"
+    with open(speech[0], "rb") as f:
+        assert reqs[0]["body"] == f.read()
+    job = json.loads(reqs[1]["body"])
+    assert job["speaker_labels"] is True and job["language_code"] == "en"
+    assert job["speech_models"] and job["audio_url"].startswith(m.base_url)
+    assert len(reqs) >= 5 and all(q["method"] == "GET" for q in reqs[2:])
+    b = r.json()
+    assert b["transcript"] == "Smoke from wildfires. Air alerts."
+    assert b["diarization"]["speakers_detected"] == 2
+    assert [(s["speaker"], s["start"], s["end"]) for s in b["diarization"]["segments"]] \
+        == [(0, 0.25, 1.8), (1, 2.3, 3.1)]
+    assert b["words"][1] == {"word": "from", "start": 0.73, "end": 1.022,
+                             "confidence": 0.97, "speaker": 0}
+    assert b["processing_info"]["provider"] == "assemblyai"
+    r = upload(aai, speech[0], url="/transcriptions/assemblyai", response_format="srt")
+    assert SRT_CUE.match(r.text)
+
+
+@pytest.mark.parametrize("script,job,status", [
+    (["401"], "completed", 502), (["429", "429"], "completed", 200),
+    (["500", "500", "500"], "completed", 502), ([], "error", 502),
+    ([], "never", 504)])
+def test_assemblyai_misbehaviour(aai, stack, speech, script, job, status):
+    m = stack.assemblyai
+    m.script, m.job = list(script), job
+    t0 = time.time()
+    r = upload(aai, speech[0], url="/transcriptions/assemblyai")
+    m.script, m.job = [], "completed"
+    assert time.time() - t0 < 20
+    if status == 200:
+        assert r.json()["processing_info"]["provider"] == "assemblyai"
+        return
+    err = error_of(r, status)
+    assert "assemblyai" in err["message"] and m.key not in r.text
+    if job == "error":
+        assert "unable to download audio" in err["message"]
