@@ -469,6 +469,32 @@ body_multipart(struct tr_req *r)
 	return er;
 }
 
+/*
+ * A raw media body (SPEC section 4: the media type in Content-Type) for
+ * an endpoint that takes a file: spooled like a file part, as the
+ * endpoint's first file field.  TR_EMEDIA if the endpoint takes none.
+ */
+static enum tr_err
+body_raw(struct tr_req *r)
+{
+	const struct tr_field	*f = NULL;
+	enum tr_err		 er;
+	size_t			 i;
+
+	for (i = 0; i < r->ep->fieldsz && f == NULL; i++)
+		if (r->ep->fields[i].flags & TR_FILE)
+			f = &r->ep->fields[i];
+	if (f == NULL)
+		return TR_EMEDIA;
+	if (strpbrk(r->ctype, "\r\n") != NULL)
+		return tr_fail(r, TR_EINVAL, "malformed Content-Type");
+	if ((er = mp_begin(r, f->name, "", r->ctype)) != TR_OK)
+		return er;
+	if ((er = body_each(r, mp_data, r)) != TR_OK)
+		return er;
+	return mp_end(r);
+}
+
 /* Adds the members of a JSON object body as parameters. */
 static enum tr_err
 json_params(struct tr_req *r)
@@ -563,6 +589,11 @@ tr__req_body(struct tr_req *r)
 			return tr_fail(r, TR_EINVAL, "malformed form body");
 		return TR_OK;
 	}
+	if ((strncasecmp(r->ctype, "audio/", 6) == 0 ||
+	    strncasecmp(r->ctype, "video/", 6) == 0 ||
+	    ctype_is(r->ctype, "application/octet-stream")) &&
+	    (er = body_raw(r)) != TR_EMEDIA)
+		return er;
 	return tr_fail(r, TR_EMEDIA, "unsupported Content-Type; use "
 	    "application/json or multipart/form-data");
 }

@@ -373,3 +373,47 @@ def test_assemblyai_misbehaviour(aai, stack, speech, script, job, status):
     assert "assemblyai" in err["message"] and m.key not in r.text
     if job == "error":
         assert "unable to download audio" in err["message"]
+
+
+@pytest.mark.parametrize("ext,args", [
+    ("mp3", ["-c:a", "libmp3lame"]), ("m4a", ["-c:a", "aac"]),
+    ("ogg", ["-c:a", "libvorbis"]), ("webm", ["-c:a", "libopus"]),
+    ("flac", ["-c:a", "flac"]), ("mp4", ["-f", "lavfi", "-i",
+     "color=c=black:s=160x120:d=4", "-shortest", "-c:v", "libx264",
+     "-c:a", "aac"])])
+def test_local_engine_every_container(stack, speech, tmp_path, ext, args):
+    """wav, mp3, m4a, ogg, webm, flac and a video with sound are all
+    accepted, decoded and heard."""
+    import subprocess
+    out = tmp_path / ("speech." + ext)
+    argv = ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", speech[0]]
+    if args[:2] == ["-f", "lavfi"]:
+        argv += args[:4] + ["-map", "1:v", "-map", "0:a"] + args[4:]
+    else:
+        argv += args
+    subprocess.run(argv + [str(out)], check=True)
+    r = upload(stack.server("lighttpd"), str(out), name=out.name,
+               ctype="application/octet-stream", provider="local")
+    assert r.status_code == 200, r.text
+    heard = set(r.json()["transcript"].split())
+    assert len(heard & {"hello", "world", "this", "test", "transcription",
+                        "service"}) >= 3, heard
+    assert 3 < r.json()["processing_info"]["duration"] < 4.5
+
+
+def test_raw_body_upload(server, speech, stack):
+    """The audio as the whole body, its type in Content-Type, the other
+    fields in the query string."""
+    with open(speech[0], "rb") as f:
+        data = f.read()
+    r = server.request("POST", "/transcriptions/deepgram?provider=local&response_format=text",
+                       headers=dict(KEY, **{"Content-Type": "audio/wav"}), data=data)
+    assert r.status_code == 200, r.text
+    assert "transcription" in r.text.split()
+    r = server.request("POST", "/transcriptions/deepgram", data=b"not audio",
+                       headers=dict(KEY, **{"Content-Type": "audio/wav"}))
+    error_of(r, 415)
+    r = server.request("POST", "/utilities/log-usage", data=data,
+                       headers=dict(KEY, **{"Content-Type": "audio/wav"}))
+    error_of(r, 415)
+    assert stack.leftovers() == []
