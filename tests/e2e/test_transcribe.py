@@ -413,7 +413,7 @@ def test_raw_body_upload(server, speech, stack):
     r = server.request("POST", "/transcriptions/deepgram", data=b"not audio",
                        headers=dict(KEY, **{"Content-Type": "audio/wav"}))
     error_of(r, 415)
-    r = server.request("POST", "/utilities/log-usage", data=data,
+    r = server.request("POST", "/utilities/log-usage", data=data[:1000],
                        headers=dict(KEY, **{"Content-Type": "audio/wav"}))
     error_of(r, 415)
     assert stack.leftovers() == []
