@@ -417,3 +417,21 @@ def test_raw_body_upload(server, speech, stack):
                        headers=dict(KEY, **{"Content-Type": "audio/wav"}))
     error_of(r, 415)
     assert stack.leftovers() == []
+
+
+def test_playlists_cannot_fetch_urls(stack, tmp_path):
+    """An HLS playlist or concat list naming a URL or a local file is not
+    media: 415, and nothing is fetched or read."""
+    a0 = stack.auth0
+    before = a0.jwks_requests
+    pl = tmp_path / "x.m3u8"
+    pl.write_text("#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n"
+                  "%s/.well-known/jwks.json\n#EXT-X-ENDLIST\n" % a0.base_url)
+    cc = tmp_path / "list.txt"
+    cc.write_text("ffconcat version 1.0\nfile '/etc/passwd'\nfile '%s/a.wav'\n"
+                  % a0.base_url)
+    srv = stack.server("lighttpd")
+    for p in (pl, cc):
+        err = error_of(upload(srv, str(p), name=p.name,
+                              ctype="application/octet-stream", provider="local"), 415)
+    assert a0.jwks_requests == before
