@@ -89,11 +89,27 @@ SRT_CUE = re.compile(r"(\d+)\n(\d\d:\d\d:\d\d,\d{3}) --> (\d\d:\d\d:\d\d,\d{3})\
 VTT_CUE = re.compile(r"(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n(.+)")
 
 
-@pytest.mark.parametrize("provider", ["local", "deepgram"])
-def test_every_format(dg, speech, provider):
+@pytest.fixture(scope="module")
+def allkeys(stack):
+    """A server with every provider configured, against the mocks."""
+    return stack.extra_server(
+        "allkeys", DEEPGRAM_API_KEY=stack.deepgram.key,
+        DEEPGRAM_BASE_URL=stack.deepgram.base_url, OPENAI_API_KEY=stack.openai.key,
+        OPENAI_BASE_URL=stack.openai.base_url,
+        ASSEMBLYAI_API_KEY=stack.assemblyai.key,
+        ASSEMBLYAI_BASE_URL=stack.assemblyai.base_url, ASSEMBLYAI_POLL_MS="50")
+
+
+@pytest.mark.parametrize("provider", ["local", "deepgram", "openai", "assemblyai"])
+def test_every_format(allkeys, stack, speech, provider):
+    dg = allkeys
+    r = upload(dg, speech[0], provider=provider)
+    assert r.status_code == 200, r.text
+    assert r.json()["processing_info"]["provider"] == provider
+    text = r.json()["transcript"]
     r = upload(dg, speech[0], provider=provider, response_format="text")
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
-    assert "test" in r.text
+    assert r.text == text and text
     r = upload(dg, speech[0], provider=provider, response_format="srt")
     assert r.status_code == 200, r.text
     cues = r.text.strip().split("\n\n")
@@ -267,8 +283,10 @@ def test_whisper_request_and_formats(oa, stack, speech):
 
 
 @pytest.mark.parametrize("script,status,attempts", [
-    (["401"], 502, 1), (["429", "429"], 200, 3), (["500", "500", "500"], 502, 3),
-    (["503", "503", "503"], 503, 3), (["slow"], 504, 1)])
+    (["401"], 502, 1), (["429", "429"], 200, 3), (["429-bare"] * 3, 503, 3),
+    (["500", "500", "500"], 502, 3), (["500-html"] * 3, 502, 3),
+    (["503", "503", "503"], 503, 3), (["slow"], 504, 1), (["truncated"], 502, 1),
+    (["drop"] * 3, 503, 3)])
 def test_whisper_misbehaviour(oa, stack, speech, script, status, attempts):
     m = stack.openai
     n = len(m.requests)
@@ -357,8 +375,9 @@ def test_assemblyai_upload_job_poll(aai, stack, speech):
 
 @pytest.mark.parametrize("script,job,status", [
     (["401"], "completed", 502), (["429", "429"], "completed", 200),
-    (["500", "500", "500"], "completed", 502), ([], "error", 502),
-    ([], "never", 504)])
+    (["429-bare"] * 3, "completed", 503), (["500", "500", "500"], "completed", 502),
+    (["500-html"] * 3, "completed", 502), (["truncated"], "completed", 502),
+    (["drop"] * 3, "completed", 503), ([], "error", 502), ([], "never", 504)])
 def test_assemblyai_misbehaviour(aai, stack, speech, script, job, status):
     m = stack.assemblyai
     m.script, m.job = list(script), job

@@ -4,7 +4,8 @@ Authorization (a "Bearer" prefix is refused, to catch client mistakes),
 /v2/transcript creating a queued job whose GETs progress queued ->
 processing -> completed, words and utterances in milliseconds, speaker
 letters only with speaker_labels.  `script` consumes one behaviour per
-HTTP request: "401", "429" (Retry-After: 1), "500"; `job` sets how the
+HTTP request: "401", "429" (Retry-After: 1), "429-bare", "500",
+"500-html", "truncated", "drop"; `job` sets how the
 next job ends: "completed", "error", "never"."""
 
 import json
@@ -53,10 +54,28 @@ class AssemblyAIMock:
                 act = mock.script.pop(0) if mock.script else None
                 if act == "401":
                     self.reply(401, {"error": "Authentication error, API token missing/invalid"})
-                elif act == "429":
-                    self.reply(429, {"error": "Too Many Requests"}, [("Retry-After", "1")])
+                elif act in ("429", "429-bare"):
+                    self.reply(429, {"error": "Too Many Requests"},
+                               [("Retry-After", "1")] if act == "429" else [])
                 elif act == "500":
                     self.reply(500, {"error": "Internal Server Error"})
+                elif act == "500-html":
+                    data = b"<html><body>Internal Server Error</body></html>"
+                    self.send_response(500)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                elif act == "truncated":
+                    data = b'{"upload_url": "http://trunc'
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                elif act == "drop":
+                    self.close_connection = True
+                    self.connection.shutdown(2)
                 else:
                     return True
                 return False

@@ -4,7 +4,8 @@ multipart with `file` and `model`, the whole body counted against
 checked, every response_format with its Content-Type, words only for
 timestamp_granularities[]=word and segments dropped when only word is
 asked.  Records requests; `script` consumes one behaviour per request:
-"401", "429", "500", "503", "slow"."""
+"401", "429" (retry-after: 1), "429-bare", "500", "500-html", "503",
+"slow", "truncated", "drop"."""
 
 import json
 import threading
@@ -82,12 +83,19 @@ class OpenAIMock:
                 if act == "401":
                     return self.reply(401, err("Incorrect API key provided: sk-***.",
                                                code="invalid_api_key"))
-                if act == "429":
+                if act in ("429", "429-bare"):
                     return self.reply(429, err("Rate limit reached", "requests",
                                                "rate_limit_exceeded"),
-                                      headers=[("retry-after", "1")])
+                                      headers=[("retry-after", "1")] if act == "429" else [])
                 if act == "500":
                     return self.reply(500, err("The server had an error", "server_error"))
+                if act == "500-html":
+                    return self.reply(500, b"<html><body>Bad gateway</body></html>",
+                                      "text/html")
+                if act == "drop":
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
                 if act == "503":
                     return self.reply(503, b"<html>overloaded</html>", "text/html")
                 if act == "slow":
@@ -117,6 +125,9 @@ class OpenAIMock:
                     for w in text.rstrip(".").split():
                         doc["words"].append({"word": w, "start": t, "end": t + 0.4})
                         t += 0.45
+                if act == "truncated":
+                    data = json.dumps(doc).encode()
+                    return self.reply(200, data[:len(data) // 2])
                 return self.reply(200, doc)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
