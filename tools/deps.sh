@@ -27,6 +27,14 @@ if [ -n "$missing" ]; then
 	# its own instances.
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+# The tests drive official client libraries from npm with Node.js.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps: run as root: apt-get install nodejs npm" >&2
+		exit 1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
 if [ "$(id -u)" = 0 ] && ! id trapi >/dev/null 2>&1; then
 	useradd --system --user-group --home-dir /nonexistent \
 	    --shell /usr/sbin/nologin trapi

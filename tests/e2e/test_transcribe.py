@@ -341,6 +341,7 @@ def aai(stack):
     m = stack.assemblyai
     return stack.extra_server("assemblyai", ASSEMBLYAI_API_KEY=m.key,
                               ASSEMBLYAI_BASE_URL=m.base_url, ASSEMBLYAI_TIMEOUT="4",
+                              ASSEMBLYAI_REQUEST_TIMEOUT="2",
                               ASSEMBLYAI_POLL_MS="50", PROVIDER_RETRIES="2")
 
 
@@ -377,7 +378,8 @@ def test_assemblyai_upload_job_poll(aai, stack, speech):
     (["401"], "completed", 502), (["429", "429"], "completed", 200),
     (["429-bare"] * 3, "completed", 503), (["500", "500", "500"], "completed", 502),
     (["500-html"] * 3, "completed", 502), (["truncated"], "completed", 502),
-    (["drop"] * 3, "completed", 503), ([], "error", 502), ([], "never", 504)])
+    (["drop"] * 3, "completed", 503), (["slow"], "completed", 504),
+    ([], "error", 502), ([], "never", 504)])
 def test_assemblyai_misbehaviour(aai, stack, speech, script, job, status):
     m = stack.assemblyai
     m.script, m.job = list(script), job

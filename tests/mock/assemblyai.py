@@ -5,7 +5,7 @@ Authorization (a "Bearer" prefix is refused, to catch client mistakes),
 processing -> completed, words and utterances in milliseconds, speaker
 letters only with speaker_labels.  `script` consumes one behaviour per
 HTTP request: "401", "429" (Retry-After: 1), "429-bare", "500",
-"500-html", "truncated", "drop"; `job` sets how the
+"500-html", "truncated", "drop", "slow" (4 s); `job` sets how the
 next job ends: "completed", "error", "never"."""
 
 import json
@@ -76,6 +76,10 @@ class AssemblyAIMock:
                 elif act == "drop":
                     self.close_connection = True
                     self.connection.shutdown(2)
+                elif act == "slow":
+                    import time
+                    time.sleep(4)
+                    return True
                 else:
                     return True
                 return False
