@@ -9,16 +9,17 @@ HTTP request: "401", "429" (Retry-After: 1), "429-bare", "500",
 next job ends: "completed", "error", "never"."""
 
 import json
-import threading
+import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import base
 
 WORDS = [("Smoke", 250, 650, "A"), ("from", 730, 1022, "A"),
          ("wildfires.", 1100, 1800, "A"), ("Air", 2300, 2500, "B"),
          ("alerts.", 2500, 3100, "B")]
 
 
-class AssemblyAIMock:
+class AssemblyAIMock(base.MockServer):
     def __init__(self, key):
         self.key = key
         self.requests = []
@@ -28,21 +29,9 @@ class AssemblyAIMock:
         self.job = "completed"
         mock = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(base.Handler):
             def reply(self, status, body, headers=()):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
+                super().reply(status, body, "application/json", headers)
 
             def gate(self, body):
                 mock.requests.append({"method": self.command, "path": self.path,
@@ -60,24 +49,13 @@ class AssemblyAIMock:
                 elif act == "500":
                     self.reply(500, {"error": "Internal Server Error"})
                 elif act == "500-html":
-                    data = b"<html><body>Internal Server Error</body></html>"
-                    self.send_response(500)
-                    self.send_header("Content-Type", "text/html")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
+                    base.Handler.reply(self, 500, b"<html><body>Internal Server "
+                                       b"Error</body></html>", "text/html")
                 elif act == "truncated":
-                    data = b'{"upload_url": "http://trunc'
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
+                    base.Handler.reply(self, 200, b'{"upload_url": "http://trunc')
                 elif act == "drop":
-                    self.close_connection = True
-                    self.connection.shutdown(2)
+                    self.drop()
                 elif act == "slow":
-                    import time
                     time.sleep(4)
                     return True
                 else:
@@ -123,13 +101,8 @@ class AssemblyAIMock:
                     return self.reply(200, d)
                 return self.reply(200, mock.doc(jid, "completed"))
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.start(Handler)
 
-    @property
-    def base_url(self):
-        return "http://127.0.0.1:%d" % self.port
 
     def doc(self, jid, status):
         req = self.jobs[jid]["req"]
@@ -154,6 +127,3 @@ class AssemblyAIMock:
             d["audio_duration"] = 4
         return d
 
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()

@@ -9,9 +9,9 @@ import base64
 import json
 import os
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import base
 
 
 def b64url(data):
@@ -54,7 +54,7 @@ class Key:
             return f.read()
 
 
-class Auth0Mock:
+class Auth0Mock(base.MockServer):
     domain = "test.auth0.local"
     audience = "https://api.trapi.test"
 
@@ -68,19 +68,9 @@ class Auth0Mock:
         self.minted = {}
         mock = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(base.Handler):
             def send(self, status, body, ctype="application/json", headers=()):
-                data = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
+                self.reply(status, body, ctype, headers)
 
             def do_GET(self):
                 if self.path == "/.well-known/jwks.json":
@@ -112,15 +102,8 @@ class Auth0Mock:
                         headers=rl + [("X-RateLimit-Remaining", "4")])
                 return self.send(404, {"error": "not_found"})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       daemon=True)
-        self.thread.start()
+        self.start(Handler)
 
-    @property
-    def base_url(self):
-        return "http://127.0.0.1:%d" % self.port
 
     @property
     def issuer(self):
@@ -158,6 +141,3 @@ class Auth0Mock:
         self.minted[tok] = body
         return tok
 
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()

@@ -9,17 +9,17 @@ its error bodies.  Records every request; misbehaves on demand through
 "drop"."""
 
 import json
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+import base
 
 WORDS = [("hello", 0.3, 0.7, 0), ("world", 0.7, 1.1, 0), ("this", 1.5, 1.7, 1),
          ("is", 1.7, 1.8, 1), ("a", 1.8, 1.9, 1), ("test", 1.9, 2.4, 1)]
 
 
-class DeepgramMock:
+class DeepgramMock(base.MockServer):
     def __init__(self, key, slow_seconds=5):
         self.key = key
         self.requests = []
@@ -27,24 +27,11 @@ class DeepgramMock:
         self.slow_seconds = slow_seconds
         mock = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(base.Handler):
             def reply(self, status, body, ctype="application/json", rid=None,
                       headers=()):
-                data = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                if rid:
-                    self.send_header("dg-request-id", rid)
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
+                super().reply(status, body, ctype,
+                              list(headers) + ([("dg-request-id", rid)] if rid else []))
 
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
@@ -86,22 +73,15 @@ class DeepgramMock:
                 if act == "slow":
                     time.sleep(mock.slow_seconds)
                 if act == "drop":
-                    self.close_connection = True
-                    self.connection.shutdown(2)
-                    return
+                    return self.drop()
                 doc = mock.result(q, rid)
                 data = json.dumps(doc).encode()
                 if act == "truncated":
                     data = data[:len(data) // 2]
                 self.reply(200, data, rid=rid)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.start(Handler)
 
-    @property
-    def base_url(self):
-        return "http://127.0.0.1:%d" % self.port
 
     def result(self, q, rid):
         diarize = q.get("diarize") == "true"
@@ -141,6 +121,3 @@ class DeepgramMock:
                                                   "version": "x", "arch": "nova-2"}}},
                 "results": res}
 
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()

@@ -8,12 +8,12 @@ asked.  Records requests; `script` consumes one behaviour per request:
 "slow", "truncated", "drop"."""
 
 import json
-import threading
 import time
 import uuid
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import base
 
 LIMIT = 26214400
 EXTS = ("flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm")
@@ -23,7 +23,7 @@ def err(message, type_="invalid_request_error", code=None):
     return {"error": {"message": message, "type": type_, "param": None, "code": code}}
 
 
-class OpenAIMock:
+class OpenAIMock(base.MockServer):
     def __init__(self, key, slow_seconds=5):
         self.key = key
         self.requests = []
@@ -31,23 +31,10 @@ class OpenAIMock:
         self.slow_seconds = slow_seconds
         mock = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(base.Handler):
             def reply(self, status, body, ctype="application/json", headers=()):
-                data = body if isinstance(body, bytes) else (
-                    body.encode() if isinstance(body, str) else json.dumps(body).encode())
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("x-request-id", "req_" + uuid.uuid4().hex)
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
+                super().reply(status, body, ctype, list(headers) +
+                              [("x-request-id", "req_" + uuid.uuid4().hex)])
 
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
@@ -93,9 +80,7 @@ class OpenAIMock:
                     return self.reply(500, b"<html><body>Bad gateway</body></html>",
                                       "text/html")
                 if act == "drop":
-                    self.close_connection = True
-                    self.connection.shutdown(2)
-                    return
+                    return self.drop()
                 if act == "503":
                     return self.reply(503, b"<html>overloaded</html>", "text/html")
                 if act == "slow":
@@ -130,14 +115,6 @@ class OpenAIMock:
                     return self.reply(200, data[:len(data) // 2])
                 return self.reply(200, doc)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.start(Handler)
 
-    @property
-    def base_url(self):
-        return "http://127.0.0.1:%d" % self.port
 
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
