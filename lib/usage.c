@@ -122,8 +122,10 @@ tr_usage_log(struct tr_req *r, const struct tr_usage *u)
 	long long	 user = 0;
 	enum tr_err	 er;
 
+	/* An Auth0 caller gets its users row now; without the database
+	 * the row is spooled without a user. */
 	if (r->prin.kind == TR_PRIN_AUTH0 && tr_principal_user(r, &user) != TR_OK)
-		user = 0;
+		tr_warnx("usage: no user row for this Auth0 subject yet");
 	user = r->prin.user_id;
 	snprintf(uid, sizeof(uid), "%lld", user);
 	snprintf(kid, sizeof(kid), "%lld", r->prin.key_id);

@@ -23,17 +23,21 @@ struct	aai {
 	int		 retries;
 };
 
-/* One call; on TR_OK *doc is the parsed JSON answer of a 200. */
+/* AssemblyAI's error body: {"error": "..."}. */
+static const char *
+errmsg(struct json_object *doc)
+{
+	return tr_json_str(doc, "error");
+}
+
+/* One call: a JSON body, an upload file, or neither (GET). */
 static enum tr_err
 call(struct aai *a, const char *url, const char *body, const char *file,
     struct json_object **doc)
 {
 	struct tr_http_opts	 ho;
-	struct tr_http_resp	 resp;
 	const char		*hdrs[3];
-	enum tr_err		 er;
 
-	*doc = NULL;
 	hdrs[0] = a->auth.ptr;
 	hdrs[1] = file != NULL ? "Content-Type: application/octet-stream" :
 	    "Content-Type: application/json";
@@ -47,21 +51,7 @@ call(struct aai *a, const char *url, const char *body, const char *file,
 	ho.timeout_ms = a->timeout_ms;
 	ho.maxbody = AAI_MAXBODY;
 	ho.retries = a->retries;
-	if ((er = tr_http_do(&ho, &resp)) != TR_OK)
-		return tr__prov_fail(a->r, "assemblyai", er, NULL, NULL);
-	if (tr_json_parse(tr_buf_str(&resp.body), resp.body.len, AAI_MAXBODY,
-	    32, doc) != TR_OK || *doc == NULL)
-		er = tr__prov_fail(a->r, "assemblyai", TR_OK, &resp,
-		    "malformed response");
-	else if (resp.status != 200)
-		er = tr__prov_fail(a->r, "assemblyai", TR_OK, &resp,
-		    tr_json_str(*doc, "error"));
-	if (er != TR_OK) {
-		json_object_put(*doc);
-		*doc = NULL;
-	}
-	tr_http_resp_free(&resp);
-	return er;
+	return tr__prov_call(a->r, "assemblyai", &ho, errmsg, doc, NULL, 0);
 }
 
 static int

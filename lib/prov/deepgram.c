@@ -65,15 +65,22 @@ parse(struct json_object *doc, int diarize, struct tr_transcript *t)
 	return TR_OK;
 }
 
+/* Deepgram's error body: {"err_code","err_msg","request_id"}. */
+static const char *
+errmsg(struct json_object *doc)
+{
+	return tr_json_str(doc, "err_msg");
+}
+
 static enum tr_err
 transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
     const struct tr_prov_opts *o, struct tr_transcript *t)
 {
 	struct tr_http_opts	 ho;
-	struct tr_http_resp	 resp;
 	struct json_object	*doc = NULL;
 	struct tr_buf		 url, auth, ct;
-	const char		*hdrs[3], *model, *msg = NULL;
+	const char		*hdrs[3], *model;
+	char			 reqid[96] = "";
 	enum tr_err		 er;
 
 	(void)m;
@@ -106,34 +113,22 @@ transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
 	ho.maxbody = DG_MAXBODY;
 	ho.retries = (int)tr_conf_ll("PROVIDER_RETRIES", 2, 0, 10);
 	ho.reqid_header = "dg-request-id";
-	er = tr_http_do(&ho, &resp);
+	er = tr__prov_call(r, "deepgram", &ho, errmsg, &doc, reqid,
+	    sizeof(reqid));
 	tr_wipe(auth.ptr, auth.len);
-	if (er != TR_OK) {
-		er = tr__prov_fail(r, "deepgram", er, NULL, NULL);
+	if (er != TR_OK)
+		goto out;
+	if (parse(doc, o->diarize, t) != TR_OK) {
+		er = tr_fail(r, TR_EPROVIDER, "deepgram: unexpected response "
+		    "shape (request %.96s)", reqid);
 		goto out;
 	}
-	if (tr_json_parse(tr_buf_str(&resp.body), resp.body.len, DG_MAXBODY,
-	    64, &doc) != TR_OK || doc == NULL) {
-		er = tr__prov_fail(r, "deepgram", TR_OK, &resp, resp.status == 200 ?
-		    "malformed response" : NULL);
-		if (resp.status == 200)
-			resp.status = 502;
-	} else if (resp.status != 200) {
-		msg = tr_json_str(doc, "err_msg");
-		er = tr__prov_fail(r, "deepgram", TR_OK, &resp, msg);
-	} else if ((er = parse(doc, o->diarize, t)) != TR_OK)
-		er = tr__prov_fail(r, "deepgram", TR_OK, &resp,
-		    "unexpected response shape");
-	else {
-		snprintf(t->provider, sizeof(t->provider), "deepgram");
-		snprintf(t->model, sizeof(t->model), "%s", model);
-		if (t->request_id[0] == '\0')
-			snprintf(t->request_id, sizeof(t->request_id), "%s",
-			    resp.reqid);
-	}
-	json_object_put(doc);
-	tr_http_resp_free(&resp);
+	snprintf(t->provider, sizeof(t->provider), "deepgram");
+	snprintf(t->model, sizeof(t->model), "%s", model);
+	if (t->request_id[0] == '\0')
+		snprintf(t->request_id, sizeof(t->request_id), "%s", reqid);
 out:
+	json_object_put(doc);
 	tr_buf_free(&url);
 	tr_buf_free(&auth);
 	tr_buf_free(&ct);

@@ -108,6 +108,16 @@ filename_for(const struct tr_media *m, const char *given)
 	return "audio.mp4";
 }
 
+/* OpenAI's error envelope: {"error":{"message",...}}. */
+static const char *
+errmsg(struct json_object *doc)
+{
+	struct json_object	*e;
+
+	return json_object_object_get_ex(doc, "error", &e) ?
+	    tr_json_str(e, "message") : NULL;
+}
+
 /* Sends one file (under the limit) and reads the answer into t. */
 static enum tr_err
 send_one(struct tr_req *r, const char *path, const struct tr_media *m,
@@ -115,11 +125,10 @@ send_one(struct tr_req *r, const char *path, const struct tr_media *m,
 {
 	struct tr_http_part	 parts[8];
 	struct tr_http_opts	 ho;
-	struct tr_http_resp	 resp;
-	struct json_object	*doc = NULL, *err;
+	struct json_object	*doc = NULL;
 	struct tr_buf		 url, auth;
-	const char		*hdrs[2], *msg = NULL;
-	char			 temp[32];
+	const char		*hdrs[2];
+	char			 temp[32], reqid[96] = "";
 	size_t			 n = 0;
 	enum tr_err		 er;
 
@@ -162,31 +171,22 @@ send_one(struct tr_req *r, const char *path, const struct tr_media *m,
 	ho.maxbody = OAI_MAXBODY;
 	ho.retries = (int)tr_conf_ll("PROVIDER_RETRIES", 2, 0, 10);
 	ho.reqid_header = "x-request-id";
-	er = tr_http_do(&ho, &resp);
+	er = tr__prov_call(r, "openai", &ho, errmsg, &doc, reqid,
+	    sizeof(reqid));
 	tr_wipe(auth.ptr, auth.len);
-	if (er != TR_OK) {
-		er = tr__prov_fail(r, "openai", er, NULL, NULL);
+	if (er != TR_OK)
+		goto out;
+	if (parse(doc, t) != TR_OK) {
+		er = tr_fail(r, TR_EPROVIDER, "openai: unexpected response "
+		    "shape (request %.96s)", reqid);
 		goto out;
 	}
-	if (tr_json_parse(tr_buf_str(&resp.body), resp.body.len, OAI_MAXBODY,
-	    32, &doc) != TR_OK || doc == NULL)
-		er = tr__prov_fail(r, "openai", TR_OK, &resp, "malformed response");
-	else if (resp.status != 200) {
-		if (json_object_object_get_ex(doc, "error", &err))
-			msg = tr_json_str(err, "message");
-		er = tr__prov_fail(r, "openai", TR_OK, &resp, msg);
-	} else if ((er = parse(doc, t)) != TR_OK)
-		er = tr__prov_fail(r, "openai", TR_OK, &resp,
-		    "unexpected response shape");
-	else {
-		snprintf(t->provider, sizeof(t->provider), "openai");
-		snprintf(t->model, sizeof(t->model), "%s", o->model != NULL ?
-		    o->model : tr_prov_openai.model);
-		snprintf(t->request_id, sizeof(t->request_id), "%s", resp.reqid);
-	}
-	json_object_put(doc);
-	tr_http_resp_free(&resp);
+	snprintf(t->provider, sizeof(t->provider), "openai");
+	snprintf(t->model, sizeof(t->model), "%s", o->model != NULL ?
+	    o->model : tr_prov_openai.model);
+	snprintf(t->request_id, sizeof(t->request_id), "%s", reqid);
 out:
+	json_object_put(doc);
 	tr_buf_free(&url);
 	tr_buf_free(&auth);
 	return er;

@@ -43,5 +43,9 @@ enum tr_err	 tr__prov_fail(struct tr_req *, const char *prov,
 		    enum tr_err, const struct tr_http_resp *,
 		    const char *msg) TR_WUR;
 double		 tr__jnum(struct json_object *, const char *);
+enum tr_err	 tr__prov_call(struct tr_req *, const char *prov,
+		    const struct tr_http_opts *,
+		    const char *(*)(struct json_object *), struct json_object **,
+		    char *reqid, size_t) TR_WUR;
 
 #endif /* TR_PROV_H */
