@@ -166,24 +166,22 @@ auth_apikey(struct tr_req *r, const char *key)
 
 /* Our own access token: HS256, iss "trapi", typ "access", user in sub. */
 static enum tr_err
-auth_jwt(struct tr_req *r, const char *tok)
+auth_jwt(struct tr_req *r, struct tr_jwt *jwt)
 {
-	struct tr_jwt	 jwt;
 	const char	*secret, *sub, *typ;
 	PGresult	*res = NULL;
 	long long	 uid;
 	enum tr_err	 er;
 
 	secret = jwt_secret();
-	if ((er = tr_jwt_parse(tok, &jwt)) != TR_OK ||
-	    (er = tr_jwt_verify_hs256(&jwt, secret, strlen(secret))) != TR_OK ||
-	    (er = tr_jwt_check(&jwt, JWT_ISSUER, NULL, 30, time(NULL))) != TR_OK)
+	if ((er = tr_jwt_verify_hs256(jwt, secret, strlen(secret))) != TR_OK ||
+	    (er = tr_jwt_check(jwt, JWT_ISSUER, NULL, 30, time(NULL))) != TR_OK)
 		goto out;
-	if ((typ = tr_json_str(jwt.claims, "typ")) == NULL ||
+	if ((typ = tr_json_str(jwt->claims, "typ")) == NULL ||
 	    strcmp(typ, "access") != 0 ||
-	    (sub = tr_json_str(jwt.claims, "sub")) == NULL ||
+	    (sub = tr_json_str(jwt->claims, "sub")) == NULL ||
 	    tr_parse_ll(sub, 1, INT64_MAX, &uid) != TR_OK) {
-		jwt.why = "not an access token";
+		jwt->why = "not an access token";
 		er = TR_EUNAUTH;
 		goto out;
 	}
@@ -191,7 +189,7 @@ auth_jwt(struct tr_req *r, const char *tok)
 	    " WHERE id = $1 AND is_active AND deleted_at IS NULL", 1, sub)) != TR_OK)
 		goto out;
 	if (PQntuples(res) != 1) {
-		jwt.why = "unknown or disabled user";
+		jwt->why = "unknown or disabled user";
 		er = TR_EUNAUTH;
 		goto out;
 	}
@@ -199,20 +197,18 @@ auth_jwt(struct tr_req *r, const char *tok)
 	r->prin.user_id = uid;
 	setplan(&r->prin, PQgetvalue(res, 0, 0));
 	snprintf(r->prin.bucket, sizeof(r->prin.bucket), "user:%lld", uid);
-	r->prin.claims = json_object_get(jwt.claims);
+	r->prin.claims = json_object_get(jwt->claims);
 out:
 	PQclear(res);
 	if (er == TR_EUNAUTH)
-		er = refuse(r, er, jwt.why != NULL ? jwt.why : "invalid token");
-	tr_jwt_free(&jwt);
+		er = refuse(r, er, jwt->why != NULL ? jwt->why : "invalid token");
 	return er;
 }
 
 /* An Auth0 access token: RS256 only, key by kid, iss, aud, exp, nbf. */
 static enum tr_err
-auth_auth0(struct tr_req *r, const char *tok)
+auth_auth0(struct tr_req *r, struct tr_jwt *jwt, const char *tok)
 {
-	struct tr_jwt	 jwt;
 	EVP_PKEY	*key;
 	const char	*domain, *aud, *sub;
 	char		 iss[512];
@@ -228,32 +224,30 @@ auth_auth0(struct tr_req *r, const char *tok)
 	    tr_conf("AUTH0_ISSUER") : "");
 	if (iss[0] == '\0')
 		snprintf(iss, sizeof(iss), "https://%s/", domain);
-	if ((er = tr_jwt_parse(tok, &jwt)) != TR_OK)
-		goto out;
-	if (strcmp(jwt.alg, "RS256") != 0) {
-		jwt.why = "token algorithm not accepted";
+	if (strcmp(jwt->alg, "RS256") != 0) {
+		jwt->why = "token algorithm not accepted";
 		er = TR_EUNAUTH;
 		goto out;
 	}
-	if (jwt.kid == NULL) {
-		jwt.why = "token without kid";
+	if (jwt->kid == NULL) {
+		jwt->why = "token without kid";
 		er = TR_EUNAUTH;
 		goto out;
 	}
-	if ((er = tr_jwks_key(jwt.kid, &key)) != TR_OK) {
+	if ((er = tr_jwks_key(jwt->kid, &key)) != TR_OK) {
 		if (er == TR_EUNAUTH)
-			jwt.why = "unknown signing key";
+			jwt->why = "unknown signing key";
 		else
 			(void)tr_fail(r, TR_EUNAVAIL,
 			    "the identity provider's keys are unavailable");
 		goto out;
 	}
-	if ((er = tr_jwt_verify_rs256(&jwt, key)) != TR_OK ||
-	    (er = tr_jwt_check(&jwt, iss, aud,
+	if ((er = tr_jwt_verify_rs256(jwt, key)) != TR_OK ||
+	    (er = tr_jwt_check(jwt, iss, aud,
 	    tr_conf_ll("AUTH0_LEEWAY", 60, 0, 600), time(NULL))) != TR_OK)
 		goto out;
-	if ((sub = tr_json_str(jwt.claims, "sub")) == NULL || *sub == '\0') {
-		jwt.why = "token without sub";
+	if ((sub = tr_json_str(jwt->claims, "sub")) == NULL || *sub == '\0') {
+		jwt->why = "token without sub";
 		er = TR_EUNAUTH;
 		goto out;
 	}
@@ -263,29 +257,35 @@ auth_auth0(struct tr_req *r, const char *tok)
 		goto out;
 	tr_hex(h, 12, hx);
 	snprintf(r->prin.bucket, sizeof(r->prin.bucket), "auth0:%s", hx);
-	r->prin.claims = json_object_get(jwt.claims);
+	r->prin.claims = json_object_get(jwt->claims);
 	r->prin.token = tr_xstrdup(tok);
 out:
 	if (er == TR_EUNAUTH)
-		er = refuse(r, er, jwt.why != NULL ? jwt.why : "invalid token");
-	tr_jwt_free(&jwt);
+		er = refuse(r, er, jwt->why != NULL ? jwt->why : "invalid token");
 	return er;
 }
 
-/* Does the token look like an RS256 JWT (header alg)?  Cheap sniff. */
-static int
-is_rs256(const char *tok)
+/*
+ * A Bearer token, parsed once: an Auth0 token where the endpoint takes
+ * those (for "any", when it is RS256 and Auth0 is configured), else one
+ * of ours.
+ */
+static enum tr_err
+auth_bearer(struct tr_req *r, enum tr_authkind kind, const char *tok)
 {
 	struct tr_jwt	 jwt;
-	int		 rs;
+	enum tr_err	 er;
 
-	if (tr_jwt_parse(tok, &jwt) != TR_OK) {
-		tr_jwt_free(&jwt);
-		return 0;
-	}
-	rs = strcmp(jwt.alg, "RS256") == 0;
+	if (tr_jwt_parse(tok, &jwt) != TR_OK)
+		er = refuse(r, TR_EUNAUTH, jwt.why != NULL ? jwt.why :
+		    "invalid token");
+	else if (kind == TR_AUTH_AUTH0 || (kind == TR_AUTH_ANY &&
+	    strcmp(jwt.alg, "RS256") == 0 && tr_conf("AUTH0_DOMAIN") != NULL))
+		er = auth_auth0(r, &jwt, tok);
+	else
+		er = auth_jwt(r, &jwt);
 	tr_jwt_free(&jwt);
-	return rs;
+	return er;
 }
 
 /*
@@ -320,20 +320,9 @@ tr__auth(struct tr_req *r)
 	if (strncmp(tok, KEY_PREFIX, strlen(KEY_PREFIX)) == 0 &&
 	    (kind == TR_AUTH_APIKEY || kind == TR_AUTH_ANY))
 		return auth_apikey(r, tok);
-	switch (kind) {
-	case TR_AUTH_APIKEY:
+	if (kind == TR_AUTH_APIKEY)
 		return auth_apikey(r, tok);
-	case TR_AUTH_JWT:
-		return auth_jwt(r, tok);
-	case TR_AUTH_AUTH0:
-		return auth_auth0(r, tok);
-	case TR_AUTH_ANY:
-		if (is_rs256(tok) && tr_conf("AUTH0_DOMAIN") != NULL)
-			return auth_auth0(r, tok);
-		return auth_jwt(r, tok);
-	default:
-		return TR_ESYSTEM;
-	}
+	return auth_bearer(r, kind, tok);
 }
 
 /*
