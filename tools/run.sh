@@ -118,7 +118,8 @@ start() {
 	echo
 	echo "Audio Transcription API: http://127.0.0.1:$port/"
 	echo "  health:  curl http://127.0.0.1:$port/health"
-	echo "  keys:    $build/tools/trapi-admin create-key admin@localhost"
+	if [ "$(id -u)" = 0 ]; then asu="runuser -u $user -- "; else asu=; fi
+	echo "  keys:    ${asu}env APP_CONFIG=$conf $build/tools/trapi-admin create-key admin@localhost"
 	echo "  logs:    $var/log/"
 	echo "  stop:    Ctrl-C here, or 'make stop'"
 	wait "$lpid" || true
