@@ -4,7 +4,8 @@
  * display prefix and compared by SHA-256 in constant time), the seed's
  * static API_KEY, our own HS256 access tokens, and Auth0 RS256 tokens
  * checked against the tenant's JWKS.  Also issues our tokens, refresh
- * tokens and (deprecated) session tokens.
+ * tokens and (deprecated) session tokens, and checks a bare token for
+ * ws-bridge (tr_auth_token()).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -18,6 +19,8 @@
 
 #define KEY_PREFIX	"trk_"
 #define KEY_PREFIXLEN	12		/* "trk_" and 8 more: the display prefix */
+#define SESSION_PREFIX	"trs_"
+#define TOKEN_MAX	8192		/* longest token tr_auth_token takes */
 #define JWT_ISSUER	"trapi"
 #define SEED_JWT_SECRET	"your-jwt-secret-key-change-in-production"
 
@@ -55,10 +58,11 @@ tr__auth_free(struct tr_principal *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* A bare request (tr_req_new()) has no response: no header either. */
 static enum tr_err
 refuse(struct tr_req *r, enum tr_err er, const char *why)
 {
-	if (er == TR_EUNAUTH && tr_header(r, "WWW-Authenticate",
+	if (er == TR_EUNAUTH && !r->bare && tr_header(r, "WWW-Authenticate",
 	    "Bearer realm=\"trapi\", error=\"invalid_token\"") != TR_OK)
 		tr_warnx("cannot add WWW-Authenticate");
 	return tr_fail(r, er, "%s", why);
@@ -102,6 +106,18 @@ legacy_key(const char *key)
 	return ok;
 }
 
+/* Sets the legacy principal if key is the static API_KEY; else 0. */
+static int
+auth_legacy(struct tr_req *r, const char *key)
+{
+	if (!legacy_key(key))
+		return 0;
+	r->prin.kind = TR_PRIN_LEGACY;
+	setplan(&r->prin, "enterprise");
+	snprintf(r->prin.bucket, sizeof(r->prin.bucket), "legacy");
+	return 1;
+}
+
 static enum tr_err
 auth_apikey(struct tr_req *r, const char *key)
 {
@@ -111,12 +127,8 @@ auth_apikey(struct tr_req *r, const char *key)
 	int		 i, row = -1;
 	enum tr_err	 er;
 
-	if (legacy_key(key)) {
-		r->prin.kind = TR_PRIN_LEGACY;
-		setplan(&r->prin, "enterprise");
-		snprintf(r->prin.bucket, sizeof(r->prin.bucket), "legacy");
+	if (auth_legacy(r, key))
 		return TR_OK;
-	}
 	if (strncmp(key, KEY_PREFIX, strlen(KEY_PREFIX)) != 0 ||
 	    strlen(key) < KEY_PREFIXLEN + 16 || strlen(key) > 128)
 		return refuse(r, TR_EUNAUTH, "invalid API key");
@@ -266,10 +278,20 @@ out:
 }
 
 /*
- * A Bearer token, parsed once: an Auth0 token where the endpoint takes
- * those (for "any", when it is RS256 and Auth0 is configured), else one
- * of ours.
+ * A parsed JWT: an Auth0 token where the endpoint takes those (for
+ * "any", when it is RS256 and Auth0 is configured), else one of ours.
  */
+static enum tr_err
+auth_anyjwt(struct tr_req *r, enum tr_authkind kind, struct tr_jwt *jwt,
+    const char *tok)
+{
+	if (kind == TR_AUTH_AUTH0 || (kind == TR_AUTH_ANY &&
+	    strcmp(jwt->alg, "RS256") == 0 && tr_conf("AUTH0_DOMAIN") != NULL))
+		return auth_auth0(r, jwt, tok);
+	return auth_jwt(r, jwt);
+}
+
+/* A Bearer token, parsed once. */
 static enum tr_err
 auth_bearer(struct tr_req *r, enum tr_authkind kind, const char *tok)
 {
@@ -279,12 +301,73 @@ auth_bearer(struct tr_req *r, enum tr_authkind kind, const char *tok)
 	if (tr_jwt_parse(tok, &jwt) != TR_OK)
 		er = refuse(r, TR_EUNAUTH, jwt.why != NULL ? jwt.why :
 		    "invalid token");
-	else if (kind == TR_AUTH_AUTH0 || (kind == TR_AUTH_ANY &&
-	    strcmp(jwt.alg, "RS256") == 0 && tr_conf("AUTH0_DOMAIN") != NULL))
-		er = auth_auth0(r, &jwt, tok);
 	else
-		er = auth_jwt(r, &jwt);
+		er = auth_anyjwt(r, kind, &jwt, tok);
 	tr_jwt_free(&jwt);
+	return er;
+}
+
+static enum tr_err	 session_find(const char *, long long *, char *,
+			    size_t) TR_WUR;
+
+/* A session token (deprecated), only while insecure session auth is on. */
+static enum tr_err
+auth_session(struct tr_req *r, const char *tok)
+{
+	char		 plan[sizeof(r->prin.plan)];
+	long long	 uid;
+	enum tr_err	 er;
+
+	if (!tr_conf_bool("ALLOW_INSECURE_SESSION_AUTH", 0))
+		return refuse(r, TR_EUNAUTH, "session tokens are not accepted");
+	er = session_find(tok, &uid, plan, sizeof(plan));
+	if (er == TR_EUNAUTH)
+		return refuse(r, er, "invalid or expired session");
+	if (er != TR_OK)
+		return er;
+	r->prin.kind = TR_PRIN_SESSION;
+	r->prin.user_id = uid;
+	setplan(&r->prin, plan);
+	snprintf(r->prin.bucket, sizeof(r->prin.bucket), "user:%lld", uid);
+	return TR_OK;
+}
+
+/*
+ * Authenticates a bare token (ws-bridge's Socket.IO auth), in the order
+ * of SPEC section 6: a JWT (Auth0 when RS256 and configured, else ours),
+ * then the static API_KEY, one of our API keys, or a session token.
+ * On an error the principal is left empty and tr_req_message() says
+ * why; an error without a message gets the code's default one.
+ */
+enum tr_err
+tr_auth_token(struct tr_req *r, const char *tok)
+{
+	struct tr_jwt	 jwt;
+	enum tr_err	 er;
+
+	tr__auth_free(&r->prin);
+	tr_buf_reset(&r->msg);
+	if (tok == NULL || *tok == '\0')
+		return refuse(r, TR_EUNAUTH, "missing credentials");
+	if (strnlen(tok, TOKEN_MAX + 1) > TOKEN_MAX)
+		return refuse(r, TR_EUNAUTH, "invalid token");
+	if (tr_jwt_parse(tok, &jwt) == TR_OK)
+		er = auth_anyjwt(r, TR_AUTH_ANY, &jwt, tok);
+	else if (auth_legacy(r, tok))
+		er = TR_OK;
+	else if (strncmp(tok, KEY_PREFIX, strlen(KEY_PREFIX)) == 0)
+		er = auth_apikey(r, tok);
+	else if (strncmp(tok, SESSION_PREFIX, strlen(SESSION_PREFIX)) == 0)
+		er = auth_session(r, tok);
+	else
+		er = refuse(r, TR_EUNAUTH, "invalid token");
+	tr_jwt_free(&jwt);
+	if (er != TR_OK) {
+		/* auth_apikey() sets the principal before its last query. */
+		tr__auth_free(&r->prin);
+		if (r->msg.len == 0)
+			(void)tr_fail(r, er, "%s", tr_err_message(er));
+	}
 	return er;
 }
 
@@ -465,6 +548,40 @@ tr_auth_password(const char *email, const char *pw, long long *uid)
 }
 
 /*
+ * Finds a session by its token: only while insecure session auth is
+ * allowed, only unexpired sessions of active users.  Returns TR_OK with
+ * the user id and plan, TR_EUNAUTH, or a database error.
+ */
+static enum tr_err
+session_find(const char *tok, long long *uid, char *plan, size_t plansz)
+{
+	char		 hx[TR_TOKEN_DIGEST];
+	PGresult	*res = NULL;
+	enum tr_err	 er;
+
+	if (!tr_conf_bool("ALLOW_INSECURE_SESSION_AUTH", 0) ||
+	    strncmp(tok, SESSION_PREFIX, strlen(SESSION_PREFIX)) != 0 ||
+	    strlen(tok) > 128)
+		return TR_EUNAUTH;
+	if ((er = tr_token_digest(tok, hx)) != TR_OK)
+		return er;
+	if ((er = tr_db_queryv(tr_db_get(), &res, "UPDATE sessions s SET"
+	    " last_seen = now() FROM users u WHERE s.token_hash = $1 AND"
+	    " s.expires_at > now() AND u.id = s.user_id AND u.is_active AND"
+	    " u.deleted_at IS NULL RETURNING s.user_id, u.plan", 1,
+	    hx)) != TR_OK)
+		return er;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return TR_EUNAUTH;
+	}
+	*uid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	snprintf(plan, plansz, "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return TR_OK;
+}
+
+/*
  * Checks a session token, for ws-bridge: only while insecure session
  * auth is allowed, only unexpired sessions of active users.  Returns
  * TR_OK with the user id, TR_EUNAUTH, or a database error.
@@ -472,25 +589,7 @@ tr_auth_password(const char *email, const char *pw, long long *uid)
 enum tr_err
 tr_auth_session_check(const char *tok, long long *uid)
 {
-	char		 hx[TR_TOKEN_DIGEST];
-	PGresult	*res = NULL;
-	enum tr_err	 er;
+	char	 plan[16];
 
-	if (!tr_conf_bool("ALLOW_INSECURE_SESSION_AUTH", 0) ||
-	    strncmp(tok, "trs_", 4) != 0 || strlen(tok) > 128)
-		return TR_EUNAUTH;
-	if ((er = tr_token_digest(tok, hx)) != TR_OK)
-		return er;
-	if ((er = tr_db_queryv(tr_db_get(), &res, "UPDATE sessions s SET"
-	    " last_seen = now() FROM users u WHERE s.token_hash = $1 AND"
-	    " s.expires_at > now() AND u.id = s.user_id AND u.is_active AND"
-	    " u.deleted_at IS NULL RETURNING s.user_id", 1, hx)) != TR_OK)
-		return er;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return TR_EUNAUTH;
-	}
-	*uid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return TR_OK;
+	return session_find(tok, uid, plan, sizeof(plan));
 }

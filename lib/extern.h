@@ -277,6 +277,7 @@ struct	tr_req {
 	struct tr_principal	 prin;		/* who is calling */
 	int			 replied;	/* a response was written */
 	int			 status;	/* its status */
+	int			 bare;		/* tr_req_new(): no I/O */
 	/* multipart: the part being read */
 	int			 curfd;
 	struct tr_upload	*curup;

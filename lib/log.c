@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "tr.h"
@@ -19,6 +20,7 @@ static char		 prog[32] = "trapi";
 static char		 remote[64] = "-";
 static char		 reqid[40] = "-";
 static enum tr_loglevel	 level = TR_LOG_INFO;
+static int		 to_syslog;	/* daemons: syslog(3), not stderr */
 
 void
 tr_log_init(const char *p)
@@ -86,6 +88,18 @@ vlog(enum tr_loglevel l, const char *fmt, va_list ap, const char *suffix)
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n < 0)
 		return;
+	if (to_syslog) {
+		tr_buf_init(&b, sizeof(msg) * 4 + 256);
+		if (tr_buf_addf(&b, "%s %s: ", remote, reqid) == TR_OK &&
+		    tr_log_escape(&b, msg, strlen(msg)) == TR_OK &&
+		    (suffix == NULL || (tr_buf_add(&b, TR_LIT(": ")) == TR_OK &&
+		    tr_buf_adds(&b, suffix) == TR_OK)))
+			syslog(l == TR_LOG_ERR ? LOG_ERR : l == TR_LOG_WARN ?
+			    LOG_WARNING : l == TR_LOG_INFO ? LOG_INFO :
+			    LOG_DEBUG, "%s", b.ptr);
+		tr_buf_free(&b);
+		return;
+	}
 	t = time(NULL);
 	gmtime_r(&t, &tm);
 	strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -101,6 +115,14 @@ vlog(enum tr_loglevel l, const char *fmt, va_list ap, const char *suffix)
 		/* nowhere left to report it */
 	}
 	tr_buf_free(&b);
+}
+
+/* Sends every further line to syslog(3) as prog, for a daemon. */
+void
+tr_log_syslog(void)
+{
+	openlog(prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	to_syslog = 1;
 }
 
 void

@@ -23,16 +23,24 @@ retry_after(struct tr_req *r, long long secs)
 	return tr_header(r, "Retry-After", s);
 }
 
-/* Refuses the call if audio_seconds more would pass the monthly quota. */
+/*
+ * Refuses the call if audio_seconds more would pass the monthly quota,
+ * or, when the length is not known (0: a stream), if the month's
+ * minutes are already used up.
+ */
 static enum tr_err
 minutes(struct tr_req *r, double audio_seconds)
 {
 	PGresult	*res = NULL;
 	char		 uid[24];
 	double		 used, lim;
-	long long	 until;
+	long long	 until, id;
 	enum tr_err	 er;
 
+	/* An Auth0 subject's quota is its users row's, made on first use. */
+	if (r->prin.kind == TR_PRIN_AUTH0 &&
+	    (er = tr_principal_user(r, &id)) != TR_OK)
+		return er;
 	if (r->prin.user_id <= 0)
 		return TR_OK;	/* the legacy key has no user and no quota */
 	snprintf(uid, sizeof(uid), "%lld", r->prin.user_id);
@@ -53,7 +61,7 @@ minutes(struct tr_req *r, double audio_seconds)
 	lim = strtod(PQgetvalue(res, 0, 1), NULL);
 	until = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
 	PQclear(res);
-	if (used + audio_seconds / 60 <= lim)
+	if (audio_seconds > 0 ? used + audio_seconds / 60 <= lim : used < lim)
 		return TR_OK;
 	if ((er = retry_after(r, until)) != TR_OK)
 		return er;
@@ -62,10 +70,11 @@ minutes(struct tr_req *r, double audio_seconds)
 }
 
 /*
- * Checks the monthly audio quota for audio_seconds more and takes one
- * of the plan's concurrent slots.  Returns TR_ERATE (429, Retry-After)
- * when either is exhausted; on TR_OK, *slot must be given back with
- * tr_quota_end().
+ * Checks the monthly audio quota for audio_seconds more (0: only that
+ * some is left) and takes one of the plan's concurrent slots.  Returns
+ * TR_ERATE (429, Retry-After) when either is exhausted; on TR_OK, *slot
+ * must be given back with tr_quota_end().  Works on a bare request
+ * (tr_req_new()) as on an HTTP one.
  */
 enum tr_err
 tr_quota_begin(struct tr_req *r, double audio_seconds, long long *slot)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TR_REQ_INTERNAL
@@ -39,10 +40,12 @@ tr_method_name(enum tr_method m)
 	return m < TR_METHOD__MAX ? methods[m] : "?";
 }
 
-/* A CGI/FastCGI parameter; NULL if absent. */
+/* A CGI/FastCGI parameter; NULL if absent (always, on a bare request). */
 const char *
 tr__req_env(const struct tr_req *r, const char *name)
 {
+	if (r->bare)
+		return NULL;
 	if (r->fcgi != NULL)
 		return FCGX_GetParam(name, r->fcgi->envp);
 	return getenv(name);
@@ -182,9 +185,73 @@ tr__req_free(struct tr_req *r)
 	tr_buf_free(&r->msg);
 	tr_buf_free(&r->curval);
 	tr__auth_free(&r->prin);
-	tr_log_context(NULL, NULL);
+	/* A bare request never set the log context: leave the caller's. */
+	if (!r->bare)
+		tr_log_context(NULL, NULL);
 	memset(r, 0, sizeof(*r));
 	r->curfd = -1;
+}
+
+/* What a bare request stands for: no body, no fields, no methods. */
+static const struct tr_endpoint bare_ep = {
+	.path = "", .auth = TR_AUTH_ANY,
+};
+
+/*
+ * A request that did not come through the web server (ws-bridge): no
+ * environment, no body, no response; it carries a request id, a path
+ * and, once authenticated, a principal.  Everything it holds is
+ * released by tr_req_free() (or tr__req_free() and free()).
+ */
+struct tr_req *
+tr_req_new(const char *path)
+{
+	static unsigned int	 n;
+	struct tr_req		*r;
+	struct timespec		 ts;
+	unsigned char		 id[16];
+
+	r = tr_xcalloc(1, sizeof(*r));
+	r->bare = 1;
+	r->ep = &bare_ep;
+	r->curfd = -1;
+	r->uptail = &r->uploads;
+	tr_buf_init(&r->hdrs, 16 * 1024);
+	tr_buf_init(&r->msg, 1024);
+	tr_buf_init(&r->curval, 1);
+	/* The id keys usage rows: never a constant one. */
+	if (tr_random(id, sizeof(id)) == TR_OK)
+		tr_hex(id, sizeof(id), r->reqid);
+	else {
+		tr_warnx("no random request id; using the clock");
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(r->reqid, sizeof(r->reqid), "%016llx%08x%08x",
+		    (unsigned long long)ts.tv_sec * 1000000000ULL +
+		    (unsigned long long)ts.tv_nsec, (unsigned int)getpid(),
+		    ++n);
+	}
+	r->remote = "-";
+	r->methodstr = "-";
+	r->method = TR_METHOD__MAX;
+	r->path = tr_xstrdup(path != NULL && *path != '\0' ? path : "/");
+	r->query = "";
+	r->ctype = "";
+	return r;
+}
+
+void
+tr_req_free(struct tr_req *r)
+{
+	if (r == NULL)
+		return;
+	tr__req_free(r);
+	free(r);
+}
+
+const char *
+tr_req_message(const struct tr_req *r)
+{
+	return tr_buf_str(&r->msg);
 }
 
 /* Adds a parameter; takes ownership of key and val. */
@@ -241,6 +308,8 @@ body_read(struct tr_req *r, char *buf, size_t sz)
 	size_t	 n;
 	int	 rc;
 
+	if (r->bare)
+		return 0;
 	if (r->fcgi != NULL) {
 		if (sz > INT32_MAX)
 			sz = INT32_MAX;
@@ -755,6 +824,10 @@ tr_reply(struct tr_req *r, int status, const char *ctype, const void *body,
 	size_t		 off;
 	const size_t	 chunk = 1 << 20;
 
+	if (r->bare) {
+		tr_warnx("a bare request has no response to write");
+		return TR_ESYSTEM;
+	}
 	if (r->replied)
 		return TR_ESYSTEM;
 	r->replied = 1;

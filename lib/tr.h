@@ -104,6 +104,7 @@ enum	tr_loglevel {
 
 void		 tr_log_init(const char *prog);
 void		 tr_log_setlevel(enum tr_loglevel);
+void		 tr_log_syslog(void);
 void		 tr_log_context(const char *remote, const char *reqid);
 void		 tr_log(enum tr_loglevel, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -234,6 +235,7 @@ enum	tr_prinkind {
 	TR_PRIN_LEGACY,		/* the static API_KEY of the seed */
 	TR_PRIN_JWT,		/* our own access token */
 	TR_PRIN_AUTH0,		/* an Auth0 access token */
+	TR_PRIN_SESSION,	/* a session token (ws-bridge, deprecated) */
 	TR_PRIN__MAX
 };
 
@@ -315,7 +317,19 @@ struct	tr_usage {
 enum tr_err	 tr_usage_log(struct tr_req *, const struct tr_usage *) TR_WUR;
 void		 tr_usage_replay(void);
 
-/* Plan quotas (quota.c): monthly audio minutes, concurrent work. */
+/*
+ * Plan quotas (quota.c): monthly audio minutes, concurrent work.
+ * tr_quota_begin() refuses with TR_ERATE (and a Retry-After header) a
+ * user whose minutes this month plus audio_seconds would pass the plan's,
+ * or who has all the plan's concurrent slots taken; else it takes a slot
+ * that tr_quota_end() gives back (a lost one expires after two hours).
+ * A stream does not know its length when it starts: with audio_seconds
+ * 0 it checks only that the month's minutes are not already used up
+ * (used < plan), and takes a concurrency slot.  The minutes a stream
+ * then uses are counted by its tr_usage_log() row, not checked while it
+ * runs.  The legacy key has no minutes quota (only slots); while the
+ * database is down neither is checked and the call goes through.
+ */
 enum tr_err	 tr_quota_begin(struct tr_req *, double audio_seconds,
 		    long long *slot) TR_WUR;
 void		 tr_quota_end(struct tr_req *, long long slot);
@@ -333,6 +347,27 @@ enum tr_err	 tr_auth_password(const char *email, const char *pw,
 enum tr_err	 tr_auth_refresh_new(long long user_id, char **) TR_WUR;
 enum tr_err	 tr_auth_session_new(long long user_id, char **) TR_WUR;
 enum tr_err	 tr_auth_session_check(const char *token, long long *uid) TR_WUR;
+
+/*
+ * A caller that did not come through the web server (ws-bridge): a
+ * request with no I/O that carries a principal, a request id and a path,
+ * for tr_auth_token(), tr_usage_log() and tr_quota_begin()/end().
+ * It never reads the environment or stdin, and tr_reply() on it fails
+ * without writing anything.
+ */
+struct tr_req	*tr_req_new(const char *path);	/* random request id */
+void		 tr_req_free(struct tr_req *);
+/* The message of the last error set on the request (tr_fail), or "". */
+const char	*tr_req_message(const struct tr_req *);
+/*
+ * Authenticates a bare token in the order of SPEC section 6: an Auth0
+ * RS256 JWT (when AUTH0_DOMAIN is configured), else our own HS256
+ * access token, else an API key (trk_... or the legacy API_KEY), else a
+ * session token (trs_...) only when ALLOW_INSECURE_SESSION_AUTH is on.
+ * TR_EUNAUTH with a reason in tr_req_message(), TR_EDBDOWN/TR_EUNAVAIL
+ * when it cannot be checked, else TR_OK with tr_principal() set.
+ */
+enum tr_err	 tr_auth_token(struct tr_req *, const char *token) TR_WUR;
 
 /* Accounts (account.c). */
 enum tr_err	 tr_account_user(long long, struct json_object **) TR_WUR;
@@ -377,5 +412,26 @@ int		 tr_password_check(const char *, const char *hash);
 enum tr_err	 tr_random(void *, size_t) TR_WUR;
 void		 tr_hex(const unsigned char *, size_t, char *out);
 int		 tr_memeq_ct(const void *, const void *, size_t);
+
+/*
+ * Live decoding with the local engine (engine/sphinx.c): one decoder per
+ * stream, fed 16 kHz mono signed 16-bit samples in any chunk sizes.  A
+ * decoder is used by one thread at a time; different decoders may be
+ * used on different threads at once.  Results come through the callback:
+ * interim ones whenever the hypothesis of the current utterance changes,
+ * a final one when the speaker pauses (PocketSphinx's voice activity
+ * detection) and on finish.
+ */
+struct tr_sphinx_stream;
+typedef void	(*tr_sphinx_cb)(void *arg, const char *text, int is_final,
+		    double confidence, double start, double end);
+enum tr_err	 tr_sphinx_stream_new(struct tr_sphinx_stream **) TR_WUR;
+enum tr_err	 tr_sphinx_stream_feed(struct tr_sphinx_stream *,
+		    const int16_t *, size_t nsamples, tr_sphinx_cb, void *) TR_WUR;
+enum tr_err	 tr_sphinx_stream_finish(struct tr_sphinx_stream *,
+		    tr_sphinx_cb, void *) TR_WUR;
+/* Ready for a new stream (the decoder is kept: loading costs ~1 s). */
+void		 tr_sphinx_stream_reset(struct tr_sphinx_stream *);
+void		 tr_sphinx_stream_free(struct tr_sphinx_stream *);
 
 #endif /* TR_H */

@@ -6,6 +6,7 @@
 # usage: mkconf.sh -o outdir -c cgidir -s statedir -f appconfig
 #                  [-p port] [-b bind] [-u user] [-m bodymax] [-r routes]
 #                  [-e trapi-errors] [-d installed-confdir]
+#                  [-w ws-bridge-port] [-W caption-page-dir]
 #
 # -d names where the files will be read from when that differs from -o
 # (make install); -e is the tool that writes the static error bodies.
@@ -14,7 +15,8 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 out= cgidir= statedir= appconfig= port=8080 bind=127.0.0.1 user= bodymax=536870912
 routes=$top/httpd-conf/routes errtool=$top/build/tools/trapi-errors instdir=
-while getopts o:c:s:f:p:b:u:m:r:e:d: opt; do
+wsport=8090 wwwdir=$top/build/www
+while getopts o:c:s:f:p:b:u:m:r:e:d:w:W: opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	c) cgidir=$OPTARG ;;
@@ -27,6 +29,8 @@ while getopts o:c:s:f:p:b:u:m:r:e:d: opt; do
 	r) routes=$OPTARG ;;
 	e) errtool=$OPTARG ;;
 	d) instdir=$OPTARG ;;
+	w) wsport=$OPTARG ;;
+	W) wwwdir=$OPTARG ;;
 	*) echo "usage: mkconf.sh -o dir -c cgidir -s statedir -f appconfig [-p port] [-b bind] [-u user] [-m bodymax]" >&2; exit 2 ;;
 	esac
 done
@@ -42,13 +46,15 @@ fill() {
 	awk -F'\t' -v cgidir="$cgidir" -v statedir="$statedir" \
 	    -v appconfig="$appconfig" -v port="$port" -v bind="$bind" \
 	    -v user="$user" -v bodymax="$bodymax" -v confdir="$confdir" \
-	    -v routes="$routes" -v kind="$2" \
+	    -v routes="$routes" -v kind="$2" -v wsport="$wsport" \
+	    -v wwwdir="$wwwdir" \
 	    -v confdir_out="$out" '
 	function subst(s) {
 		gsub(/@CGIDIR@/, cgidir, s); gsub(/@STATEDIR@/, statedir, s)
 		gsub(/@CONFIG@/, appconfig, s); gsub(/@PORT@/, port, s)
 		gsub(/@BIND@/, bind, s); gsub(/@CONFDIR@/, confdir, s)
 		gsub(/@BODYMAX@/, bodymax, s)
+		gsub(/@WSPORT@/, wsport, s); gsub(/@WWWDIR@/, wwwdir, s)
 		gsub(/@BODYMAX_KB@/, int(bodymax / 1024), s)
 		return s
 	}
@@ -112,6 +118,8 @@ fill() {
 
 fill lighttpd.conf lighttpd
 fill lighttpd-trapi.conf lighttpd
+fill lighttpd-ws.conf lighttpd
 fill apache.conf apache
+fill apache-ws.conf apache
 fill apache-fcgid.conf apache
 fill apache-cgi.conf apache

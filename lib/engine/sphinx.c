@@ -1,11 +1,15 @@
 /*
  * The local speech engine: CMU PocketSphinx (Debian's libpocketsphinx
  * and pocketsphinx-en-us model), decoding 16 kHz mono PCM in the
- * program's own process.  The model is loaded once per process and kept
- * (a cache safe to lose); each decode yields words with their times
- * (PocketSphinx counts 100 frames a second) and confidences.
+ * program's own process.  The file decoder loads the model once per
+ * process and keeps it (a cache safe to lose); each decode yields words
+ * with their times (PocketSphinx counts 100 frames a second) and
+ * confidences.  Live streams have a decoder each, fed in chunks, and
+ * report interim and final hypotheses as they go.
  */
+#include <ctype.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,24 +17,38 @@
 #include <unistd.h>
 
 #include <pocketsphinx.h>
+#include <sphinxbase/err.h>
 
 #include "extern.h"
 
 #define FRAME_RATE	100.0
+#define SAMPLE_RATE	16000
 #define MODEL_DIR	"/usr/share/pocketsphinx/model/en-us"
 
-static ps_decoder_t	*ps;	/* loaded once per process */
-static cmd_ln_t		*config;
+static ps_decoder_t	*ps;	/* the file decoder, loaded once per process */
 
+/*
+ * PocketSphinx 5prealpha logs through globals of sphinxbase: ps_init()
+ * opens -logfn and closes the stream it replaces, which any decoder
+ * that logs on another thread at that moment may be writing to.  So
+ * decoders are created (and freed) under this lock, and the log
+ * callback is turned off, once, before the first one: a decoder at work
+ * then never touches the log stream.  -logfn /dev/null stays, so that
+ * what ps_init() prints directly to the stream goes nowhere either.
+ */
+static pthread_mutex_t	 ps_lock = PTHREAD_MUTEX_INITIALIZER;
+static int		 ps_quiet;	/* the log callback is off */
+
+/* A decoder with the model of SPHINX_MODEL_DIR; TR_EUNAVAIL if none. */
 static enum tr_err
-load(void)
+decoder_new(ps_decoder_t **out)
 {
+	cmd_ln_t	*config;
 	const char	*dir;
 	char		 hmm[1024], lm[1024], dict[1024];
 	struct stat	 st;
 
-	if (ps != NULL)
-		return TR_OK;
+	*out = NULL;
 	dir = tr_conf_def("SPHINX_MODEL_DIR", MODEL_DIR);
 	snprintf(hmm, sizeof(hmm), "%s/en-us", dir);
 	snprintf(lm, sizeof(lm), "%s/en-us.lm.bin", dir);
@@ -40,16 +58,32 @@ load(void)
 		tr_errx("sphinx: no model under %s", dir);
 		return TR_EUNAVAIL;
 	}
+	pthread_mutex_lock(&ps_lock);
+	if (!ps_quiet) {
+		err_set_callback(NULL, NULL);
+		ps_quiet = 1;
+	}
 	config = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-lm", lm,
 	    "-dict", dict, "-logfn", "/dev/null", NULL);
-	if (config == NULL || (ps = ps_init(config)) == NULL) {
+	if (config != NULL) {
+		/* The decoder keeps a reference of its own. */
+		*out = ps_init(config);
+		cmd_ln_free_r(config);
+	}
+	pthread_mutex_unlock(&ps_lock);
+	if (*out == NULL) {
 		tr_errx("sphinx: cannot load the model from %s", dir);
-		if (config != NULL)
-			cmd_ln_free_r(config);
-		config = NULL;
 		return TR_EUNAVAIL;
 	}
 	return TR_OK;
+}
+
+static enum tr_err
+load(void)
+{
+	if (ps != NULL)
+		return TR_OK;
+	return decoder_new(&ps);
 }
 
 /* A dictionary word as text: "<s>", "<sil>", "[NOISE]" are not words,
@@ -116,4 +150,260 @@ tr_sphinx_decode(const char *path, struct tr_transcript *t)
 	snprintf(t->model, sizeof(t->model), "pocketsphinx-en-us");
 	snprintf(t->language, sizeof(t->language), "en");
 	return TR_OK;
+}
+
+/*
+ * Live decoding.  Audio goes to PocketSphinx in steps of STEP samples,
+ * and after each the voice activity detector's state is read (a field
+ * of the decoder, so it is cheap): when it falls from speech to
+ * silence, the utterance ends and its final result is reported.  The
+ * detector declares silence after -vad_postspeech frames (0.5 s by
+ * default) without speech, so a final comes about half a second after
+ * the speaker stops.  A step must be shorter than -vad_startspeech
+ * frames (0.1 s), so that speech cannot end and start again within it:
+ * PocketSphinx would then take both parts for one utterance, timed from
+ * the start of the second.  The interim hypothesis costs a backtrace,
+ * so it is looked at only every HYP_EVERY samples of speech.
+ */
+#define STEP		(SAMPLE_RATE / 20)		/* 50 ms */
+#define HYP_EVERY	(SAMPLE_RATE * 15 / 100)	/* 150 ms */
+#define TEXT_MAX	(256 * 1024)
+
+struct	tr_sphinx_stream {
+	ps_decoder_t	*ps;
+	mfcc_t		*cmn;		/* the CMN means of a fresh decoder */
+	int		 ncmn;
+	int		 inutt;		/* ps_start_utt() called */
+	int		 speech;	/* the detector's state after a step */
+	size_t		 sincehyp;	/* samples of speech since a check */
+	uint64_t	 fed;		/* samples since the stream began */
+	struct tr_buf	 text;		/* the hypothesis being looked at */
+	struct tr_buf	 last;		/* the interim reported last */
+};
+
+enum tr_err
+tr_sphinx_stream_new(struct tr_sphinx_stream **out)
+{
+	struct tr_sphinx_stream	*s;
+	cmn_t			*cmn;
+	enum tr_err		 er;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return TR_ENOMEM;
+	tr_buf_init(&s->text, TEXT_MAX);
+	tr_buf_init(&s->last, TEXT_MAX);
+	if ((er = decoder_new(&s->ps)) != TR_OK) {
+		free(s);
+		return er;
+	}
+	/*
+	 * Cepstral mean normalisation adapts to the speaker and channel
+	 * from one utterance to the next; a new stream starts again from
+	 * the model's means (-cmninit), as a fresh decoder would.
+	 */
+	cmn = ps_get_feat(s->ps)->cmn_struct;
+	if (cmn != NULL && cmn->veclen > 0) {
+		s->ncmn = cmn->veclen;
+		if ((s->cmn = calloc(s->ncmn, sizeof(*s->cmn))) == NULL) {
+			tr_sphinx_stream_free(s);
+			return TR_ENOMEM;
+		}
+		memcpy(s->cmn, cmn->cmn_mean, s->ncmn * sizeof(*s->cmn));
+	}
+	ps_start_stream(s->ps);
+	*out = s;
+	return TR_OK;
+}
+
+/*
+ * The words of the decoder's best hypothesis (a partial one while the
+ * utterance goes on, the lattice's best path after ps_end_utt()) into
+ * s->text, lower-case, joined by single spaces, and the stream times of
+ * the first and the last.  s->text is left empty if there are none.
+ */
+static enum tr_err
+hyp_text(struct tr_sphinx_stream *s, double *start, double *end)
+{
+	ps_seg_t	*seg;
+	char		 w[256];
+	double		 fed = s->fed / (double)SAMPLE_RATE;
+	size_t		 i;
+	int		 sf, ef;
+	enum tr_err	 er;
+
+	*start = *end = 0.0;
+	tr_buf_reset(&s->text);
+	for (seg = ps_seg_iter(s->ps); seg != NULL; seg = ps_seg_next(seg)) {
+		if (!word_text(ps_seg_word(seg), w, sizeof(w)))
+			continue;
+		for (i = 0; w[i] != '\0'; i++)
+			w[i] = tolower((unsigned char)w[i]);
+		ps_seg_frames(seg, &sf, &ef);
+		if (s->text.len == 0)
+			*start = sf / FRAME_RATE;
+		*end = (ef + 1) / FRAME_RATE;
+		if ((s->text.len > 0 &&
+		    (er = tr_buf_add(&s->text, " ", 1)) != TR_OK) ||
+		    (er = tr_buf_adds(&s->text, w)) != TR_OK) {
+			ps_seg_free(seg);
+			return er;
+		}
+	}
+	/* ps_end_utt() may make a last frame of the samples left over. */
+	if (*start < 0.0)
+		*start = 0.0;
+	if (*end > fed)
+		*end = fed;
+	if (*start > *end)
+		*start = *end;
+	return TR_OK;
+}
+
+/*
+ * Reports the partial hypothesis if it has words and they differ from
+ * the interim reported last.  Its confidence is 0.0: ps_get_prob() has
+ * a posterior only for a finished utterance.
+ */
+static enum tr_err
+interim(struct tr_sphinx_stream *s, tr_sphinx_cb cb, void *arg)
+{
+	double		 start, end;
+	enum tr_err	 er;
+
+	if ((er = hyp_text(s, &start, &end)) != TR_OK)
+		return er;
+	if (s->text.len == 0 || (s->text.len == s->last.len &&
+	    memcmp(s->text.ptr, s->last.ptr, s->text.len) == 0))
+		return TR_OK;
+	tr_buf_reset(&s->last);
+	if ((er = tr_buf_add(&s->last, s->text.ptr, s->text.len)) != TR_OK)
+		return er;
+	if (cb != NULL)
+		cb(arg, s->text.ptr, 0, 0.0, start, end);
+	return TR_OK;
+}
+
+/*
+ * Ends the utterance and reports its words, if any, as final.  The
+ * confidence is the posterior probability of the best path through the
+ * utterance's word lattice (ps_get_prob(), -bestpath is on by default),
+ * as a linear probability through the decoder's logmath.
+ */
+static enum tr_err
+final(struct tr_sphinx_stream *s, tr_sphinx_cb cb, void *arg)
+{
+	double		 start, end, conf;
+	enum tr_err	 er;
+
+	s->inutt = s->speech = 0;
+	s->sincehyp = 0;
+	tr_buf_reset(&s->last);
+	if (ps_end_utt(s->ps) < 0)
+		return TR_ESYSTEM;
+	if ((er = hyp_text(s, &start, &end)) != TR_OK)
+		return er;
+	if (s->text.len == 0)
+		return TR_OK;
+	conf = logmath_exp(ps_get_logmath(s->ps), ps_get_prob(s->ps));
+	if (!(conf >= 0.0))
+		conf = 0.0;
+	else if (conf > 1.0)
+		conf = 1.0;
+	if (cb != NULL)
+		cb(arg, s->text.ptr, 1, conf, start, end);
+	return TR_OK;
+}
+
+/*
+ * Decodes nsamples more samples of the stream, calling cb (which must
+ * not use the stream; NULL drops the results) for each result.  After
+ * an error the stream is good only for reset or free.
+ */
+enum tr_err
+tr_sphinx_stream_feed(struct tr_sphinx_stream *s, const int16_t *pcm,
+    size_t nsamples, tr_sphinx_cb cb, void *arg)
+{
+	size_t		 n;
+	int		 speech;
+	enum tr_err	 er;
+
+	while (nsamples > 0) {
+		if (!s->inutt) {
+			if (ps_start_utt(s->ps) < 0)
+				return TR_ESYSTEM;
+			s->inutt = 1;
+		}
+		n = nsamples < STEP ? nsamples : STEP;
+		if (ps_process_raw(s->ps, pcm, n, FALSE, FALSE) < 0)
+			return TR_ESYSTEM;
+		pcm += n;
+		nsamples -= n;
+		s->fed += n;
+		speech = ps_get_in_speech(s->ps);
+		if (s->speech && !speech) {
+			if ((er = final(s, cb, arg)) != TR_OK)
+				return er;
+			continue;
+		}
+		s->speech = speech;
+		if (!speech)
+			continue;
+		if ((s->sincehyp += n) >= HYP_EVERY) {
+			s->sincehyp = 0;
+			if ((er = interim(s, cb, arg)) != TR_OK)
+				return er;
+		}
+	}
+	return TR_OK;
+}
+
+/*
+ * The end of the audio: the utterance under way, if any, ends and its
+ * words are reported as final.  Feeding more continues the stream.
+ */
+enum tr_err
+tr_sphinx_stream_finish(struct tr_sphinx_stream *s, tr_sphinx_cb cb,
+    void *arg)
+{
+	if (!s->inutt)
+		return TR_OK;
+	return final(s, cb, arg);
+}
+
+void
+tr_sphinx_stream_reset(struct tr_sphinx_stream *s)
+{
+	cmn_t	*cmn;
+
+	if (s->inutt && ps_end_utt(s->ps) < 0)
+		tr_warnx("sphinx: cannot end the utterance of a stream");
+	s->inutt = s->speech = 0;
+	s->sincehyp = 0;
+	s->fed = 0;
+	tr_buf_reset(&s->last);
+	/* As cmn_init() and -cmninit left it: no frames seen. */
+	cmn = ps_get_feat(s->ps)->cmn_struct;
+	if (s->cmn != NULL && cmn != NULL && cmn->veclen == s->ncmn) {
+		memcpy(cmn->cmn_mean, s->cmn, s->ncmn * sizeof(*s->cmn));
+		memset(cmn->sum, 0, s->ncmn * sizeof(*cmn->sum));
+		cmn->nframe = 0;
+	}
+	ps_start_stream(s->ps);
+}
+
+void
+tr_sphinx_stream_free(struct tr_sphinx_stream *s)
+{
+	if (s == NULL)
+		return;
+	if (s->ps != NULL) {
+		pthread_mutex_lock(&ps_lock);
+		ps_free(s->ps);
+		pthread_mutex_unlock(&ps_lock);
+	}
+	free(s->cmn);
+	tr_buf_free(&s->text);
+	tr_buf_free(&s->last);
+	free(s);
 }

@@ -23,6 +23,7 @@ from auth0 import Auth0Mock  # noqa: E402
 from deepgram import DeepgramMock  # noqa: E402
 from openai_audio import OpenAIMock  # noqa: E402
 from assemblyai import AssemblyAIMock  # noqa: E402
+from deepgram_live import DeepgramLiveMock  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
@@ -137,7 +138,8 @@ class Server:
                "-f", config or stack.config, "-p", str(self.port),
                "-r", stack.routes,
                "-m", str(MAX_UPLOAD),
-               "-e", os.path.join(BUILD, "tools", "trapi-errors")]
+               "-e", os.path.join(BUILD, "tools", "trapi-errors"),
+               "-w", str(stack.ws_port), "-W", os.path.join(BUILD, "www")]
         if IS_ROOT:
             cmd += ["-u", USER]
         subprocess.run(cmd, check=True)
@@ -190,6 +192,59 @@ class Server:
         return requests.request(method, self.url + path, **kw)
 
 
+class Bridge:
+    """A ws-bridge daemon on a free port with its own config."""
+
+    def __init__(self, stack, name, port=None, args=(), **settings):
+        self.stack = stack
+        self.name = name
+        self.port = port or free_port()
+        self.config = stack.write_config(
+            os.path.join(stack.base, name + ".conf"), **settings)
+        self.logpath = os.path.join(stack.base, name + ".log")
+        self.args = list(args)
+        self.proc = None
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def start(self):
+        argv = [os.path.join(BUILD, "ws-bridge", "ws-bridge"),
+                "-p", str(self.port)] + self.args
+        log = open(self.logpath, "ab")
+        # As root, it runs as the service user (its own process, so that
+        # signals reach it).
+        drop = {"user": USER, "group": USER, "extra_groups": []} \
+            if IS_ROOT else {}
+        self.proc = subprocess.Popen(
+            argv, stdout=log, stderr=log,
+            env=dict(os.environ, APP_CONFIG=self.config), **drop)
+        wait_port(self.port, self.proc)
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def log(self):
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def errorlog(self):
+        return self.log()
+
+
 class Stack:
     def __init__(self):
         self.base = tempfile.mkdtemp(prefix="trapi-e2e-", dir="/tmp")
@@ -223,6 +278,9 @@ class Stack:
         self.deepgram = DeepgramMock("dg-test-key-0123456789")
         self.openai = OpenAIMock("sk-test-openai-0123456789")
         self.assemblyai = AssemblyAIMock("aai-test-key-0123456789")
+        self.deepgram_live = DeepgramLiveMock("dg-live-key-0123456789").start()
+        self.ws_port = free_port()
+        self.bridges = {}
         self.pg = Postgres(self.base)
         self.pg.init()
         self.pg.start()
@@ -279,6 +337,24 @@ class Stack:
         self.servers[name] = srv
         return srv
 
+    def bridge(self, name="bridge", port=None, args=(), **settings):
+        """A ws-bridge; "bridge" is the one the web servers proxy to,
+        streaming to the Deepgram live mock."""
+        if name in self.bridges:
+            return self.bridges[name]
+        defaults = {
+            "DEEPGRAM_API_KEY": self.deepgram_live.key,
+            "DEEPGRAM_BASE_URL": self.deepgram_live.base_url,
+            "STREAM_ENGINE": "deepgram",
+            "WS_UPSTREAM_TIMEOUT": "3",
+        }
+        defaults.update(settings)
+        if name == "bridge" and port is None:
+            port = self.ws_port
+        b = Bridge(self, name, port=port, args=args, **defaults).start()
+        self.bridges[name] = b
+        return b
+
     def admin(self, *args):
         """Runs trapi-admin; returns its stdout."""
         r = subprocess.run([os.path.join(BUILD, "tools", "trapi-admin")] +
@@ -293,12 +369,19 @@ class Stack:
     def close(self):
         for s in self.servers.values():
             s.stop()
+        for b in self.bridges.values():
+            try:
+                b.stop()
+            except subprocess.TimeoutExpired:
+                pass
         self.pg.stop()
         self.auth0.close()
         self.deepgram.close()
         self.openai.close()
         self.assemblyai.close()
-        reports = [(kind, line) for kind, s in self.servers.items()
+        self.deepgram_live.close()
+        reports = [(kind, line) for kind, s in
+                   list(self.servers.items()) + list(self.bridges.items())
                    for line in s.errorlog().splitlines()
                    if any(m in line for m in SANITIZER_MARKS)]
         if not os.environ.get("KEEP_E2E"):

@@ -1,0 +1,507 @@
+"""ws-bridge end to end: real Socket.IO clients (python-socketio from
+Debian, the official socket.io-client from npm) through lighttpd and
+Apache to ws-bridge, which streams to the Deepgram live mock or to the
+local engine; tokens checked against the real database."""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+import socketio
+
+from conftest import BUILD, JWT_SECRET, ROOT
+
+NSP = "/audio-stream"
+SDK = os.path.join(ROOT, "tests", "sdk")
+
+
+@pytest.fixture(scope="module")
+def bridge(stack):
+    return stack.bridge()
+
+
+@pytest.fixture(scope="module")
+def token(stack):
+    email = "ws-%s@example.com" % uuid.uuid4().hex[:8]
+    stack.admin("create-user", email, "-P", "enterprise")
+    return stack.admin("create-key", email, "-n", "ws").strip()
+
+
+def node_stream(**opt):
+    """Runs the official client (tests/sdk/ws_stream.mjs)."""
+    r = subprocess.run(["node", os.path.join(SDK, "ws_stream.mjs"),
+                        json.dumps(opt)], capture_output=True, text=True,
+                       timeout=120, cwd=SDK)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def tagged_pcm(tag, seconds=2.0):
+    n = int(seconds * 16000) * 2
+    body = bytes(1 + ((k * 7) % 250) for k in range(n))
+    return struct.pack(">I", tag) + body[4:]
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def own_jwt(sub, exp_delta):
+    now = int(time.time())
+    head = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64url(json.dumps({"iss": "trapi", "sub": str(sub), "typ": "access",
+                              "iat": now - 7200, "exp": now + exp_delta,
+                              "jti": uuid.uuid4().hex}).encode())
+    sig = hmac.new(JWT_SECRET.encode(), ("%s.%s" % (head, body)).encode(),
+                   hashlib.sha256).digest()
+    return "%s.%s.%s" % (head, body, b64url(sig))
+
+
+class Client:
+    """A python-socketio client on /audio-stream that records events."""
+
+    def __init__(self, url, token, transports=None, refusals=None, **query):
+        self.events = []
+        self.done = threading.Event()
+        self.sio = socketio.Client(reconnection=False)
+        q = {"lang": "en", "encoding": "linear16", "sample_rate": "16000"}
+        q.update(query)
+        qs = "&".join("%s=%s" % kv for kv in q.items() if kv[1] is not None)
+        for ev in ("transcription", "error", "stream_stopped"):
+            self.sio.on(ev, self._handler(ev), namespace=NSP)
+        self.sio.on("disconnect", lambda: self.done.set(), namespace=NSP)
+        if refusals is not None:
+            self.sio.on("connect_error", lambda d=None: refusals.append(d),
+                        namespace=NSP)
+        self.sio.connect("%s/?%s" % (url, qs), namespaces=[NSP],
+                         auth={"token": token} if token is not None else None,
+                         transports=transports, wait_timeout=10)
+
+    def _handler(self, ev):
+        def h(data=None):
+            self.events.append((ev, data))
+            if ev == "stream_stopped":
+                self.done.set()
+        return h
+
+    def send(self, audio, chunk=3200, pace=0.0, binary=True):
+        for off in range(0, len(audio), chunk):
+            piece = audio[off:off + chunk]
+            payload = piece if binary else base64.b64encode(piece).decode()
+            if self.done.is_set():
+                return      # the server ended the stream
+            self.sio.emit("audio_chunk", {"audio_chunk": payload}, namespace=NSP)
+            if pace:
+                time.sleep(pace)
+
+    def stop(self, timeout=15):
+        self.sio.emit("stop_streaming", namespace=NSP)
+        assert self.done.wait(timeout), self.events
+
+    def transcripts(self):
+        return [d for e, d in self.events if e == "transcription"]
+
+    def close(self):
+        self.sio.disconnect()
+
+
+def refused(url, token, **query):
+    """The CONNECT_ERROR message a connection gets."""
+    why = []
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        Client(url, token, transports=["websocket"], refusals=why, **query)
+    assert why and isinstance(why[0], dict), why
+    return why[0]["message"]
+
+
+def mock_results(conn):
+    """The Results the mock sent with a transcript, in order."""
+    out = []
+    for m in conn["sent"]:
+        o = json.loads(m)
+        if o.get("type") == "Results":
+            alt = o["channel"]["alternatives"][0]
+            if alt["transcript"]:
+                out.append({"transcript": alt["transcript"],
+                            "is_final": o["is_final"],
+                            "confidence": alt["confidence"]})
+    return out
+
+
+def conn_with_tag(mock, tag):
+    hextag = "%08x" % tag
+    for c in reversed(list(mock.connections)):
+        if c["audio"][:4].hex() == hextag:
+            return c
+    return None
+
+
+def usage_rows(stack, token):
+    prefix = token[:12]
+    return stack.pg.psql(
+        "SELECT u.service, u.audio_duration_seconds, u.status FROM usage_logs u"
+        " JOIN api_keys k ON k.user_id = u.user_id WHERE k.key_prefix = '%s'"
+        " AND u.endpoint = '/audio-stream' ORDER BY u.id" % prefix)
+
+
+@pytest.mark.parametrize("kind", ["lighttpd", "apache-fcgid"])
+def test_python_client_streams_through_web_server(stack, bridge, token, kind):
+    """Default python-socketio transports (polling, then upgrade), via
+    the web server's proxy: transcripts relayed exactly and in order."""
+    srv = stack.server(kind)
+    stack.deepgram_live.tag_from_audio = True
+    tag = 0x2a000000 + (1 if kind == "lighttpd" else 2)
+    c = Client(srv.url, token)
+    try:
+        assert c.sio.transport() in ("polling", "websocket")
+        c.send(tagged_pcm(tag), pace=0.01)
+        c.stop()
+        assert c.sio.transport() == "websocket"
+    finally:
+        c.close()
+    conn = stack.deepgram_live.wait_for(
+        lambda: (lambda x: x if x and x["closed"] else None)(
+            conn_with_tag(stack.deepgram_live, tag)), timeout=10)
+    assert conn, "the mock saw no stream with our audio"
+    q = conn["query"]
+    assert q["model"] == "nova-2" and q["language"] == "en"
+    assert q["interim_results"] == "true"
+    assert q["encoding"] == "linear16" and q["sample_rate"] == "16000"
+    assert conn["headers"]["authorization"] == "Token " + stack.deepgram_live.key
+    assert conn["audio_bytes"] == 64000
+    assert {"type": "CloseStream"} in [t if isinstance(t, dict) else json.loads(t) for t in conn["text_frames"]]
+    got = c.transcripts()
+    want = mock_results(conn)
+    assert got == want
+    assert any(t["is_final"] for t in got) and any(not t["is_final"] for t in got)
+    assert all(t["transcript"].startswith("id%08x" % tag) for t in got)
+    stopped = [d for e, d in c.events if e == "stream_stopped"]
+    assert stopped and abs(stopped[0]["audio_seconds"] - 2.0) < 0.01
+
+
+def test_official_js_client_defaults(stack, bridge, token):
+    """socket.io-client with its defaults: polling, then the upgrade."""
+    srv = stack.server("lighttpd")
+    stack.deepgram_live.tag_from_audio = True
+    res = node_stream(url=srv.url, token=token, clients=1, seconds=1.5,
+                      pace_ms=20)
+    r = res[0]
+    assert "connect_error" not in r, r
+    assert r["transport"] == "polling" and r["upgraded"] == "websocket"
+    conn = conn_with_tag(stack.deepgram_live, 0x10000000)
+    assert conn is not None
+    stack.deepgram_live.wait_for(lambda: conn["closed"], timeout=10)
+    got = [e["data"] for e in r["events"] if e["event"] == "transcription"]
+    assert got == mock_results(conn) and got
+    assert r["events"][-1]["event"] == "stream_stopped"
+
+
+def test_base64_chunks(stack, bridge, token):
+    c = Client(bridge.url, token, transports=["websocket"])
+    tag = 0x2b000001
+    try:
+        c.send(tagged_pcm(tag, 1.0), binary=False)
+        c.stop()
+    finally:
+        c.close()
+    conn = conn_with_tag(stack.deepgram_live, tag)
+    assert conn is not None and conn["audio_bytes"] == 32000
+    assert c.transcripts()
+
+
+def test_refusals(stack, bridge, token):
+    url = bridge.url
+    assert "authentication required" in refused(url, None)
+    assert "invalid API key" in refused(url, "trk_" + "x" * 40)
+    assert "invalid" in refused(url, "not-a-token")
+    uid = stack.pg.psql("SELECT user_id FROM api_keys WHERE key_prefix = '%s'"
+                        % token[:12])[0][0]
+    assert "expired" in refused(url, own_jwt(uid, -3600)).lower()
+    assert "Unsupported language" in refused(url, token, lang="xx")
+    assert "Unsupported encoding" in refused(url, token, encoding="mp9")
+    # An own access token that is still valid is accepted.
+    c = Client(url, own_jwt(uid, 3600), transports=["websocket"])
+    c.close()
+
+
+def test_unknown_namespace(bridge, token):
+    sio = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        sio.connect(bridge.url, namespaces=["/nope"], auth={"token": token},
+                    transports=["websocket"], wait_timeout=5)
+
+
+def test_languages(stack, bridge, token):
+    for i, lang in enumerate(("it", "pt-BR", "ja")):
+        c = Client(bridge.url, token, transports=["websocket"], lang=lang)
+        tag = 0x2c000000 + i
+        try:
+            c.send(tagged_pcm(tag, 0.5))
+            c.stop()
+        finally:
+            c.close()
+        conn = conn_with_tag(stack.deepgram_live, tag)
+        assert conn["query"]["language"] == lang
+
+
+def test_upstream_failure_mid_stream(stack, bridge, token):
+    mock = stack.deepgram_live
+    mock.script = {"fail_after_frames": 5, "close_code": 1011,
+                   "close_reason": "NET-0000"}
+    try:
+        c = Client(bridge.url, token, transports=["websocket"])
+        c.send(tagged_pcm(0x2d000001, 1.5), pace=0.02)
+        assert c.done.wait(10)
+        errs = [d["message"] for e, d in c.events if e == "error"]
+        assert errs and "1011" in errs[0] and "NET-0000" in errs[0]
+        c.close()
+    finally:
+        mock.script = {}
+
+
+def test_upstream_drop(stack, bridge, token):
+    mock = stack.deepgram_live
+    mock.script = {"drop_after_frames": 3}
+    try:
+        c = Client(bridge.url, token, transports=["websocket"])
+        c.send(tagged_pcm(0x2d000002, 1.0), pace=0.02)
+        assert c.done.wait(10)
+        errs = [d["message"] for e, d in c.events if e == "error"]
+        assert errs and "lost the connection" in errs[0]
+        c.close()
+    finally:
+        mock.script = {}
+
+
+def test_upstream_never_answers(stack, bridge, token):
+    mock = stack.deepgram_live
+    mock.script = {"silent": True}
+    try:
+        c = Client(bridge.url, token, transports=["websocket"])
+        t0 = time.time()
+        c.send(tagged_pcm(0x2d000003, 0.5))
+        assert c.done.wait(10)
+        errs = [d["message"] for e, d in c.events if e == "error"]
+        assert errs and "not answering" in errs[0]
+        assert time.time() - t0 < 8
+        c.close()
+    finally:
+        mock.script = {}
+
+
+def test_upstream_refuses_handshake(stack, bridge, token):
+    mock = stack.deepgram_live
+    mock.script = {"handshake": 429}
+    try:
+        c = Client(bridge.url, token, transports=["websocket"])
+        assert c.done.wait(10)
+        errs = [d["message"] for e, d in c.events if e == "error"]
+        assert errs and "429" in errs[0]
+        c.close()
+    finally:
+        mock.script = {}
+
+
+def test_abrupt_disconnect_cleans_up(stack, bridge, token):
+    """A client killed mid-stream: the upstream is closed and the stream
+    billed for the audio it sent."""
+    before = len(usage_rows(stack, token))
+    code = (
+        "import socketio, struct, time, os\n"
+        "s = socketio.Client(reconnection=False)\n"
+        "s.connect(%r + '/?lang=en&encoding=linear16&sample_rate=16000',"
+        " namespaces=['/audio-stream'], auth={'token': %r},"
+        " transports=['websocket'])\n"
+        "a = struct.pack('>I', 0x2e000001) + bytes(1 + k %% 200 for k in range(31996))\n"
+        "s.emit('audio_chunk', {'audio_chunk': a}, namespace='/audio-stream')\n"
+        "time.sleep(0.5)\n"
+        "print('sent', flush=True)\n"
+        "time.sleep(60)\n" % (bridge.url, token))
+    p = subprocess.Popen(["/usr/bin/python3", "-c", code], stdout=subprocess.PIPE,
+                         text=True)
+    assert p.stdout.readline().strip() == "sent"
+    p.kill()
+    p.wait()
+    conn = stack.deepgram_live.wait_for(
+        lambda: (lambda x: x if x and x["closed"] else None)(
+            conn_with_tag(stack.deepgram_live, 0x2e000001)), timeout=10)
+    assert conn and conn["audio_bytes"] == 32000
+    rows = []
+    end = time.time() + 10
+    while time.time() < end and len(rows) <= before:
+        rows = usage_rows(stack, token)
+        time.sleep(0.1)
+    assert len(rows) == before + 1
+    assert rows[-1][0] == "deepgram" and abs(float(rows[-1][1]) - 1.0) < 0.01
+
+
+def test_usage_row_per_stream(stack, bridge, token):
+    before = len(usage_rows(stack, token))
+    c = Client(bridge.url, token, transports=["websocket"])
+    c.send(tagged_pcm(0x2f000001, 1.0))
+    c.stop()
+    c.close()
+    end = time.time() + 10
+    rows = usage_rows(stack, token)
+    while time.time() < end and len(rows) <= before:
+        time.sleep(0.1)
+        rows = usage_rows(stack, token)
+    assert len(rows) == before + 1
+    assert rows[-1][0] == "deepgram" and rows[-1][2] == "success"
+    assert abs(float(rows[-1][1]) - 1.0) < 0.01
+
+
+def raw_ws(bridge):
+    import websocket  # websocket-client, python-engineio's own
+    ws = websocket.create_connection(
+        "ws://127.0.0.1:%d/socket.io/?EIO=4&transport=websocket" % bridge.port,
+        timeout=10)
+    assert ws.recv().startswith('0{"sid":')
+    return ws
+
+
+def closed(ws):
+    import websocket
+    try:
+        while True:
+            op, data = ws.recv_data(control_frame=True)
+            if op == websocket.ABNF.OPCODE_CLOSE:
+                return True
+    except (websocket.WebSocketConnectionClosedException, ConnectionError):
+        return True
+    except websocket.WebSocketTimeoutException:
+        return False
+
+
+@pytest.mark.parametrize("bad", ["4abc", "42{}", "42abc[\"x\"]", "9", "",
+                                 "451-[\"audio_chunk\"]"])
+def test_malformed_packet_closes_only_that_connection(stack, bridge, token, bad):
+    c = Client(bridge.url, token, transports=["websocket"])
+    try:
+        ws = raw_ws(bridge)
+        ws.send(bad)
+        if bad.startswith("451-"):
+            ws.send("42[\"not an attachment\"]")
+        assert closed(ws)
+        c.send(tagged_pcm(0x30000001, 0.5))
+        c.stop()
+        assert c.transcripts()
+    finally:
+        c.close()
+
+
+def test_oversized_message_closes_connection(bridge):
+    ws = raw_ws(bridge)
+    ws.send("4" + "x" * 1100000)
+    assert closed(ws)
+
+
+def test_never_connecting_client_is_closed(stack, token):
+    b = stack.bridge("bridge-fast", WS_PING_INTERVAL="300",
+                     WS_PING_TIMEOUT="200", WS_CONNECT_TIMEOUT="1000")
+    ws = raw_ws(b)
+    t0 = time.time()
+    assert closed(ws)
+    assert time.time() - t0 < 3
+
+
+def test_local_engine_streams_speech(stack, token, speech):
+    """The local engine: flite speech in real-time-sized chunks, interim
+    and final transcripts with the key words."""
+    b = stack.bridge("bridge-local", STREAM_ENGINE="local",
+                     DEEPGRAM_API_KEY=None)
+    pcm = os.path.join(stack.base, "speech.raw")
+    subprocess.run(["sox", speech[0], "-r", "16000", "-c", "1", "-b", "16",
+                    "-e", "signed-integer", "-t", "raw", pcm, "pad", "0", "1"],
+                   check=True)
+    with open(pcm, "rb") as f:
+        audio = f.read()
+    c = Client(b.url, token, transports=["websocket"])
+    try:
+        c.send(audio, pace=0.02)
+        c.stop(timeout=30)
+    finally:
+        c.close()
+    got = c.transcripts()
+    finals = " ".join(t["transcript"] for t in got if t["is_final"])
+    assert "hello" in finals or "test" in finals, got
+    assert any(not t["is_final"] for t in got)
+    assert "refused" not in b.log()
+
+
+def test_local_engine_refuses_what_it_cannot_do(stack, token):
+    b = stack.bridge("bridge-local", STREAM_ENGINE="local",
+                     DEEPGRAM_API_KEY=None)
+    assert "English only" in refused(b.url, token, lang="it")
+    assert "16000 Hz" in refused(b.url, token, sample_rate="44100")
+
+
+def test_sigterm_finishes_streams(stack, token):
+    b = stack.bridge("bridge-term")
+    c = Client(b.url, token, transports=["websocket"])
+    c.send(tagged_pcm(0x31000001, 1.0))
+    time.sleep(0.3)
+    assert b.stop() == 0
+    assert c.done.wait(10)
+    kinds = [e for e, d in c.events]
+    assert "error" in kinds and "stream_stopped" in kinds
+    msgs = [d["message"] for e, d in c.events if e == "error"]
+    assert "server shutting down" in msgs
+    c.close()
+
+
+def test_plan_concurrency_limit(stack, bridge):
+    """A free-plan user has 2 streams at once; the third is refused and
+    a slot comes back when a stream ends."""
+    email = "ws-free-%s@example.com" % uuid.uuid4().hex[:8]
+    stack.admin("create-user", email, "-P", "free")
+    key = stack.admin("create-key", email).strip()
+    a = Client(bridge.url, key, transports=["websocket"])
+    b = Client(bridge.url, key, transports=["websocket"])
+    assert "too many transcriptions" in refused(bridge.url, key)
+    a.close()
+    end = time.time() + 10
+    while True:
+        try:
+            c = Client(bridge.url, key, transports=["websocket"])
+            break
+        except socketio.exceptions.ConnectionError:
+            assert time.time() < end
+            time.sleep(0.2)
+    c.close()
+    b.close()
+
+
+def test_concurrent_streams_no_mixups(stack, bridge):
+    """200 streams at once against the Deepgram mock: every message
+    arrives, in order, at the client whose audio it came from."""
+    stack.pg.psql("INSERT INTO plans VALUES ('e2e-load', 100000, 1000, 600000)"
+                  " ON CONFLICT DO NOTHING")
+    email = "ws-load-%s@example.com" % uuid.uuid4().hex[:8]
+    stack.admin("create-user", email, "-P", "e2e-load")
+    token = stack.admin("create-key", email).strip()
+    stack.deepgram_live.tag_from_audio = True
+    n = 200
+    res = node_stream(url=bridge.url, token=token, clients=n, seconds=1.0,
+                      tag_base=0x50000000,
+                      pace_ms=100, transports=["websocket"], timeout_ms=30000)
+    assert len(res) == n
+    for r in res:
+        assert "connect_error" not in r, r
+        tag = int(r["tag"], 16)
+        conn = conn_with_tag(stack.deepgram_live, tag)
+        assert conn is not None, r["tag"]
+        got = [e["data"] for e in r["events"] if e["event"] == "transcription"]
+        assert got == mock_results(conn), r["tag"]
+        assert got and all(t["transcript"].startswith("id" + r["tag"])
+                           for t in got)

@@ -1,0 +1,567 @@
+/*
+ * The /audio-stream namespace (SPEC section 6, the seed's WebSocket
+ * flow).  CONNECT carries auth {token}; the Engine.IO handshake's query
+ * carries lang (and, for raw audio, encoding, sample_rate, channels).
+ * The token is checked on the database thread; an accepted socket gets
+ * an upstream (Deepgram live or the local engine) that its audio_chunk
+ * events feed; results come back as "transcription" events, failures
+ * as "error" events.  Each stream takes one of its user's concurrency
+ * slots and leaves one usage row (its audio seconds) when it ends.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge.h"
+
+#define NSP		"/audio-stream"
+#define MAX_TOKEN	8192
+
+enum	st_state {
+	ST_AUTH,		/* token being checked */
+	ST_OPEN,		/* streaming */
+	ST_FINISHING,		/* stop_streaming: waiting for the last results */
+	ST_ENDED		/* upstream gone */
+};
+
+struct	stream {
+	struct sio_sock		*sock;		/* NULL once the client left */
+	struct tr_req		*req;		/* caller, request id */
+	enum st_state		 state;
+	struct up_params	 params;
+	char			 lang[16];
+	char			 encoding[16];
+	const struct up_ops	*ops;
+	struct upstream		*up;
+	char			*token;		/* until checked */
+	enum tr_err		 auth_er;
+	char			 why[200];
+	long long		 slot;		/* quota slot, 0: none */
+	uint64_t		 bytes;		/* audio received */
+	int64_t			 first_ms, last_ms;
+	int			 jobs;		/* jobs not done */
+	int			 logged;	/* usage written */
+	int			 failed;	/* upstream error */
+	struct work_job		 auth_job;
+	struct work_job		 end_job;
+	lws_sorted_usec_list_t	 idle_sul;
+	struct stream		*next;
+};
+
+static struct stream	*streams;
+static size_t		 nstreams;
+static int		 shutting_down;
+
+/* Deepgram's nova-2 languages (the seed's list and more). */
+static const char *const langs[] = {
+	"bg", "ca", "cs", "da", "da-DK", "de", "de-CH", "el", "en", "en-AU",
+	"en-GB", "en-IN", "en-NZ", "en-US", "es", "es-419", "et", "fi", "fr",
+	"fr-CA", "hi", "hu", "id", "it", "ja", "ko", "ko-KR", "lt", "lv",
+	"ms", "multi", "nl", "nl-BE", "no", "pl", "pt", "pt-BR", "pt-PT",
+	"ro", "ru", "sk", "sv", "sv-SE", "th", "th-TH", "tr", "uk", "vi",
+	"zh", "zh-CN", "zh-HK", "zh-Hans", "zh-Hant", "zh-TW"
+};
+
+static const char *const encodings[] = {
+	"linear16", "linear32", "flac", "alaw", "mulaw", "amr-nb", "amr-wb",
+	"opus", "ogg-opus", "speex", "g729"
+};
+
+size_t
+stream_count(void)
+{
+	return nstreams;
+}
+
+static int
+in_list(const char *s, const char *const *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(s, v[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+st_free(struct stream *st)
+{
+	struct stream	**pp;
+
+	for (pp = &streams; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == st) {
+			*pp = st->next;
+			nstreams--;
+			break;
+		}
+	lws_sul_cancel(&st->idle_sul);
+	if (st->token != NULL) {
+		tr_wipe(st->token, strlen(st->token));
+		free(st->token);
+	}
+	if (st->req != NULL)
+		tr_req_free(st->req);
+	free(st);
+}
+
+static void
+emit_error(struct stream *st, const char *msg)
+{
+	struct json_object	*a, *o;
+
+	if (st->sock == NULL)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	a = json_object_new_array();
+	json_object_array_add(a, o);
+	(void)sio_emit(st->sock, "error", a, NULL, 0);
+}
+
+/* Audio seconds: from the byte count for raw PCM, else wall time. */
+static double
+audio_seconds(const struct stream *st)
+{
+	double	 bps;
+
+	if (strcmp(st->encoding, "linear16") == 0 ||
+	    strcmp(st->encoding, "linear32") == 0) {
+		bps = (double)st->params.sample_rate * st->params.channels *
+		    (strcmp(st->encoding, "linear16") == 0 ? 2 : 4);
+		return bps > 0 ? (double)st->bytes / bps : 0;
+	}
+	if (st->bytes == 0)
+		return 0;
+	return (double)(st->last_ms - st->first_ms) / 1000.0;
+}
+
+/* On the database thread: the usage row and the quota slot. */
+static void
+end_run(struct work_job *j)
+{
+	struct stream	*st = lws_container_of(j, struct stream, end_job);
+	struct tr_usage	 u;
+
+	memset(&u, 0, sizeof(u));
+	u.service = st->ops == &up_local ? "local" : "deepgram";
+	u.endpoint = NSP;
+	u.audio_seconds = audio_seconds(st);
+	u.status = st->failed ? "error" : "success";
+	if (tr_usage_log(st->req, &u) != TR_OK)
+		tr_errx("stream %s: usage not recorded", tr_request_id(st->req));
+	if (st->slot > 0)
+		tr_quota_end(st->req, st->slot);
+	st->slot = 0;
+}
+
+static void
+end_done(struct work_job *j)
+{
+	struct stream	*st = lws_container_of(j, struct stream, end_job);
+
+	if (--st->jobs == 0 && st->sock == NULL && st->up == NULL)
+		st_free(st);
+}
+
+/* The stream is over (upstream closed or client gone): bill it once. */
+static void
+st_end(struct stream *st)
+{
+	if (st->logged || st->jobs > 0)
+		return;
+	st->logged = 1;
+	if (st->req == NULL || tr_principal(st->req)->kind == TR_PRIN_NONE) {
+		if (st->sock == NULL && st->up == NULL)
+			st_free(st);
+		return;
+	}
+	st->end_job.run = end_run;
+	st->end_job.done = end_done;
+	st->jobs++;
+	work_submit(WORK_DB, &st->end_job);
+}
+
+static void
+idle_cb(lws_sorted_usec_list_t *sul)
+{
+	struct stream	*st = lws_container_of(sul, struct stream, idle_sul);
+	int64_t		 quiet = bridge_now_ms() - st->last_ms;
+
+	if (st->sock == NULL || st->state != ST_OPEN)
+		return;
+	if (quiet < bconf.idle_timeout * 1000) {
+		lws_sul_schedule(bctx, 0, &st->idle_sul, idle_cb,
+		    (lws_usec_t)(bconf.idle_timeout * 1000 - quiet) * 1000);
+		return;
+	}
+	emit_error(st, "no audio for too long: stream closed");
+	sio_disconnect(st->sock, "idle timeout");
+}
+
+/* Upstream events. */
+static void
+on_result(void *arg, const char *text, int is_final, double conf)
+{
+	struct stream		*st = arg;
+	struct json_object	*a, *o;
+
+	if (st->sock == NULL || *text == '\0')
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "transcript", json_object_new_string(text));
+	json_object_object_add(o, "is_final", json_object_new_boolean(
+	    is_final));
+	json_object_object_add(o, "confidence", json_object_new_double(conf));
+	a = json_object_new_array();
+	json_object_array_add(a, o);
+	(void)sio_emit(st->sock, "transcription", a, NULL, 0);
+}
+
+static void
+on_uperror(void *arg, const char *msg)
+{
+	struct stream	*st = arg;
+
+	st->failed = 1;
+	tr_warnx("stream %s: %s", st->req != NULL ? tr_request_id(st->req) :
+	    "-", msg);
+	emit_error(st, msg);
+}
+
+static void
+on_closed(void *arg)
+{
+	struct stream		*st = arg;
+	struct json_object	*a, *o;
+
+	st->up = NULL;
+	st->state = ST_ENDED;
+	if (st->sock != NULL) {
+		if (st->failed)
+			sio_disconnect(st->sock, "upstream failed");
+		else {
+			o = json_object_new_object();
+			json_object_object_add(o, "audio_seconds",
+			    json_object_new_double(audio_seconds(st)));
+			a = json_object_new_array();
+			json_object_array_add(a, o);
+			(void)sio_emit(st->sock, "stream_stopped", a, NULL, 0);
+		}
+	}
+	st_end(st);
+	if (st->sock == NULL && st->up == NULL && st->jobs == 0 &&
+	    st->logged)
+		st_free(st);
+}
+
+static const struct up_events	 events = { on_result, on_uperror,
+				    on_closed };
+
+/* On the database thread: who is it, and may they stream now? */
+static void
+auth_run(struct work_job *j)
+{
+	struct stream	*st = lws_container_of(j, struct stream, auth_job);
+	enum tr_err	 er;
+
+	if ((st->req = tr_req_new(NSP)) == NULL) {
+		st->auth_er = TR_ENOMEM;
+		return;
+	}
+	er = tr_auth_token(st->req, st->token);
+	tr_wipe(st->token, strlen(st->token));
+	if (er == TR_OK)
+		er = tr_quota_begin(st->req, 0, &st->slot);
+	st->auth_er = er;
+	snprintf(st->why, sizeof(st->why), "%s",
+	    *tr_req_message(st->req) != '\0' ? tr_req_message(st->req) :
+	    tr_err_message(er));
+}
+
+static void
+auth_done(struct work_job *j)
+{
+	struct stream	*st = lws_container_of(j, struct stream, auth_job);
+	const char	*why = NULL;
+
+	st->jobs--;
+	if (st->sock == NULL) {
+		/* Left while we checked. */
+		st_end(st);
+		return;
+	}
+	if (st->auth_er != TR_OK) {
+		tr_info("stream refused: %s", st->why);
+		sio_refuse(st->sock, st->why);
+		st->sock = NULL;
+		st_end(st);
+		return;
+	}
+	if (shutting_down) {
+		sio_refuse(st->sock, "server shutting down");
+		st->sock = NULL;
+		st_end(st);
+		return;
+	}
+	st->up = st->ops->open(&st->params, &events, st, &why);
+	if (st->up == NULL) {
+		sio_refuse(st->sock, why != NULL ? why :
+		    "transcription service unavailable");
+		st->sock = NULL;
+		st->failed = 1;
+		st_end(st);
+		return;
+	}
+	st->state = ST_OPEN;
+	st->last_ms = bridge_now_ms();
+	lws_sul_schedule(bctx, 0, &st->idle_sul, idle_cb,
+	    (lws_usec_t)bconf.idle_timeout * 1000000);
+	sio_accept(st->sock);
+	tr_info("stream %s: user %lld, %s, lang %s", tr_request_id(st->req),
+	    tr_principal(st->req)->user_id, st->ops->name, st->lang);
+}
+
+/* The query's stream settings; NULL or the reason they are refused. */
+static const char *
+params(struct stream *st, struct eio *e)
+{
+	const char	*lang, *enc, *rate, *ch;
+	long long	 n;
+
+	lang = eio_query(e, "lang");
+	if (lang == NULL || *lang == '\0')
+		lang = eio_query(e, "language");
+	if (lang == NULL || *lang == '\0')
+		lang = "en";
+	if (!in_list(lang, langs, sizeof(langs) / sizeof(langs[0])))
+		return "Unsupported language";
+	snprintf(st->lang, sizeof(st->lang), "%s", lang);
+	st->params.lang = st->lang;
+	enc = eio_query(e, "encoding");
+	rate = eio_query(e, "sample_rate");
+	ch = eio_query(e, "channels");
+	if (enc != NULL && *enc != '\0') {
+		if (!in_list(enc, encodings, sizeof(encodings) /
+		    sizeof(encodings[0])))
+			return "Unsupported encoding";
+		snprintf(st->encoding, sizeof(st->encoding), "%s", enc);
+		st->params.encoding = st->encoding;
+	}
+	if (rate != NULL && *rate != '\0') {
+		if (tr_parse_ll(rate, 8000, 192000, &n) != TR_OK)
+			return "Invalid sample_rate";
+		st->params.sample_rate = n;
+	}
+	st->params.channels = 1;
+	if (ch != NULL && *ch != '\0') {
+		if (tr_parse_ll(ch, 1, 8, &n) != TR_OK)
+			return "Invalid channels";
+		st->params.channels = n;
+	}
+	if (st->params.encoding != NULL && st->params.sample_rate == 0)
+		st->params.sample_rate = strcmp(st->encoding, "amr-nb") == 0 ?
+		    8000 : 16000;
+	if (st->ops == &up_local) {
+		if (strncmp(st->lang, "en", 2) != 0)
+			return "The local engine transcribes English only";
+		if ((st->params.encoding != NULL &&
+		    strcmp(st->encoding, "linear16") != 0) ||
+		    (st->params.sample_rate != 0 &&
+		    st->params.sample_rate != 16000) ||
+		    st->params.channels != 1)
+			return "The local engine takes linear16 mono audio at"
+			    " 16000 Hz";
+		snprintf(st->encoding, sizeof(st->encoding), "linear16");
+		st->params.encoding = st->encoding;
+		st->params.sample_rate = 16000;
+	}
+	return NULL;
+}
+
+static int
+st_connect(struct sio_sock *sock, struct json_object *auth, const char **msg)
+{
+	struct stream		*st;
+	struct json_object	*t;
+	const char		*tok = NULL, *why;
+
+	if (shutting_down) {
+		*msg = "server shutting down";
+		return -1;
+	}
+	if ((long long)nstreams >= bconf.max_streams) {
+		*msg = "too many streams: try again later";
+		return -1;
+	}
+	if (json_object_object_get_ex(auth, "token", &t) &&
+	    json_object_is_type(t, json_type_string))
+		tok = json_object_get_string(t);
+	if (tok == NULL || *tok == '\0') {
+		*msg = "authentication required: auth {token}";
+		return -1;
+	}
+	if (strlen(tok) > MAX_TOKEN) {
+		*msg = "invalid token";
+		return -1;
+	}
+	st = tr_xcalloc(1, sizeof(*st));
+	st->ops = strcmp(bconf.engine, "local") == 0 ? &up_local :
+	    &up_deepgram;
+	if ((why = params(st, sio_eio(sock))) != NULL) {
+		free(st);
+		*msg = why;
+		return -1;
+	}
+	st->sock = sock;
+	st->token = tr_xstrdup(tok);
+	st->state = ST_AUTH;
+	st->next = streams;
+	streams = st;
+	nstreams++;
+	sio_set_data(sock, st);
+	st->auth_job.run = auth_run;
+	st->auth_job.done = auth_done;
+	st->jobs++;
+	work_submit(WORK_DB, &st->auth_job);
+	return 1;
+}
+
+/* The bytes of an audio_chunk: base64 text or a binary attachment. */
+static int
+chunk_bytes(struct json_object *v, const struct sio_bin *bins, size_t nbin,
+    struct tr_buf *b, const unsigned char **p, size_t *len)
+{
+	struct json_object	*x;
+	int64_t			 num;
+
+	if (json_object_is_type(v, json_type_object) &&
+	    json_object_object_get_ex(v, "audio_chunk", &x))
+		v = x;
+	if (json_object_is_type(v, json_type_string)) {
+		if (tr_b64_decode(b, json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v), 0) != TR_OK)
+			return -1;
+		*p = (const unsigned char *)(b->ptr != NULL ? b->ptr : "");
+		*len = b->len;
+		return 0;
+	}
+	if (json_object_is_type(v, json_type_object) &&
+	    json_object_object_get_ex(v, "_placeholder", &x) &&
+	    json_object_get_boolean(x) &&
+	    json_object_object_get_ex(v, "num", &x) &&
+	    json_object_is_type(x, json_type_int) &&
+	    (num = json_object_get_int64(x)) >= 0 && (size_t)num < nbin) {
+		*p = bins[num].p;
+		*len = bins[num].len;
+		return 0;
+	}
+	return -1;
+}
+
+static void
+ack(struct sio_sock *sock, long long id, int ok, const char *err)
+{
+	struct json_object	*a, *o;
+
+	if (id < 0)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(ok));
+	if (err != NULL)
+		json_object_object_add(o, "error", json_object_new_string(err));
+	a = json_object_new_array();
+	json_object_array_add(a, o);
+	(void)sio_ack(sock, id, a, NULL, 0);
+}
+
+static void
+st_event(struct sio_sock *sock, const char *name, struct json_object *args,
+    const struct sio_bin *bins, size_t nbin, long long ackid)
+{
+	struct stream	*st = sio_data(sock);
+	struct tr_buf	 b;
+	const unsigned char *p;
+	size_t		 len;
+
+	if (st == NULL)
+		return;
+	if (strcmp(name, "audio_chunk") == 0) {
+		if (st->state != ST_OPEN || st->up == NULL) {
+			emit_error(st, "the stream is not open");
+			ack(sock, ackid, 0, "the stream is not open");
+			return;
+		}
+		tr_buf_init(&b, (size_t)bconf.max_payload);
+		if (json_object_array_length(args) < 1 ||
+		    chunk_bytes(json_object_array_get_idx(args, 0), bins,
+		    nbin, &b, &p, &len) == -1) {
+			tr_buf_free(&b);
+			emit_error(st, "audio_chunk must be {audio_chunk:"
+			    " base64} or binary");
+			ack(sock, ackid, 0, "bad audio_chunk");
+			return;
+		}
+		if (len > 0) {
+			if (st->bytes == 0)
+				st->first_ms = bridge_now_ms();
+			st->bytes += len;
+			st->last_ms = bridge_now_ms();
+			if (st->ops->send(st->up, p, len) == -1) {
+				tr_buf_free(&b);
+				ack(sock, ackid, 0, "upstream failed");
+				return;
+			}
+		}
+		tr_buf_free(&b);
+		ack(sock, ackid, 1, NULL);
+	} else if (strcmp(name, "stop_streaming") == 0) {
+		if (st->state == ST_OPEN && st->up != NULL) {
+			st->state = ST_FINISHING;
+			lws_sul_cancel(&st->idle_sul);
+			st->ops->finish(st->up);
+		}
+		ack(sock, ackid, 1, NULL);
+	}
+}
+
+static void
+st_disconnect(struct sio_sock *sock, const char *why)
+{
+	struct stream	*st = sio_data(sock);
+
+	if (st == NULL)
+		return;
+	st->sock = NULL;
+	lws_sul_cancel(&st->idle_sul);
+	if (st->state == ST_AUTH)
+		return;		/* auth_done cleans up */
+	if (st->up != NULL) {
+		st->ops->abort(st->up);
+		st->up = NULL;
+	}
+	st->state = ST_ENDED;
+	st_end(st);
+}
+
+/* SIGTERM: every open stream flushes its upstream, then ends. */
+void
+stream_shutdown(void)
+{
+	struct stream	*st, *next;
+
+	shutting_down = 1;
+	for (st = streams; st != NULL; st = next) {
+		next = st->next;
+		if (st->state == ST_OPEN && st->up != NULL) {
+			emit_error(st, "server shutting down");
+			st->state = ST_FINISHING;
+			lws_sul_cancel(&st->idle_sul);
+			st->ops->finish(st->up);
+		}
+	}
+}
+
+const struct sio_nsp stream_nsp = {
+	NSP, st_connect, st_event, st_disconnect
+};
