@@ -1,8 +1,9 @@
 #!/bin/sh
 # "make run" and "make stop": the whole service on its embedded defaults.
 # A private PostgreSQL cluster under var/ (unless DATABASE_URL is set),
-# migrated, and lighttpd on 127.0.0.1:PORT serving every program from
-# build/, in the foreground until Ctrl-C.  As root, everything runs as
+# migrated, lighttpd on 127.0.0.1:PORT serving every program from build/,
+# and ws-bridge on 127.0.0.1:WSPORT (PORT + 10) behind it for live
+# streaming, in the foreground until Ctrl-C.  As root, everything runs as
 # the unprivileged user "trapi".
 #
 # usage: run.sh start [port] | run.sh stop
@@ -12,6 +13,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 var=$top/var
 build=$top/build
 port=${2:-8080}
+wsport=${WS_BRIDGE_PORT:-$((port + 10))}
 if [ "$(id -u)" = 0 ]; then user=trapi; else user=$(id -un); fi
 
 as() {
@@ -34,6 +36,15 @@ grant_traverse() {
 }
 
 stop() {
+	if [ -f "$var/run/ws-bridge.pid" ]; then
+		pid=$(cat "$var/run/ws-bridge.pid")
+		kill "$pid" 2>/dev/null || true
+		i=0
+		while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		rm -f "$var/run/ws-bridge.pid"
+	fi
 	if [ -f "$var/run/lighttpd.pid" ]; then
 		pid=$(cat "$var/run/lighttpd.pid")
 		kill "$pid" 2>/dev/null || true
@@ -88,6 +99,7 @@ start() {
 		echo "UPLOAD_DIR=\"$var/uploads\""
 		echo "USAGE_SPOOL_DIR=\"$var/spool\""
 		echo "APP_ENV=development"
+		echo "WS_BRIDGE_PORT=$wsport"
 		cat "$var/secrets"
 	} > "$conf.new"
 	mv "$conf.new" "$conf"
@@ -101,9 +113,29 @@ start() {
 
 	if [ "$(id -u)" = 0 ]; then uopt="-u $user"; else uopt=; fi
 	sh "$top/tools/mkconf.sh" -o "$var/conf" -c "$build/cgi-bin" -s "$var" \
-	    -f "$conf" -p "$port" -e "$build/tools/trapi-errors" $uopt
+	    -f "$conf" -p "$port" -e "$build/tools/trapi-errors" \
+	    -w "$wsport" -W "$build/www" $uopt
 
 	trap 'stop; exit 0' INT TERM
+	# setpriv and env exec: $! is the daemon itself.
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid="$user" --regid="$user" --init-groups \
+		    env APP_CONFIG="$conf" "$build/ws-bridge/ws-bridge" \
+		    >>"$var/log/ws-bridge.log" 2>&1 &
+	else
+		env APP_CONFIG="$conf" "$build/ws-bridge/ws-bridge" \
+		    >>"$var/log/ws-bridge.log" 2>&1 &
+	fi
+	echo $! > "$var/run/ws-bridge.pid"
+	i=0
+	until curl -sf -o /dev/null "http://127.0.0.1:$wsport/socket.io/?EIO=4&transport=polling"; do
+		if [ $i -ge 100 ]; then
+			echo "run: ws-bridge did not start; see $var/log/ws-bridge.log" >&2
+			stop
+			exit 1
+		fi
+		sleep 0.1; i=$((i + 1))
+	done
 	lighttpd -D -f "$var/conf/lighttpd.conf" &
 	lpid=$!
 	i=0
@@ -118,6 +150,7 @@ start() {
 	echo
 	echo "Audio Transcription API: http://127.0.0.1:$port/"
 	echo "  health:  curl http://127.0.0.1:$port/health"
+	echo "  live:    http://127.0.0.1:$port/live/ (Socket.IO at /socket.io/)"
 	if [ "$(id -u)" = 0 ]; then asu="runuser -u $user -- "; else asu=; fi
 	echo "  keys:    ${asu}env APP_CONFIG=$conf $build/tools/trapi-admin create-key admin@localhost"
 	echo "  logs:    $var/log/"

@@ -57,6 +57,8 @@ struct	eio_app {
 	void		(*message)(struct eio *, const unsigned char *,
 			    size_t, int binary);
 	void		(*close)(struct eio *, const char *why);
+	/* The session's memory goes: free what eio_data() holds. */
+	void		(*release)(struct eio *);
 };
 
 void		 eio_register(const struct eio_app *);
@@ -72,8 +74,9 @@ const char	*eio_sid(const struct eio *);
 size_t		 eio_count(void);
 /* Bytes queued to the client and not yet written. */
 size_t		 eio_queued(const struct eio *);
-/* Closes every session (shutdown). */
+/* Closes every session (shutdown), then frees them (exit). */
 void		 eio_close_all(const char *why);
+void		 eio_free_all(void);
 /* The libwebsockets protocol that serves HTTP and WebSocket. */
 int		 eio_callback(struct lws *, enum lws_callback_reasons,
 		    void *, void *, size_t);

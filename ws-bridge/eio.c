@@ -58,6 +58,8 @@ struct	eio_conn {
 struct	eio {
 	char			 sid[32];
 	struct eio		*hnext;
+	struct eio		*anext;		/* every session, until freed */
+	struct eio		**aprev;
 	int			 hashed;
 	const struct eio_app	*app;
 	void			*data;
@@ -81,6 +83,7 @@ struct	eio {
 static const struct eio_app	*apps[MAXAPPS];
 static size_t			 napps;
 static struct eio		*buckets[NBUCKETS];
+static struct eio		*all;
 static size_t			 nsessions;
 
 void
@@ -247,6 +250,11 @@ free_cb(lws_sorted_usec_list_t *sul)
 	struct pkt	*p;
 
 	unhash(e);
+	lws_sul_cancel(&e->free_sul);
+	if ((*e->aprev = e->anext) != NULL)
+		e->anext->aprev = e->aprev;
+	if (e->app->release != NULL)
+		e->app->release(e);
 	while ((p = e->qhead) != NULL) {
 		e->qhead = p->next;
 		free(p);
@@ -301,6 +309,14 @@ eio_close(struct eio *e, const char *why)
 		unhash(e);
 		lws_sul_schedule(bctx, 0, &e->free_sul, free_cb, 1);
 	}
+}
+
+/* At exit: frees the sessions closed but not yet freed. */
+void
+eio_free_all(void)
+{
+	while (all != NULL)
+		free_cb(&all->free_sul);
 }
 
 void
@@ -431,6 +447,10 @@ session_new(const struct eio_app *app, struct lws *wsi, char *args,
 	e->hnext = buckets[h];
 	buckets[h] = e;
 	e->hashed = 1;
+	if ((e->anext = all) != NULL)
+		all->aprev = &e->anext;
+	e->aprev = &all;
+	all = e;
 	nsessions++;
 	lws_sul_schedule(bctx, 0, &e->ping_sul, ping_cb,
 	    (lws_usec_t)bconf.ping_interval * 1000);

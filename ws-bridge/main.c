@@ -253,6 +253,7 @@ main(int argc, char *argv[])
 				break;
 	}
 	work_stop();
+	eio_free_all();
 	if (strcmp(bconf.engine, "local") == 0 && !test)
 		up_local_free();
 	lws_context_destroy(bctx);

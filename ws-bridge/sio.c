@@ -32,7 +32,6 @@ struct	sio_conn {
 	struct sio_sock		*socks;
 	int			 dead;
 	lws_sorted_usec_list_t	 connect_sul;
-	lws_sorted_usec_list_t	 free_sul;
 	/* A binary packet waiting for its attachments. */
 	struct sio_pkt		 pend;
 	int			 havepend;
@@ -303,11 +302,10 @@ dispatch(struct sio_conn *c, struct sio_pkt *p)
 }
 
 static void
-conn_free_cb(lws_sorted_usec_list_t *sul)
+sio_release(struct eio *e)
 {
-	struct sio_conn	*c = lws_container_of(sul, struct sio_conn, free_sul);
-
-	free(c);
+	free(eio_data(e));
+	eio_set_data(e, NULL);
 }
 
 static void
@@ -380,7 +378,7 @@ sio_close(struct eio *e, const char *why)
 	struct sio_conn	*c = eio_data(e);
 	struct sio_sock	*s;
 
-	if (c == NULL)
+	if (c == NULL || c->dead)
 		return;
 	c->dead = 1;
 	lws_sul_cancel(&c->connect_sul);
@@ -391,10 +389,8 @@ sio_close(struct eio *e, const char *why)
 		free(s);
 	}
 	pend_clear(c);
-	eio_set_data(e, NULL);
-	lws_sul_schedule(bctx, 0, &c->free_sul, conn_free_cb, 1);
 }
 
 const struct eio_app sio_app = {
-	"/socket.io/", sio_open, sio_message, sio_close
+	"/socket.io/", sio_open, sio_message, sio_close, sio_release
 };

@@ -46,7 +46,7 @@ echo(struct eio *e, const unsigned char *p, size_t len, int binary)
 }
 
 static const struct eio_app	 echo_app = { "/engine.io/", NULL, echo,
-				    NULL };
+				    NULL, NULL };
 
 void
 testapp_init(void)

@@ -31,3 +31,16 @@ def test_install_tree(tmp_path):
     for f in conf.glob("*.conf"):
         assert "@" not in "".join(l for l in f.read_text().splitlines()
                                   if not l.startswith("#")), f
+    # Live streaming: the daemon, its unit, the caption page and the
+    # proxy configurations.
+    assert os.access(root / "sbin" / "ws-bridge", os.X_OK)
+    unit = (dest / "opt" / "trapi" / "lib" / "systemd" / "system" /
+            "ws-bridge.service").read_text()
+    assert "ExecStart=/opt/trapi/sbin/ws-bridge" in unit
+    assert "Environment=APP_CONFIG=/etc/trapi.conf" in unit
+    www = root / "share" / "trapi" / "www"
+    assert (www / "index.html").is_file()
+    assert (www / "socket.io.min.js").is_file()
+    ws = (conf / "lighttpd-ws.conf").read_text()
+    assert '"port" => 8090' in ws and '"/opt/trapi/share/trapi/www/"' in ws
+    assert "upgrade=websocket" in (conf / "apache-ws.conf").read_text()

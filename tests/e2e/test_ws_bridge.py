@@ -505,3 +505,25 @@ def test_concurrent_streams_no_mixups(stack, bridge):
         assert got == mock_results(conn), r["tag"]
         assert got and all(t["transcript"].startswith("id" + r["tag"])
                            for t in got)
+
+
+@pytest.mark.parametrize("kind", ["lighttpd", "apache-fcgid", "apache-cgi"])
+def test_caption_page_served(stack, kind):
+    srv = stack.server(kind)
+    r = srv.get("/live/")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert "socket.io.min.js" in r.text
+    r = srv.get("/live/socket.io.min.js")
+    assert r.status_code == 200 and "javascript" in r.headers["Content-Type"]
+    assert len(r.content) > 10000
+
+
+@pytest.mark.parametrize("kind", ["lighttpd", "apache-fcgid", "apache-cgi"])
+def test_socketio_handshake_through_proxy(stack, bridge, kind):
+    srv = stack.server(kind)
+    r = srv.get("/socket.io/?EIO=4&transport=polling")
+    assert r.status_code == 200 and r.text.startswith('0{"sid":')
+    r = srv.get("/socket.io/?EIO=3&transport=polling")
+    assert r.status_code == 400
+    assert r.json() == {"code": 5, "message": "Unsupported protocol version"}
