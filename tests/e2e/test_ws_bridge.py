@@ -527,3 +527,51 @@ def test_socketio_handshake_through_proxy(stack, bridge, kind):
     r = srv.get("/socket.io/?EIO=3&transport=polling")
     assert r.status_code == 400
     assert r.json() == {"code": 5, "message": "Unsupported protocol version"}
+
+
+def test_auth0_token(stack, bridge):
+    """An Auth0 access token is checked first (RS256 against the JWKS);
+    its subject gets a users row and the stream's usage."""
+    tok = stack.auth0.token(aud=stack.auth0.audience)
+    c = Client(bridge.url, tok, transports=["websocket"])
+    c.send(tagged_pcm(0x33000001, 0.5))
+    c.stop()
+    c.close()
+    assert c.transcripts()
+    bad = stack.auth0.token(aud="https://someone-else.example.com")
+    assert "aud" in refused(bridge.url, bad).lower() or \
+        "audience" in refused(bridge.url, bad).lower()
+
+
+def test_keepalive_while_client_is_quiet(stack, bridge, token):
+    """A client that pauses: ws-bridge keeps Deepgram's connection with
+    KeepAlive messages, then the stream goes on."""
+    tag = 0x34000001
+    c = Client(bridge.url, token, transports=["websocket"])
+    try:
+        c.send(tagged_pcm(tag, 0.3))
+        conn = stack.deepgram_live.wait_for(
+            lambda: conn_with_tag(stack.deepgram_live, tag), timeout=5)
+        assert stack.deepgram_live.wait_for(
+            lambda: any((t if isinstance(t, dict) else json.loads(t))
+                        .get("type") == "KeepAlive"
+                        for t in conn["text_frames"]), timeout=8)
+        c.send(tagged_pcm(tag, 0.3))
+        c.stop()
+    finally:
+        c.close()
+    assert conn["audio_bytes"] == 2 * 9600
+
+
+def test_idle_and_stream_limits(stack, token):
+    b = stack.bridge("bridge-limits", WS_IDLE_TIMEOUT="1", WS_MAX_STREAMS="1")
+    c = Client(b.url, token, transports=["websocket"])
+    try:
+        assert "too many streams" in refused(b.url, token)
+        t0 = time.time()
+        assert c.done.wait(5)
+        assert time.time() - t0 < 4
+        msgs = [d["message"] for e, d in c.events if e == "error"]
+        assert msgs and "no audio" in msgs[0]
+    finally:
+        c.close()
