@@ -20,7 +20,7 @@
 	const captions = $("captions"), interim = $("interim");
 
 	let socket = null;	/* this session's socket */
-	let mic = null;		/* { stream, ctx, flush() } */
+	let mic = null;		/* { stream, ctx, flush(), kind } */
 	let stopTimer = null;
 	let queue = [];		/* chunks captured while connecting */
 
@@ -52,14 +52,24 @@
 			queue.shift();
 	}
 
-	/* The microphone through an AudioWorklet, or a ScriptProcessor
-	 * where there is none; chunks go to send(). */
+	/* The microphone, captured; its tracks stopped on failure. */
 	async function openMic() {
 		if (!navigator.mediaDevices)
 			throw new Error("needs a secure context (HTTPS or"
 			    + " localhost)");
 		const stream = await navigator.mediaDevices.getUserMedia({
 			audio: { channelCount: 1 }, video: false });
+		try {
+			return await capture(stream);
+		} catch (e) {
+			stream.getTracks().forEach((t) => t.stop());
+			throw e;
+		}
+	}
+
+	/* The stream through an AudioWorklet, or a ScriptProcessor where
+	 * there is none; chunks go to send(). */
+	async function capture(stream) {
 		const ctx = new AudioContext();
 		const src = ctx.createMediaStreamSource(stream);
 		const m = { stream, ctx, flush: () => Promise.resolve(),
@@ -187,6 +197,7 @@
 		sessionStorage.setItem(KEY, token);
 		error("");
 		buttons(true);
+		stopBtn.disabled = true;	/* until the microphone is open */
 		state("Opening the microphone…");
 		try {
 			mic = await openMic();
@@ -198,6 +209,7 @@
 			return;
 		}
 		document.body.dataset.capture = mic.kind;
+		stopBtn.disabled = false;
 		state("Connecting…");
 		socket = connect(token, langIn.value);
 	}
