@@ -101,8 +101,9 @@ sio_decode(const char *s, size_t len, struct sio_pkt *p)
 		}
 		p->ack = v;
 	}
-	if (i < len && tr_json_parse(s + i, len - i, SIO_JSON_MAX,
-	    TR_JSON_DEPTH, &p->data) != TR_OK) {
+	/* A payload, when there is one, is not the JSON text null. */
+	if (i < len && (tr_json_parse(s + i, len - i, SIO_JSON_MAX,
+	    TR_JSON_DEPTH, &p->data) != TR_OK || p->data == NULL)) {
 		p->data = NULL;
 		return -1;
 	}
@@ -139,5 +140,7 @@ sio_encode(struct tr_buf *b, enum sio_type type, int nattach,
 		return TR_OK;
 	js = json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (js == NULL)
+		return TR_ENOMEM;
 	return tr_buf_adds(b, js);
 }
