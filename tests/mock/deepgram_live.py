@@ -74,7 +74,8 @@ request_id), `connections` (accepted streams, in order; each a dict):
     audio_bytes (int), audio_frames (int), audio (bytearray), text_frames
     (received text: parsed JSON, or the str when not JSON), ignored (text
     frames that were not a known control message), sent (every text frame
-    sent, as str, in order), close_code / close_reason (what the server
+    sent, as str, in order), sent_at (parallel to sent: the time.time()
+    just before each was written), close_code / close_reason (what the server
     closed with, or what it received from the client; 1006 after a drop),
     closed_by ("server", "client", "drop", "shutdown"), closed (bool,
     set last).
@@ -262,6 +263,7 @@ class _Stream:
                 return
         text = doc if isinstance(doc, str) else json.dumps(doc)
         self.rec["sent"].append(text)
+        self.rec["sent_at"].append(time.time())
         try:
             await self.ws.send(text)
         except ConnectionClosed:
@@ -546,7 +548,7 @@ class DeepgramLiveMock:
                     "created": datetime.now(timezone.utc).isoformat(
                         timespec="milliseconds").replace("+00:00", "Z"),
                     "audio_bytes": 0, "audio_frames": 0, "audio": _Audio(),
-                    "text_frames": [], "ignored": [], "sent": [],
+                    "text_frames": [], "ignored": [], "sent": [], "sent_at": [],
                     "close_code": None, "close_reason": None, "closed_by": None,
                     "closed": False})
         self.connections.append(rec)
