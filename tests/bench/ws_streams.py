@@ -43,6 +43,8 @@ Per N:
              under 10 % busy, and a large "other" means its figures are
              skewed by someone else's load: such a run (over 20 %) is
              done again (--retries), and the least disturbed one counts
+             ("other" is within about +-10 % on an idle machine: the
+             kernel samples /proc/stat per tick)
 
 Authentication: a user API key on a plan made for it (100000 concurrent
 streams).  The legacy API_KEY would not do: it streams on the
