@@ -35,25 +35,21 @@ grant_traverse() {
 	done
 }
 
+# Stops the process of a pid file and waits up to 10 s for it.
+stop_pid() {
+	[ -f "$1" ] || return 0
+	pid=$(cat "$1")
+	kill "$pid" 2>/dev/null || true
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	rm -f "$1"
+}
+
 stop() {
-	if [ -f "$var/run/ws-bridge.pid" ]; then
-		pid=$(cat "$var/run/ws-bridge.pid")
-		kill "$pid" 2>/dev/null || true
-		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.1; i=$((i + 1))
-		done
-		rm -f "$var/run/ws-bridge.pid"
-	fi
-	if [ -f "$var/run/lighttpd.pid" ]; then
-		pid=$(cat "$var/run/lighttpd.pid")
-		kill "$pid" 2>/dev/null || true
-		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.1; i=$((i + 1))
-		done
-		rm -f "$var/run/lighttpd.pid"
-	fi
+	stop_pid "$var/run/ws-bridge.pid"
+	stop_pid "$var/run/lighttpd.pid"
 	if [ -f "$var/pgdata/postmaster.pid" ]; then
 		sh "$top/tools/pg.sh" stop "$var/pgdata" -u "$user"
 	fi
