@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #define TR_REQ_INTERNAL
@@ -201,16 +200,18 @@ static const struct tr_endpoint bare_ep = {
  * A request that did not come through the web server (ws-bridge): no
  * environment, no body, no response; it carries a request id, a path
  * and, once authenticated, a principal.  Everything it holds is
- * released by tr_req_free() (or tr__req_free() and free()).
+ * released by tr_req_free() (or tr__req_free() and free()).  NULL
+ * when the kernel gives no random bytes for its id.
  */
 struct tr_req *
 tr_req_new(const char *path)
 {
-	static unsigned int	 n;
 	struct tr_req		*r;
-	struct timespec		 ts;
 	unsigned char		 id[16];
 
+	/* The id keys usage rows: never a constant one. */
+	if (tr_random(id, sizeof(id)) != TR_OK)
+		return NULL;
 	r = tr_xcalloc(1, sizeof(*r));
 	r->bare = 1;
 	r->ep = &bare_ep;
@@ -219,17 +220,7 @@ tr_req_new(const char *path)
 	tr_buf_init(&r->hdrs, 16 * 1024);
 	tr_buf_init(&r->msg, 1024);
 	tr_buf_init(&r->curval, 1);
-	/* The id keys usage rows: never a constant one. */
-	if (tr_random(id, sizeof(id)) == TR_OK)
-		tr_hex(id, sizeof(id), r->reqid);
-	else {
-		tr_warnx("no random request id; using the clock");
-		clock_gettime(CLOCK_REALTIME, &ts);
-		snprintf(r->reqid, sizeof(r->reqid), "%016llx%08x%08x",
-		    (unsigned long long)ts.tv_sec * 1000000000ULL +
-		    (unsigned long long)ts.tv_nsec, (unsigned int)getpid(),
-		    ++n);
-	}
+	tr_hex(id, sizeof(id), r->reqid);
 	r->remote = "-";
 	r->methodstr = "-";
 	r->method = TR_METHOD__MAX;

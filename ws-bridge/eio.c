@@ -129,19 +129,6 @@ eio_queued(const struct eio *e)
 	return e->qbytes;
 }
 
-const char *
-eio_query(const struct eio *e, const char *name)
-{
-	const char	*p;
-	size_t		 n = strlen(name);
-
-	if (e->args == NULL)
-		return NULL;
-	for (p = e->args; *p != '\0'; p += strlen(p) + 1)
-		if (strncmp(p, name, n) == 0 && p[n] == '=')
-			return p + n + 1;
-	return NULL;
-}
 
 static unsigned int
 hash(const char *s)
@@ -217,6 +204,19 @@ http_answer(struct lws *wsi, struct eio_conn *c, int status,
 	lws_callback_on_writable(wsi);
 }
 
+/* Answers the session's held poll, if any, with one packet. */
+static void
+end_poll(struct eio *e, const char *pkt)
+{
+	struct eio_conn	*c = conn_of(e->get);
+
+	if (c != NULL) {
+		c->e = NULL;
+		http_answer(e->get, c, 200, pkt, strlen(pkt));
+	}
+	e->get = NULL;
+}
+
 /* A 400 in the reference's shape: {"code":N,"message":"..."}. */
 static void
 http_error(struct lws *wsi, struct eio_conn *c, int status, int code,
@@ -278,8 +278,6 @@ detach_ws(struct lws *wsi)
 void
 eio_close(struct eio *e, const char *why)
 {
-	struct eio_conn	*c;
-
 	if (e->closed)
 		return;
 	e->closed = 1;
@@ -289,10 +287,8 @@ eio_close(struct eio *e, const char *why)
 	tr_debug("eio %s: closed (%s)", e->sid, why);
 	if (e->app->close != NULL)
 		e->app->close(e, why);
-	if (e->get != NULL && (c = conn_of(e->get)) != NULL) {
-		c->e = NULL;
-		http_answer(e->get, c, 200, e->noop_on_get ? "6" : "1", 1);
-		e->get = NULL;
+	if (e->get != NULL) {
+		end_poll(e, e->noop_on_get ? "6" : "1");
 		e->noop_on_get = 0;
 	}
 	if (e->ws != NULL)
@@ -403,6 +399,12 @@ arg(const char *args, const char *name)
 		if (strncmp(p, name, n) == 0 && p[n] == '=')
 			return p + n + 1;
 	return NULL;
+}
+
+const char *
+eio_query(const struct eio *e, const char *name)
+{
+	return e->args != NULL ? arg(e->args, name) : NULL;
 }
 
 static void
@@ -892,29 +894,19 @@ static void
 on_probe(struct lws *wsi, struct eio_conn *c, struct eio *e,
     const unsigned char *p, size_t len, int binary)
 {
-	struct eio_conn	*gc;
-
 	if (!binary && len == 6 && memcmp(p, "2probe", 6) == 0) {
 		free(c->direct);
 		c->direct = pkt_new('3', "probe", 5, 0);
 		lws_callback_on_writable(wsi);
 		/* Ends a held poll, so the client can upgrade. */
-		if (e->get != NULL && (gc = conn_of(e->get)) != NULL) {
-			gc->e = NULL;
-			http_answer(e->get, gc, 200, "6", 1);
-			e->get = NULL;
-		}
+		end_poll(e, "6");
 		return;
 	}
 	if (!binary && len == 1 && p[0] == '5') {
 		e->probe = NULL;
 		e->upgraded = 1;
 		e->ws = wsi;
-		if (e->get != NULL && (gc = conn_of(e->get)) != NULL) {
-			gc->e = NULL;
-			http_answer(e->get, gc, 200, "6", 1);
-			e->get = NULL;
-		}
+		end_poll(e, "6");
 		if (e->qhead != NULL)
 			lws_callback_on_writable(wsi);
 		return;

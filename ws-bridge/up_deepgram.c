@@ -90,6 +90,16 @@ finished(struct upstream *u)
 		u->ev->closed(u->arg);
 }
 
+/* Gives up on Deepgram: the connection goes, the stream is told. */
+static void
+kill_up(struct upstream *u)
+{
+	if (u->wsi != NULL)
+		lws_set_timeout(u->wsi, PENDING_TIMEOUT_USER_OK,
+		    LWS_TO_KILL_ASYNC);
+	finished(u);
+}
+
 static void
 push(struct upstream *u, const void *p, size_t len, int text)
 {
@@ -136,10 +146,7 @@ tick_cb(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(bctx, 0, &u->tick, tick_cb, 500 * 1000);
 	return;
 kill:
-	if (u->wsi != NULL)
-		lws_set_timeout(u->wsi, PENDING_TIMEOUT_USER_OK,
-		    LWS_TO_KILL_ASYNC);
-	finished(u);
+	kill_up(u);
 }
 
 /* Splits DEEPGRAM_BASE_URL into TLS, host, port and path prefix. */
@@ -249,10 +256,7 @@ dg_send(struct upstream *u, const void *p, size_t len)
 		return -1;
 	if (u->qbytes + len > (size_t)bconf.queue_max) {
 		report(u, "Deepgram is not keeping up with the audio");
-		if (u->wsi != NULL)
-			lws_set_timeout(u->wsi, PENDING_TIMEOUT_USER_OK,
-			    LWS_TO_KILL_ASYNC);
-		finished(u);
+		kill_up(u);
 		return -1;
 	}
 	push(u, p, len, 0);

@@ -239,8 +239,7 @@ loc_abort(struct upstream *u)
 
 /* Loads the first decoder in the background, so the first stream does
  * not wait for it. */
-static struct upstream	 warm_up;
-static struct ljob	 warm_job;
+static struct work_job	 warm_job;
 
 static void
 warm_run(struct work_job *wj)
@@ -264,10 +263,9 @@ up_local_init(void)
 	nslots = tr_conf_ll("LOCAL_STREAM_MAX", 2, 1, 64);
 	slots = tr_xcalloc((size_t)nslots, sizeof(*slots));
 	slots[0].busy = 1;
-	warm_job.u = &warm_up;
-	warm_job.wj.run = warm_run;
-	warm_job.wj.done = warm_done;
-	work_submit(WORK_CPU, &warm_job.wj);
+	warm_job.run = warm_run;
+	warm_job.done = warm_done;
+	work_submit(WORK_CPU, &warm_job);
 	return 0;
 }
 

@@ -30,6 +30,16 @@ def bridge(stack):
     return stack.bridge()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def tagged_transcripts(stack):
+    """Every transcript of this module's streams starts with the tag of
+    its audio; the shared mock is put back as it was afterwards."""
+    stack.deepgram_live.tag_from_audio = True
+    yield
+    stack.deepgram_live.tag_from_audio = False
+    stack.deepgram_live.script = {}
+
+
 @pytest.fixture(scope="module")
 def token(stack):
     email = "ws-%s@example.com" % uuid.uuid4().hex[:8]
@@ -159,7 +169,6 @@ def test_python_client_streams_through_web_server(stack, bridge, token, kind):
     """Default python-socketio transports (polling, then upgrade), via
     the web server's proxy: transcripts relayed exactly and in order."""
     srv = stack.server(kind)
-    stack.deepgram_live.tag_from_audio = True
     tag = 0x2a000000 + (1 if kind == "lighttpd" else 2)
     c = Client(srv.url, token)
     try:
@@ -192,7 +201,6 @@ def test_python_client_streams_through_web_server(stack, bridge, token, kind):
 def test_official_js_client_defaults(stack, bridge, token):
     """socket.io-client with its defaults: polling, then the upgrade."""
     srv = stack.server("lighttpd")
-    stack.deepgram_live.tag_from_audio = True
     res = node_stream(url=srv.url, token=token, clients=1, seconds=1.5,
                       pace_ms=20)
     r = res[0]
@@ -254,59 +262,32 @@ def test_languages(stack, bridge, token):
         assert conn["query"]["language"] == lang
 
 
-def test_upstream_failure_mid_stream(stack, bridge, token):
+@pytest.mark.parametrize("script, seconds, want", [
+    # Deepgram closes mid-stream with an error code.
+    ({"fail_after_frames": 5, "close_code": 1011, "close_reason": "NET-0000"},
+     1.5, ("1011", "NET-0000")),
+    # The TCP connection drops without a close frame.
+    ({"drop_after_frames": 3}, 1.0, ("lost the connection",)),
+    # Deepgram takes the audio and never answers.
+    ({"silent": True}, 0.5, ("not answering",)),
+    # Deepgram refuses the handshake.
+    ({"handshake": 429}, 0, ("429",)),
+], ids=["close-1011", "drop", "never-answers", "handshake-429"])
+def test_upstream_failure(stack, bridge, token, script, seconds, want):
+    """An upstream failure reaches the client as an error event with the
+    reason, within the upstream timeout, and ends the stream."""
     mock = stack.deepgram_live
-    mock.script = {"fail_after_frames": 5, "close_code": 1011,
-                   "close_reason": "NET-0000"}
-    try:
-        c = Client(bridge.url, token, transports=["websocket"])
-        c.send(tagged_pcm(0x2d000001, 1.5), pace=0.02)
-        assert c.done.wait(10)
-        errs = [d["message"] for e, d in c.events if e == "error"]
-        assert errs and "1011" in errs[0] and "NET-0000" in errs[0]
-        c.close()
-    finally:
-        mock.script = {}
-
-
-def test_upstream_drop(stack, bridge, token):
-    mock = stack.deepgram_live
-    mock.script = {"drop_after_frames": 3}
-    try:
-        c = Client(bridge.url, token, transports=["websocket"])
-        c.send(tagged_pcm(0x2d000002, 1.0), pace=0.02)
-        assert c.done.wait(10)
-        errs = [d["message"] for e, d in c.events if e == "error"]
-        assert errs and "lost the connection" in errs[0]
-        c.close()
-    finally:
-        mock.script = {}
-
-
-def test_upstream_never_answers(stack, bridge, token):
-    mock = stack.deepgram_live
-    mock.script = {"silent": True}
+    mock.script = script
     try:
         c = Client(bridge.url, token, transports=["websocket"])
         t0 = time.time()
-        c.send(tagged_pcm(0x2d000003, 0.5))
+        if seconds:
+            c.send(tagged_pcm(0x2d000000 + len(mock.connections), seconds),
+                   pace=0.02 if seconds > 0.5 else 0)
         assert c.done.wait(10)
         errs = [d["message"] for e, d in c.events if e == "error"]
-        assert errs and "not answering" in errs[0]
+        assert errs and all(w in errs[0] for w in want), errs
         assert time.time() - t0 < 8
-        c.close()
-    finally:
-        mock.script = {}
-
-
-def test_upstream_refuses_handshake(stack, bridge, token):
-    mock = stack.deepgram_live
-    mock.script = {"handshake": 429}
-    try:
-        c = Client(bridge.url, token, transports=["websocket"])
-        assert c.done.wait(10)
-        errs = [d["message"] for e, d in c.events if e == "error"]
-        assert errs and "429" in errs[0]
         c.close()
     finally:
         mock.script = {}
@@ -480,6 +461,12 @@ def test_plan_concurrency_limit(stack, bridge):
             time.sleep(0.2)
     c.close()
     b.close()
+    # Three streams were opened, one was refused: three usage rows.
+    end = time.time() + 10
+    while len(usage_rows(stack, key)) < 3 and time.time() < end:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    assert len(usage_rows(stack, key)) == 3
 
 
 def test_concurrent_streams_no_mixups(stack, bridge):
@@ -490,7 +477,6 @@ def test_concurrent_streams_no_mixups(stack, bridge):
     email = "ws-load-%s@example.com" % uuid.uuid4().hex[:8]
     stack.admin("create-user", email, "-P", "e2e-load")
     token = stack.admin("create-key", email).strip()
-    stack.deepgram_live.tag_from_audio = True
     n = 200
     res = node_stream(url=bridge.url, token=token, clients=n, seconds=1.0,
                       tag_base=0x50000000,
