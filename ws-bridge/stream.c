@@ -40,7 +40,8 @@ struct	stream {
 	uint64_t		 bytes;		/* audio received */
 	int64_t			 first_ms, last_ms;
 	int			 jobs;		/* jobs not done */
-	int			 logged;	/* usage written */
+	int			 logged;	/* stream ended, its job queued */
+	int			 opened;	/* it streamed: bill it */
 	int			 failed;	/* upstream error */
 	struct work_job		 auth_job;
 	struct work_job		 end_job;
@@ -105,18 +106,26 @@ st_free(struct stream *st)
 	free(st);
 }
 
+/* Emits an event whose one argument is the object o (taken). */
+static void
+emit_obj(struct sio_sock *sock, const char *event, struct json_object *o)
+{
+	struct json_object	*a = json_object_new_array();
+
+	json_object_array_add(a, o);
+	(void)sio_emit(sock, event, a, NULL, 0);
+}
+
 static void
 emit_error(struct stream *st, const char *msg)
 {
-	struct json_object	*a, *o;
+	struct json_object	*o;
 
 	if (st->sock == NULL)
 		return;
 	o = json_object_new_object();
 	json_object_object_add(o, "message", json_object_new_string(msg));
-	a = json_object_new_array();
-	json_object_array_add(a, o);
-	(void)sio_emit(st->sock, "error", a, NULL, 0);
+	emit_obj(st->sock, "error", o);
 }
 
 /* Audio seconds: from the byte count for raw PCM, else wall time. */
@@ -136,13 +145,19 @@ audio_seconds(const struct stream *st)
 	return (double)(st->last_ms - st->first_ms) / 1000.0;
 }
 
-/* On the database thread: the usage row and the quota slot. */
+/* On the database thread: the quota slot back, and the usage row of a
+ * stream that streamed. */
 static void
 end_run(struct work_job *j)
 {
 	struct stream	*st = lws_container_of(j, struct stream, end_job);
 	struct tr_usage	 u;
 
+	if (st->slot > 0)
+		tr_quota_end(st->req, st->slot);
+	st->slot = 0;
+	if (!st->opened)
+		return;		/* refused: a slot to give back, no usage */
 	memset(&u, 0, sizeof(u));
 	u.service = st->ops == &up_local ? "local" : "deepgram";
 	u.endpoint = NSP;
@@ -150,9 +165,6 @@ end_run(struct work_job *j)
 	u.status = st->failed ? "error" : "success";
 	if (tr_usage_log(st->req, &u) != TR_OK)
 		tr_errx("stream %s: usage not recorded", tr_request_id(st->req));
-	if (st->slot > 0)
-		tr_quota_end(st->req, st->slot);
-	st->slot = 0;
 }
 
 static void
@@ -164,7 +176,8 @@ end_done(struct work_job *j)
 		st_free(st);
 }
 
-/* The stream is over (upstream closed or client gone): bill it once. */
+/* The stream is over (upstream closed, client gone or refused): give
+ * back its slot and bill it, once. */
 static void
 st_end(struct stream *st)
 {
@@ -204,7 +217,7 @@ static void
 on_result(void *arg, const char *text, int is_final, double conf)
 {
 	struct stream		*st = arg;
-	struct json_object	*a, *o;
+	struct json_object	*o;
 
 	if (st->sock == NULL || *text == '\0')
 		return;
@@ -213,9 +226,7 @@ on_result(void *arg, const char *text, int is_final, double conf)
 	json_object_object_add(o, "is_final", json_object_new_boolean(
 	    is_final));
 	json_object_object_add(o, "confidence", json_object_new_double(conf));
-	a = json_object_new_array();
-	json_object_array_add(a, o);
-	(void)sio_emit(st->sock, "transcription", a, NULL, 0);
+	emit_obj(st->sock, "transcription", o);
 }
 
 static void
@@ -233,7 +244,7 @@ static void
 on_closed(void *arg)
 {
 	struct stream		*st = arg;
-	struct json_object	*a, *o;
+	struct json_object	*o;
 
 	st->up = NULL;
 	st->state = ST_ENDED;
@@ -244,15 +255,10 @@ on_closed(void *arg)
 			o = json_object_new_object();
 			json_object_object_add(o, "audio_seconds",
 			    json_object_new_double(audio_seconds(st)));
-			a = json_object_new_array();
-			json_object_array_add(a, o);
-			(void)sio_emit(st->sock, "stream_stopped", a, NULL, 0);
+			emit_obj(st->sock, "stream_stopped", o);
 		}
 	}
 	st_end(st);
-	if (st->sock == NULL && st->up == NULL && st->jobs == 0 &&
-	    st->logged)
-		st_free(st);
 }
 
 static const struct up_events	 events = { on_result, on_uperror,
@@ -266,7 +272,8 @@ auth_run(struct work_job *j)
 	enum tr_err	 er;
 
 	if ((st->req = tr_req_new(NSP)) == NULL) {
-		st->auth_er = TR_ENOMEM;
+		st->auth_er = TR_ESYSTEM;
+		snprintf(st->why, sizeof(st->why), "internal error");
 		return;
 	}
 	er = tr_auth_token(st->req, st->token);
@@ -314,6 +321,7 @@ auth_done(struct work_job *j)
 		return;
 	}
 	st->state = ST_OPEN;
+	st->opened = 1;
 	st->last_ms = bridge_now_ms();
 	lws_sul_schedule(bctx, 0, &st->idle_sul, idle_cb,
 	    (lws_usec_t)bconf.idle_timeout * 1000000);
