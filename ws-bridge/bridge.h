@@ -215,6 +215,7 @@ extern const struct up_ops	 up_deepgram;
 extern const struct up_ops	 up_local;
 int		 up_deepgram_callback(struct lws *, enum lws_callback_reasons,
 		    void *, void *, size_t);
+void		 up_deepgram_free(void);
 int		 up_local_init(void);
 void		 up_local_free(void);
 

@@ -257,6 +257,7 @@ main(int argc, char *argv[])
 	if (strcmp(bconf.engine, "local") == 0 && !test)
 		up_local_free();
 	lws_context_destroy(bctx);
+	up_deepgram_free();
 	tr_conf_free();
 	tr_db_close();
 	tr_info("stopped");

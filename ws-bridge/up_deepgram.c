@@ -44,7 +44,16 @@ struct	upstream {
 	int64_t			 opened;
 	int64_t			 finish_at;
 	lws_sorted_usec_list_t	 tick;
+	struct upstream		*next;		/* every live upstream */
+	struct upstream		**prevp;
 };
+
+/*
+ * Every upstream until freed.  An aborted one waits for its connection's
+ * close callback, which libwebsockets 4.1 does not always deliver for a
+ * connection killed with LWS_TO_KILL_ASYNC: those are freed at exit.
+ */
+static struct upstream	*ups;
 
 static void
 report(struct upstream *u, const char *fmt, ...)
@@ -71,6 +80,8 @@ up_free(struct upstream *u)
 	struct frame	*f;
 
 	lws_sul_cancel(&u->tick);
+	if ((*u->prevp = u->next) != NULL)
+		u->next->prevp = u->prevp;
 	while ((f = u->qhead) != NULL) {
 		u->qhead = f->next;
 		free(f);
@@ -223,6 +234,10 @@ dg_open(const struct up_params *pr, const struct up_events *ev, void *arg,
 		    "&encoding=%s&sample_rate=%lld&channels=%lld",
 		    pr->encoding, pr->sample_rate, pr->channels);
 	u = tr_xcalloc(1, sizeof(*u));
+	if ((u->next = ups) != NULL)
+		ups->prevp = &u->next;
+	u->prevp = &ups;
+	ups = u;
 	u->ev = ev;
 	u->arg = arg;
 	u->qtail = &u->qhead;
@@ -446,6 +461,14 @@ up_deepgram_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		break;
 	}
 	return 0;
+}
+
+/* At exit, after the event loop: whatever is left. */
+void
+up_deepgram_free(void)
+{
+	while (ups != NULL)
+		up_free(ups);
 }
 
 const struct up_ops up_deepgram = {
