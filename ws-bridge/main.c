@@ -204,6 +204,16 @@ main(int argc, char *argv[])
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
 	    LWS_SERVER_OPTION_VALIDATE_UTF8 |
 	    LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+	/*
+	 * Deepgram's certificate is checked against DEEPGRAM_CA_FILE when
+	 * set, else against the system's store (OpenSSL's default paths).
+	 */
+	info.client_ssl_ca_filepath = tr_conf("DEEPGRAM_CA_FILE");
+	if (info.client_ssl_ca_filepath != NULL &&
+	    access(info.client_ssl_ca_filepath, R_OK) == -1) {
+		tr_warn("DEEPGRAM_CA_FILE %s", info.client_ssl_ca_filepath);
+		return 1;
+	}
 	info.timeout_secs = 20;
 	info.keepalive_timeout = 60;
 	info.ka_time = 0;

@@ -195,9 +195,10 @@ class Server:
 class Bridge:
     """A ws-bridge daemon on a free port with its own config."""
 
-    def __init__(self, stack, name, port=None, args=(), **settings):
+    def __init__(self, stack, name, port=None, args=(), env=None, **settings):
         self.stack = stack
         self.name = name
+        self.env = dict(env or {})
         self.port = port or free_port()
         self.config = stack.write_config(
             os.path.join(stack.base, name + ".conf"), **settings)
@@ -219,7 +220,7 @@ class Bridge:
             if IS_ROOT else {}
         self.proc = subprocess.Popen(
             argv, stdout=log, stderr=log,
-            env=dict(os.environ, APP_CONFIG=self.config), **drop)
+            env=dict(os.environ, APP_CONFIG=self.config, **self.env), **drop)
         wait_port(self.port, self.proc)
         return self
 
@@ -337,7 +338,7 @@ class Stack:
         self.servers[name] = srv
         return srv
 
-    def bridge(self, name="bridge", port=None, args=(), **settings):
+    def bridge(self, name="bridge", port=None, args=(), env=None, **settings):
         """A ws-bridge; "bridge" is the one the web servers proxy to,
         streaming to the Deepgram live mock."""
         if name in self.bridges:
@@ -351,7 +352,8 @@ class Stack:
         defaults.update(settings)
         if name == "bridge" and port is None:
             port = self.ws_port
-        b = Bridge(self, name, port=port, args=args, **defaults).start()
+        b = Bridge(self, name, port=port, args=args, env=env,
+                   **defaults).start()
         self.bridges[name] = b
         return b
 

@@ -561,3 +561,119 @@ def test_idle_and_stream_limits(stack, token):
         assert msgs and "no audio" in msgs[0]
     finally:
         c.close()
+
+
+@pytest.fixture(scope="module")
+def test_ca(stack):
+    """A throw-away CA and two server certificates signed by it: one for
+    localhost, one for another name."""
+    d = os.path.join(stack.base, "tls")
+    os.makedirs(d)
+
+    def openssl(*args):
+        subprocess.run(["openssl"] + list(args), cwd=d, check=True,
+                       capture_output=True)
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem",
+            "-days", "2", "-subj", "/CN=trapi test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign")
+    for name, host in (("localhost", "localhost"), ("other", "deepgram.invalid")):
+        with open(os.path.join(d, name + ".ext"), "w") as f:
+            f.write("subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n" % host)
+        openssl("req", *ec, "-keyout", name + ".key", "-out", name + ".csr",
+                "-subj", "/CN=" + host)
+        openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem",
+                "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+                "-out", name + ".pem", "-extfile", name + ".ext")
+    return d
+
+
+@pytest.fixture(scope="module")
+def tls_mocks(test_ca):
+    """Deepgram live over wss://, with a certificate for localhost and with
+    one for another name."""
+    import ssl
+    from deepgram_live import DeepgramLiveMock
+    mocks = {}
+    for name in ("localhost", "other"):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(test_ca, name + ".pem"),
+                            os.path.join(test_ca, name + ".key"))
+        mocks[name] = DeepgramLiveMock("dg-tls-key-0123456789",
+                                       tag_from_audio=True,
+                                       ssl_context=ctx).start()
+    yield mocks
+    for m in mocks.values():
+        m.close()
+
+
+@pytest.mark.parametrize("trust", ["setting", "system-store"])
+def test_deepgram_over_tls(stack, token, test_ca, tls_mocks, trust):
+    """wss:// as in production: the certificate is checked against
+    DEEPGRAM_CA_FILE, or against OpenSSL's default store (here pointed at
+    the test CA by SSL_CERT_FILE, as the system's would hold Deepgram's);
+    the stream works and the transcripts are relayed exactly."""
+    mock = tls_mocks["localhost"]
+    ca = os.path.join(test_ca, "ca.pem")
+    settings = {"DEEPGRAM_CA_FILE": ca} if trust == "setting" else {}
+    env = {"SSL_CERT_FILE": ca} if trust == "system-store" else {}
+    b = stack.bridge("bridge-tls-" + trust, DEEPGRAM_API_KEY=mock.key,
+                     DEEPGRAM_BASE_URL=mock.base_url, env=env, **settings)
+    tag = 0x40000000 + (1 if trust == "setting" else 2)
+    c = Client(b.url, token, transports=["websocket"])
+    try:
+        c.send(tagged_pcm(tag, 1.0), pace=0.01)
+        c.stop()
+    finally:
+        c.close()
+    conn = mock.wait_for(lambda: (lambda x: x if x and x["closed"] else None)(
+        conn_with_tag(mock, tag)), timeout=10)
+    assert conn, "the TLS mock saw no stream with our audio"
+    assert conn["tls"] in ("TLSv1.2", "TLSv1.3")
+    assert conn["sni"] == "localhost"
+    assert conn["headers"]["authorization"] == "Token " + mock.key
+    assert conn["audio_bytes"] == 32000
+    got = c.transcripts()
+    assert got and got == mock_results(conn)
+    assert not [d for e, d in c.events if e == "error"]
+
+
+@pytest.mark.parametrize("case", ["untrusted", "wrong-name"])
+def test_deepgram_tls_refuses_bad_certificate(stack, token, test_ca,
+                                              tls_mocks, case):
+    """A certificate from an unknown CA, or one for another host name:
+    the connection is refused before the key is sent, and the client gets
+    an error event at once."""
+    mock = tls_mocks["localhost" if case == "untrusted" else "other"]
+    settings = {} if case == "untrusted" else \
+        {"DEEPGRAM_CA_FILE": os.path.join(test_ca, "ca.pem")}
+    b = stack.bridge("bridge-tls-" + case, DEEPGRAM_API_KEY=mock.key,
+                     DEEPGRAM_BASE_URL=mock.base_url, **settings)
+    before = len(mock.handshakes)
+    c = Client(b.url, token, transports=["websocket"])
+    try:
+        t0 = time.time()
+        c.send(tagged_pcm(0x41000000, 0.5))
+        assert c.done.wait(10)
+        assert time.time() - t0 < 3
+        errs = [d["message"] for e, d in c.events if e == "error"]
+        assert errs == ["cannot connect to Deepgram"], c.events
+        assert not c.transcripts()
+    finally:
+        c.close()
+    assert len(mock.handshakes) == before, "the key went to a server " \
+        "whose certificate was not checked"
+    assert "deepgram: connection failed" in b.log()
+
+
+def test_unreadable_ca_file_refuses_to_start(stack):
+    conf = stack.write_config(os.path.join(stack.base, "bad-ca.conf"),
+                              DEEPGRAM_API_KEY="k", DEEPGRAM_CA_FILE=
+                              os.path.join(stack.base, "no-such-ca.pem"))
+    r = subprocess.run([os.path.join(BUILD, "ws-bridge", "ws-bridge"), "-p",
+                        "1"], env=dict(os.environ, APP_CONFIG=conf),
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert "DEEPGRAM_CA_FILE" in r.stderr and "No such file" in r.stderr

@@ -9,6 +9,10 @@ connection: hundreds of concurrent streams are cheap.
     ...  # point the client at mock.base_url (http://127.0.0.1:PORT)
     mock.close()
 
+With `ssl_context` (an ssl.SSLContext holding the server's certificate) it
+speaks wss:// as the real service does, and base_url is
+https://localhost:PORT (the name a test certificate is made for).
+
 Handshake (GET /v1/listen, anything else is a plain HTTP 404):
 - auth: "Authorization: Token <key>" or "Sec-WebSocket-Protocol: token, <key>"
   (the server then selects the subprotocol "token"); otherwise HTTP 401.
@@ -68,7 +72,8 @@ connection):
 N counts audio frames of the connection (0 acts right after the opening).
 
 Records: `handshakes` (every HTTP request: path, query, headers, status,
-request_id), `connections` (accepted streams, in order; each a dict):
+request_id, tls (the TLS version, None on plain TCP), sni (the name the
+client asked for)), `connections` (accepted streams, in order; each a dict):
     path, query (dict), headers (dict, lower-case names), request_id,
     subprotocol, auth ("header"|"subprotocol"), opened (time.time()),
     audio_bytes (int), audio_frames (int), audio (bytearray), text_frames
@@ -114,6 +119,11 @@ def _true(q, name):
     return q.get(name, "").lower() == "true"
 
 
+def _note_sni(sslobj, name, ctx):
+    """Keeps the server name the client sent, for the handshake record."""
+    sslobj.dg_sni = name
+
+
 class _Audio(bytearray):
     """The audio received; a short repr keeps assertion messages readable."""
 
@@ -136,8 +146,11 @@ class _Protocol(WebSocketServerProtocol):
             k = k.lower()
             headers[k] = headers[k] + ", " + v if k in headers else v
         query = dict(parse_qsl(url.query, keep_blank_values=True))
+        tls = self.transport.get_extra_info("ssl_object")
         hs = {"path": url.path, "query": query, "headers": headers,
-              "request_id": rid, "status": None}
+              "request_id": rid, "status": None,
+              "tls": tls.version() if tls is not None else None,
+              "sni": getattr(tls, "dg_sni", None)}
         self.dg_handshake = hs
         mock.handshakes.append(hs)
 
@@ -499,8 +512,9 @@ class DeepgramLiveMock:
     def __init__(self, key="dg-test-key", idle_timeout=10.0, words=None,
                  utterance_seconds=1.5, tick_seconds=0.25, tag_from_audio=False,
                  interim_default=True, keepalive_needs_audio=True,
-                 close_timeout=2.0):
+                 close_timeout=2.0, ssl_context=None):
         self.key = key
+        self.ssl_context = ssl_context
         self.idle_timeout = idle_timeout
         self.words = list(DEFAULT_WORDS) if words is None else words
         self.utterance_seconds = utterance_seconds
@@ -534,9 +548,12 @@ class DeepgramLiveMock:
 
     async def _serve(self):
         self._stop = asyncio.Event()
+        if self.ssl_context is not None:
+            self.ssl_context.sni_callback = _note_sni
         proto = type("DeepgramProtocol", (_Protocol,), {"mock": self})
         return await websockets.serve(
             self._handler, "127.0.0.1", 0, create_protocol=proto,
+            ssl=self.ssl_context,
             subprotocols=["token"], compression=None, ping_interval=None,
             max_size=None, close_timeout=self.close_timeout,
             server_header="deepgram-live-mock", logger=_quiet, backlog=1024)
@@ -591,10 +608,14 @@ class DeepgramLiveMock:
 
     @property
     def base_url(self):
+        if self.ssl_context is not None:
+            return "https://localhost:%d" % self.port
         return "http://127.0.0.1:%d" % self.port
 
     @property
     def ws_url(self):
+        if self.ssl_context is not None:
+            return "wss://localhost:%d" % self.port
         return "ws://127.0.0.1:%d" % self.port
 
     # -- for tests -------------------------------------------------------
