@@ -187,6 +187,8 @@ void		 work_stop(void);
 struct	upstream;
 
 struct	up_events {
+	/* The upstream takes audio now (only if up_ops.wait_ready). */
+	void	(*ready)(void *);
 	void	(*result)(void *, const char *text, int is_final,
 		    double confidence);
 	void	(*error)(void *, const char *msg);
@@ -203,6 +205,7 @@ struct	up_params {
 
 struct	up_ops {
 	const char	*name;
+	int		 wait_ready;	/* open is done at events.ready */
 	struct upstream	*(*open)(const struct up_params *,
 			    const struct up_events *, void *, const char **why);
 	int		(*send)(struct upstream *, const void *, size_t);

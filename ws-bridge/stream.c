@@ -2,10 +2,11 @@
  * The /audio-stream namespace (SPEC section 6, the seed's WebSocket
  * flow).  CONNECT carries auth {token}; the Engine.IO handshake's query
  * carries lang (and, for raw audio, encoding, sample_rate, channels).
- * The token is checked on the database thread; an accepted socket gets
- * an upstream (Deepgram live or the local engine) that its audio_chunk
- * events feed; results come back as "transcription" events, failures
- * as "error" events.  Each stream takes one of its user's concurrency
+ * The token is checked on the database thread, then the upstream
+ * (Deepgram live or the local engine) is opened: only then is the
+ * socket accepted, so that a refusal from either is a CONNECT_ERROR with
+ * its reason.  audio_chunk events feed the upstream; results come back
+ * as "transcription" events, later failures as "error" events.  Each stream takes one of its user's concurrency
  * slots and leaves one usage row (its audio seconds) when it ends.
  */
 #include <stdio.h>
@@ -19,6 +20,7 @@
 
 enum	st_state {
 	ST_AUTH,		/* token being checked */
+	ST_UPWAIT,		/* upstream being opened */
 	ST_OPEN,		/* streaming */
 	ST_FINISHING,		/* stop_streaming: waiting for the last results */
 	ST_ENDED		/* upstream gone */
@@ -167,13 +169,21 @@ end_run(struct work_job *j)
 		tr_errx("stream %s: usage not recorded", tr_request_id(st->req));
 }
 
+/* Freed once ended and billed, with no client, upstream or job left. */
+static void
+st_release(struct stream *st)
+{
+	if (st->logged && st->jobs == 0 && st->sock == NULL && st->up == NULL)
+		st_free(st);
+}
+
 static void
 end_done(struct work_job *j)
 {
 	struct stream	*st = lws_container_of(j, struct stream, end_job);
 
-	if (--st->jobs == 0 && st->sock == NULL && st->up == NULL)
-		st_free(st);
+	st->jobs--;
+	st_release(st);
 }
 
 /* The stream is over (upstream closed, client gone or refused): give
@@ -181,12 +191,13 @@ end_done(struct work_job *j)
 static void
 st_end(struct stream *st)
 {
-	if (st->logged || st->jobs > 0)
+	if (st->logged || st->jobs > 0) {
+		st_release(st);
 		return;
+	}
 	st->logged = 1;
 	if (st->req == NULL || tr_principal(st->req)->kind == TR_PRIN_NONE) {
-		if (st->sock == NULL && st->up == NULL)
-			st_free(st);
+		st_release(st);
 		return;
 	}
 	st->end_job.run = end_run;
@@ -214,6 +225,23 @@ idle_cb(lws_sorted_usec_list_t *sul)
 
 /* Upstream events. */
 static void
+on_ready(void *arg)
+{
+	struct stream	*st = arg;
+
+	if (st->state != ST_UPWAIT || st->sock == NULL)
+		return;
+	st->state = ST_OPEN;
+	st->opened = 1;
+	st->last_ms = bridge_now_ms();
+	lws_sul_schedule(bctx, 0, &st->idle_sul, idle_cb,
+	    (lws_usec_t)bconf.idle_timeout * 1000000);
+	sio_accept(st->sock);
+	tr_info("stream %s: user %lld, %s, lang %s", tr_request_id(st->req),
+	    tr_principal(st->req)->user_id, st->ops->name, st->lang);
+}
+
+static void
 on_result(void *arg, const char *text, int is_final, double conf)
 {
 	struct stream		*st = arg;
@@ -237,7 +265,10 @@ on_uperror(void *arg, const char *msg)
 	st->failed = 1;
 	tr_warnx("stream %s: %s", st->req != NULL ? tr_request_id(st->req) :
 	    "-", msg);
-	emit_error(st, msg);
+	if (st->state == ST_UPWAIT)
+		snprintf(st->why, sizeof(st->why), "%s", msg);
+	else
+		emit_error(st, msg);
 }
 
 static void
@@ -247,6 +278,16 @@ on_closed(void *arg)
 	struct json_object	*o;
 
 	st->up = NULL;
+	if (st->state == ST_UPWAIT) {
+		/* It never opened: the connection is refused. */
+		st->state = ST_ENDED;
+		if (st->sock != NULL)
+			sio_refuse(st->sock, st->failed ? st->why :
+			    "transcription service unavailable");
+		st->sock = NULL;
+		st_end(st);
+		return;
+	}
 	st->state = ST_ENDED;
 	if (st->sock != NULL) {
 		if (st->failed)
@@ -261,8 +302,8 @@ on_closed(void *arg)
 	st_end(st);
 }
 
-static const struct up_events	 events = { on_result, on_uperror,
-				    on_closed };
+static const struct up_events	 events = { on_ready, on_result,
+				    on_uperror, on_closed };
 
 /* On the database thread: who is it, and may they stream now? */
 static void
@@ -311,23 +352,19 @@ auth_done(struct work_job *j)
 		st_end(st);
 		return;
 	}
+	st->state = ST_UPWAIT;
 	st->up = st->ops->open(&st->params, &events, st, &why);
 	if (st->up == NULL) {
 		sio_refuse(st->sock, why != NULL ? why :
 		    "transcription service unavailable");
 		st->sock = NULL;
+		st->state = ST_ENDED;
 		st->failed = 1;
 		st_end(st);
 		return;
 	}
-	st->state = ST_OPEN;
-	st->opened = 1;
-	st->last_ms = bridge_now_ms();
-	lws_sul_schedule(bctx, 0, &st->idle_sul, idle_cb,
-	    (lws_usec_t)bconf.idle_timeout * 1000000);
-	sio_accept(st->sock);
-	tr_info("stream %s: user %lld, %s, lang %s", tr_request_id(st->req),
-	    tr_principal(st->req)->user_id, st->ops->name, st->lang);
+	if (!st->ops->wait_ready)
+		on_ready(st);
 }
 
 /* The query's stream settings; NULL or the reason they are refused. */
@@ -561,7 +598,15 @@ stream_shutdown(void)
 	shutting_down = 1;
 	for (st = streams; st != NULL; st = next) {
 		next = st->next;
-		if (st->state == ST_OPEN && st->up != NULL) {
+		if (st->state == ST_UPWAIT && st->up != NULL) {
+			st->ops->abort(st->up);
+			st->up = NULL;
+			st->state = ST_ENDED;
+			if (st->sock != NULL)
+				sio_refuse(st->sock, "server shutting down");
+			st->sock = NULL;
+			st_end(st);
+		} else if (st->state == ST_OPEN && st->up != NULL) {
 			emit_error(st, "server shutting down");
 			st->state = ST_FINISHING;
 			lws_sul_cancel(&st->idle_sul);

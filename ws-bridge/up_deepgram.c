@@ -33,6 +33,7 @@ struct	upstream {
 	struct frame		**qtail;
 	size_t			 qbytes;
 	struct tr_buf		 rx;
+	int			 connecting;	/* inside dg_open's connect */
 	int			 established;
 	int			 finishing;
 	int			 aborted;	/* no more callbacks */
@@ -50,8 +51,8 @@ struct	upstream {
 
 /*
  * Every upstream until freed.  An aborted one waits for its connection's
- * close callback, which libwebsockets 4.1 does not always deliver for a
- * connection killed with LWS_TO_KILL_ASYNC: those are freed at exit.
+ * close callback: CLIENT_CONNECTION_ERROR before the upgrade is sent,
+ * CLOSED_CLIENT_HTTP while it is unanswered, CLIENT_CLOSED after.
  */
 static struct upstream	*ups;
 
@@ -74,12 +75,12 @@ report(struct upstream *u, const char *fmt, ...)
 	u->ev->error(u->arg, msg);
 }
 
+/* Frees u; its timer must be cancelled already (or gone with bctx). */
 static void
-up_free(struct upstream *u)
+up_release(struct upstream *u)
 {
 	struct frame	*f;
 
-	lws_sul_cancel(&u->tick);
 	if ((*u->prevp = u->next) != NULL)
 		u->next->prevp = u->prevp;
 	while ((f = u->qhead) != NULL) {
@@ -88,6 +89,13 @@ up_free(struct upstream *u)
 	}
 	tr_buf_free(&u->rx);
 	free(u);
+}
+
+static void
+up_free(struct upstream *u)
+{
+	lws_sul_cancel(&u->tick);
+	up_release(u);
 }
 
 /* The upstream is over: tell the stream once, then forget it. */
@@ -255,11 +263,13 @@ dg_open(const struct up_params *pr, const struct up_events *ev, void *arg,
 	ci.local_protocol_name = "deepgram-live";
 	ci.opaque_user_data = u;
 	ci.pwsi = &u->wsi;
-	if (lws_client_connect_via_info(&ci) == NULL) {
+	u->connecting = 1;
+	if (lws_client_connect_via_info(&ci) == NULL || u->wsi == NULL) {
 		up_free(u);
 		*why = "cannot reach Deepgram";
 		return NULL;
 	}
+	u->connecting = 0;
 	lws_sul_schedule(bctx, 0, &u->tick, tick_cb, 500 * 1000);
 	return u;
 }
@@ -397,12 +407,25 @@ up_deepgram_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		u->established = 1;
 		if (u->aborted)
 			return -1;
+		u->ev->ready(u->arg);
 		if (u->qhead != NULL)
 			lws_callback_on_writable(wsi);
 		return 0;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+		/*
+		 * Until the 101 the connection is an HTTP client: closed
+		 * then (killed while the upgrade is unanswered, or at
+		 * exit) it gets CLOSED_CLIENT_HTTP, not CLIENT_CLOSED.
+		 */
 		if (u == NULL)
 			return 0;
+		if (u->connecting) {
+			/* Inside dg_open: it frees u itself. */
+			u->wsi = NULL;
+			lws_set_opaque_user_data(wsi, NULL);
+			return 0;
+		}
 		status = (int)lws_http_client_http_response(wsi);
 		u->wsi = NULL;
 		/* The reason (TLS, DNS, refused) is for the log only. */
@@ -467,14 +490,23 @@ up_deepgram_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	return 0;
 }
 
-/* At exit, after the event loop: whatever is left. */
+/*
+ * At exit, after the context (and its timers) are gone.  Every upstream
+ * has had its close callback by then; one left is a bug, said and freed.
+ */
 void
 up_deepgram_free(void)
 {
-	while (ups != NULL)
-		up_free(ups);
+	size_t	 n = 0;
+
+	while (ups != NULL) {
+		up_release(ups);
+		n++;
+	}
+	if (n > 0)
+		tr_errx("deepgram: %zu upstreams left at exit", n);
 }
 
 const struct up_ops up_deepgram = {
-	"deepgram", dg_open, dg_send, dg_finish, dg_abort
+	"deepgram", 1, dg_open, dg_send, dg_finish, dg_abort
 };

@@ -282,5 +282,5 @@ up_local_free(void)
 }
 
 const struct up_ops up_local = {
-	"local", loc_open, loc_send, loc_finish, loc_abort
+	"local", 0, loc_open, loc_send, loc_finish, loc_abort
 };

@@ -3,6 +3,7 @@ Apache (mod_fcgid and plain CGI via mod_cgid), all on loopback and free
 ports under one temporary directory, configured from httpd-conf/ by
 tools/mkconf.sh exactly as a user's would be, and stopped afterwards."""
 
+import glob
 import os
 import pwd
 import shutil
@@ -35,7 +36,10 @@ MAX_UPLOAD = 300 * 1024 * 1024
 JWT_SECRET = "e2e-jwt-secret-0123456789abcdef0123456789"
 LEGACY_KEY = "legacy-static-key-for-e2e"
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
-                   "UndefinedBehaviorSanitizer")
+                   "UndefinedBehaviorSanitizer", "valgrind:",
+                   "left at exit")     # ws-bridge's own leak check
+# BRIDGE_VALGRIND=1 runs every ws-bridge under valgrind (by hand: slow).
+BRIDGE_VALGRIND = bool(os.environ.get("BRIDGE_VALGRIND"))
 
 
 def free_port():
@@ -213,6 +217,13 @@ class Bridge:
     def start(self):
         argv = [os.path.join(BUILD, "ws-bridge", "ws-bridge"),
                 "-p", str(self.port)] + self.args
+        if BRIDGE_VALGRIND:
+            vgdir = os.path.join(self.stack.base, "valgrind")
+            mkdirs(vgdir, mode=0o777)
+            argv = ["valgrind", "-q", "--leak-check=full",
+                    "--show-leak-kinds=definite,indirect",
+                    "--errors-for-leak-kinds=definite,indirect",
+                    "--log-file=%s/%s.%%p" % (vgdir, self.name)] + argv
         log = open(self.logpath, "ab")
         # As root, it runs as the service user (its own process, so that
         # signals reach it).
@@ -221,10 +232,12 @@ class Bridge:
         self.proc = subprocess.Popen(
             argv, stdout=log, stderr=log,
             env=dict(os.environ, APP_CONFIG=self.config, **self.env), **drop)
-        wait_port(self.port, self.proc)
+        wait_port(self.port, self.proc, timeout=120 if BRIDGE_VALGRIND else 30)
         return self
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
+        if BRIDGE_VALGRIND:
+            timeout *= 8
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(sig)
@@ -243,7 +256,13 @@ class Bridge:
             return ""
 
     def errorlog(self):
-        return self.log()
+        """The log, and what valgrind reported (each line marked)."""
+        out = self.log()
+        vgdir = os.path.join(self.stack.base, "valgrind")
+        for f in sorted(glob.glob(os.path.join(vgdir, self.name + ".*"))):
+            with open(f, errors="replace") as fh:
+                out += "".join("valgrind: " + l for l in fh)
+        return out
 
 
 class Stack:

@@ -80,7 +80,8 @@ def own_jwt(sub, exp_delta):
 class Client:
     """A python-socketio client on /audio-stream that records events."""
 
-    def __init__(self, url, token, transports=None, refusals=None, **query):
+    def __init__(self, url, token, transports=None, refusals=None,
+                 wait_timeout=10, **query):
         self.events = []
         self.done = threading.Event()
         self.sio = socketio.Client(reconnection=False)
@@ -95,7 +96,7 @@ class Client:
                         namespace=NSP)
         self.sio.connect("%s/?%s" % (url, qs), namespaces=[NSP],
                          auth={"token": token} if token is not None else None,
-                         transports=transports, wait_timeout=10)
+                         transports=transports, wait_timeout=wait_timeout)
 
     def _handler(self, ev):
         def h(data=None):
@@ -125,13 +126,41 @@ class Client:
         self.sio.disconnect()
 
 
-def refused(url, token, **query):
-    """The CONNECT_ERROR message a connection gets."""
-    why = []
+class _Refusals(list):
+    """Keeps when the first CONNECT_ERROR came (the client itself gives
+    up only after its wait_timeout)."""
+
+    def __init__(self):
+        super().__init__()
+        self.t0 = time.time()
+        self.seconds = None
+
+    def append(self, x):
+        if self.seconds is None:
+            self.seconds = time.time() - self.t0
+        super().append(x)
+
+
+def refused(url, token, timing=None, **query):
+    """The CONNECT_ERROR message a connection gets; with a list as
+    timing, how many seconds it took is appended to it."""
+    why = _Refusals()
     with pytest.raises(socketio.exceptions.ConnectionError):
-        Client(url, token, transports=["websocket"], refusals=why, **query)
+        Client(url, token, transports=["websocket"], refusals=why,
+               wait_timeout=4, **query)
     assert why and isinstance(why[0], dict), why
+    if timing is not None:
+        timing.append(why.seconds)
     return why[0]["message"]
+
+
+def mock_wait(predicate, timeout=5.0):
+    end = time.time() + timeout
+    while not predicate():
+        if time.time() > end:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def mock_results(conn):
@@ -270,9 +299,7 @@ def test_languages(stack, bridge, token):
     ({"drop_after_frames": 3}, 1.0, ("lost the connection",)),
     # Deepgram takes the audio and never answers.
     ({"silent": True}, 0.5, ("not answering",)),
-    # Deepgram refuses the handshake.
-    ({"handshake": 429}, 0, ("429",)),
-], ids=["close-1011", "drop", "never-answers", "handshake-429"])
+], ids=["close-1011", "drop", "never-answers"])
 def test_upstream_failure(stack, bridge, token, script, seconds, want):
     """An upstream failure reaches the client as an error event with the
     reason, within the upstream timeout, and ends the stream."""
@@ -291,6 +318,24 @@ def test_upstream_failure(stack, bridge, token, script, seconds, want):
         c.close()
     finally:
         mock.script = {}
+
+
+@pytest.mark.parametrize("status", [401, 429, 500])
+def test_upstream_refusal_is_a_connect_error(stack, bridge, token, status):
+    """Deepgram refusing the stream: the connection is refused with the
+    status, at once, and nothing is billed."""
+    mock = stack.deepgram_live
+    before = len(usage_rows(stack, token))
+    mock.script = {"handshake": status}
+    try:
+        took = []
+        msg = refused(bridge.url, token, timing=took)
+        assert msg == "Deepgram refused the stream (HTTP %d)" % status
+        assert took[0] < 2
+    finally:
+        mock.script = {}
+    time.sleep(0.3)
+    assert len(usage_rows(stack, token)) == before
 
 
 def test_abrupt_disconnect_cleans_up(stack, bridge, token):
@@ -644,25 +689,17 @@ def test_deepgram_over_tls(stack, token, test_ca, tls_mocks, trust):
 def test_deepgram_tls_refuses_bad_certificate(stack, token, test_ca,
                                               tls_mocks, case):
     """A certificate from an unknown CA, or one for another host name:
-    the connection is refused before the key is sent, and the client gets
-    an error event at once."""
+    Deepgram's connection is refused before the key is sent, and so is
+    the client's, at once."""
     mock = tls_mocks["localhost" if case == "untrusted" else "other"]
     settings = {} if case == "untrusted" else \
         {"DEEPGRAM_CA_FILE": os.path.join(test_ca, "ca.pem")}
     b = stack.bridge("bridge-tls-" + case, DEEPGRAM_API_KEY=mock.key,
                      DEEPGRAM_BASE_URL=mock.base_url, **settings)
     before = len(mock.handshakes)
-    c = Client(b.url, token, transports=["websocket"])
-    try:
-        t0 = time.time()
-        c.send(tagged_pcm(0x41000000, 0.5))
-        assert c.done.wait(10)
-        assert time.time() - t0 < 3
-        errs = [d["message"] for e, d in c.events if e == "error"]
-        assert errs == ["cannot connect to Deepgram"], c.events
-        assert not c.transcripts()
-    finally:
-        c.close()
+    took = []
+    assert refused(b.url, token, timing=took) == "cannot connect to Deepgram"
+    assert took[0] < 2
     assert len(mock.handshakes) == before, "the key went to a server " \
         "whose certificate was not checked"
     assert "deepgram: connection failed" in b.log()
@@ -677,3 +714,155 @@ def test_unreadable_ca_file_refuses_to_start(stack):
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 1
     assert "DEEPGRAM_CA_FILE" in r.stderr and "No such file" in r.stderr
+
+
+def test_client_that_stops_reading_is_dropped(stack, token):
+    """WS_QUEUE_MAX: a client that sends audio but never reads its
+    transcripts is dropped once its queue is full, its upstream closed and
+    its stream billed; another client of the same bridge goes on."""
+    import websocket
+    from deepgram_live import DeepgramLiveMock
+    # About 10 MB of transcripts for 30 s of audio: more than the kernel's
+    # socket buffers hold.
+    words = ["w%d%s" % (i, "x" * 5000) for i in range(6)]
+    with DeepgramLiveMock("dg-big-key-0123456789", words=words,
+                          tick_seconds=0.05, tag_from_audio=True) as mock:
+        b = stack.bridge("bridge-queue", DEEPGRAM_API_KEY=mock.key,
+                         DEEPGRAM_BASE_URL=mock.base_url,
+                         WS_QUEUE_MAX="65536", WS_MAX_PAYLOAD="32768")
+        before = len(usage_rows(stack, token))
+        ws = websocket.create_connection(
+            "ws://127.0.0.1:%d/socket.io/?EIO=4&transport=websocket&lang=en"
+            "&encoding=linear16&sample_rate=16000" % b.port, timeout=10,
+            sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+        assert ws.recv().startswith('0{"sid":')
+        ws.send('40/audio-stream,{"token":"%s"}' % token)
+        assert ws.recv().startswith('40/audio-stream,{"sid":')
+        tag = 0x42000001
+        audio = tagged_pcm(tag, 30.0)
+        other = Client(b.url, token, transports=["websocket"])
+        # Never read again: only send, until the bridge gives up on us.
+        sent = 0
+        try:
+            for off in range(0, len(audio), 6400):
+                ws.send('42/audio-stream,["audio_chunk",{"audio_chunk":"%s"}]'
+                        % base64.b64encode(audio[off:off + 6400]).decode())
+                sent += 6400
+                if "does not keep up" in b.log():
+                    break
+                time.sleep(0.005)
+        except (websocket.WebSocketException, ConnectionError):
+            pass
+        assert mock.wait_for(lambda: "does not keep up" in b.log(), timeout=10)
+        conn = mock.wait_for(lambda: (lambda x: x if x and x["closed"] else
+                                      None)(conn_with_tag(mock, tag)),
+                             timeout=10)
+        assert conn, "the dropped client's upstream was not closed"
+        assert closed(ws)
+        # The other client of the bridge is unaffected.
+        try:
+            other.send(tagged_pcm(0x42000002, 0.5))
+            other.stop()
+            assert other.transcripts()
+        finally:
+            other.close()
+        rows = mock.wait_for(lambda: (lambda r: r if len(r) >= before + 2
+                                      else None)(usage_rows(stack, token)),
+                             timeout=10)
+        assert rows and len(rows) == before + 2
+        secs = sorted(float(r[1]) for r in rows[before:])
+        assert abs(secs[0] - 0.5) < 0.01
+        # Billed: what the bridge took from the client, which may be a
+        # little more than reached Deepgram before the drop.
+        assert conn["audio_bytes"] / 32000.0 - 0.01 <= secs[1] <= \
+            sent / 32000.0 + 0.01
+        b.stop()
+
+
+def test_session_token_only_when_allowed(stack, bridge):
+    """A database session (/mobile-auth/login) streams only through a
+    bridge with ALLOW_INSECURE_SESSION_AUTH, as on the REST side."""
+    email = "ws-sess-%s@example.com" % uuid.uuid4().hex[:8]
+    stack.admin("create-user", email, "-p", "s3cretpass", "-P", "enterprise")
+    srv = stack.extra_server("ws-sessions", ALLOW_INSECURE_SESSION_AUTH="true")
+    r = srv.request("POST", "/mobile-auth/login",
+                    json={"email": email, "password": "s3cretpass"})
+    assert r.status_code == 200, r.text
+    tok = r.json()["session_token"]
+    assert "session tokens are not accepted" in refused(bridge.url, tok)
+    b = stack.bridge("bridge-sessions", ALLOW_INSECURE_SESSION_AUTH="true")
+    assert "invalid" in refused(b.url, tok[:-4] + "xxxx")
+    c = Client(b.url, tok, transports=["websocket"])
+    try:
+        c.send(tagged_pcm(0x43000001, 0.5))
+        c.stop()
+    finally:
+        c.close()
+    assert c.transcripts()
+    rows = stack.pg.psql(
+        "SELECT u.audio_duration_seconds FROM usage_logs u JOIN users s"
+        " ON s.id = u.user_id WHERE s.email = '%s'"
+        " AND u.endpoint = '/audio-stream'" % email)
+    assert len(rows) == 1 and abs(float(rows[0][0]) - 0.5) < 0.01
+
+
+def test_finished_streams_leave_no_trace(stack, token):
+    """WS_MAX_STREAMS counts open streams only: streams stopped normally,
+    then disconnected, make room for the next, one after another; and
+    SIGTERM has nothing left to wait for."""
+    b = stack.bridge("bridge-one", WS_MAX_STREAMS="1", WS_SHUTDOWN_GRACE="10000")
+    for i in range(3):
+        c = Client(b.url, token, transports=["websocket"])
+        try:
+            c.send(tagged_pcm(0x44000000 + i, 0.3))
+            c.stop()
+            assert c.transcripts()
+        finally:
+            c.close()
+        time.sleep(0.2)
+    t0 = time.time()
+    assert b.stop() == 0
+    assert time.time() - t0 < 3
+    assert "finishing 0 streams" in b.log()
+
+
+def test_upstream_that_never_upgrades(stack, token):
+    """A Deepgram that takes the TCP connection but never answers the
+    upgrade: the client is refused within the upstream timeout; clients
+    leaving while it is opened free their upstream; SIGTERM with one
+    still waiting refuses it and exits with nothing left behind."""
+    lsn = socket.socket()
+    lsn.bind(("127.0.0.1", 0))
+    lsn.listen(16)
+    held = []
+
+    def hold():
+        while True:
+            try:
+                held.append(lsn.accept()[0])
+            except OSError:
+                return
+    threading.Thread(target=hold, daemon=True).start()
+    try:
+        b = stack.bridge("bridge-mute", DEEPGRAM_BASE_URL="http://127.0.0.1:%d"
+                         % lsn.getsockname()[1], WS_UPSTREAM_TIMEOUT="1")
+        took = []
+        assert refused(b.url, token, timing=took) == \
+            "Deepgram did not accept the stream in time"
+        assert 0.9 < took[0] < 3
+        for _ in range(3):
+            ws = raw_ws(b)
+            ws.send('40/audio-stream,{"token":"%s"}' % token)
+            time.sleep(0.2)
+            ws.close()
+        ws = raw_ws(b)
+        ws.send('40/audio-stream,{"token":"%s"}' % token)
+        assert mock_wait(lambda: len(held) >= 5)
+        assert b.stop() == 0
+        assert ws.recv() == \
+            '44/audio-stream,{"message":"server shutting down"}'
+        assert "left at exit" not in b.log(), b.log()
+    finally:
+        lsn.close()
+        for s in held:
+            s.close()
