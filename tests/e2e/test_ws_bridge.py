@@ -548,6 +548,11 @@ def test_caption_page_served(stack, kind):
     r = srv.get("/live/socket.io.min.js")
     assert r.status_code == 200 and "javascript" in r.headers["Content-Type"]
     assert len(r.content) > 10000
+    # The address without its slash leads to the page.
+    r = srv.get("/live", allow_redirects=False)
+    assert r.status_code == 301
+    assert r.headers["Location"].endswith("/live/")
+    assert srv.get("/live").url.endswith("/live/")
 
 
 @pytest.mark.parametrize("kind", ["lighttpd", "apache-fcgid", "apache-cgi"])
