@@ -105,6 +105,15 @@ struct	sio_pkt {
 	struct json_object	*data;		/* NULL if none */
 };
 
+/*
+ * An Engine.IO v4 polling payload: packets split at \x1e, "b<base64>"
+ * a binary one (at most maxbin bytes).  fn gets each packet in order
+ * (text: type then data); an empty packet, bad base64 or fn's -1 stop
+ * it with -1.
+ */
+int		 eio_payload_split(const char *, size_t, size_t maxbin,
+		    int (*fn)(void *, const unsigned char *, size_t,
+		    int binary), void *);
 /* 0 or -1 for a packet a server must refuse.  Frees nothing on -1. */
 int		 sio_decode(const char *, size_t, struct sio_pkt *);
 void		 sio_pkt_free(struct sio_pkt *);

@@ -22,7 +22,6 @@
 #define SID_BYTES	15		/* 20 base64url characters */
 #define NBUCKETS	1024
 #define MAXAPPS		4
-#define RS		'\x1e'		/* polling packet separator */
 
 struct	pkt {
 	struct pkt	*next;
@@ -507,35 +506,22 @@ on_packet(struct eio *e, const unsigned char *p, size_t len, int binary)
 	}
 }
 
-/* A polling payload: packets split at \x1e, "b..." is base64. */
+/* One packet of a polling payload; a closed session takes no more. */
+static int
+payload_pkt(void *arg, const unsigned char *p, size_t len, int binary)
+{
+	struct eio	*e = arg;
+
+	if (e->closed)
+		return 1;
+	return on_packet(e, p, len, binary);
+}
+
 static int
 on_payload(struct eio *e, const char *s, size_t len)
 {
-	const char	*end = s + len, *q;
-	struct tr_buf	 bin;
-	int		 rc = 0;
-
-	if (len == 0)
-		return -1;
-	while (s <= end && rc == 0 && !e->closed) {
-		if ((q = memchr(s, RS, (size_t)(end - s))) == NULL)
-			q = end;
-		if (q > s && s[0] == 'b') {
-			tr_buf_init(&bin, (size_t)bconf.max_payload);
-			if (tr_b64_decode(&bin, s + 1, (size_t)(q - s - 1),
-			    0) != TR_OK)
-				rc = -1;
-			else
-				rc = on_packet(e, (const unsigned char *)
-				    (bin.ptr != NULL ? bin.ptr : ""), bin.len,
-				    1);
-			tr_buf_free(&bin);
-		} else
-			rc = on_packet(e, (const unsigned char *)s,
-			    (size_t)(q - s), 0);
-		s = q + 1;
-	}
-	return rc;
+	return eio_payload_split(s, len, (size_t)bconf.max_payload,
+	    payload_pkt, e) == -1 ? -1 : 0;
 }
 
 /* Everything queued, as one polling payload, up to maxPayload. */

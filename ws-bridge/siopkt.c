@@ -1,5 +1,7 @@
 /*
- * Socket.IO v5 packet codec: "<type>[<n>-][<nsp>,][<ack>][<json>]".
+ * Engine.IO v4 polling payloads and the Socket.IO v5 packet codec:
+ * "<type>[<n>-][<nsp>,][<ack>][<json>]".  No lws calls: the unit test
+ * and the fuzz targets compile it alone.
  * Hand-written because no Debian library speaks Socket.IO from C; the
  * JSON is json-c's, with the library's size and depth limits.  Decoding
  * refuses what the reference server closes a connection for: an
@@ -19,6 +21,39 @@ static int
 isdigit_(char c)
 {
 	return c >= '0' && c <= '9';
+}
+
+int
+eio_payload_split(const char *s, size_t len, size_t maxbin,
+    int (*fn)(void *, const unsigned char *, size_t, int), void *arg)
+{
+	const char	*end = s + len, *q;
+	struct tr_buf	 bin;
+	int		 rc = 0;
+
+	if (len == 0)
+		return -1;
+	while (s <= end && rc == 0) {
+		if ((q = memchr(s, '\x1e', (size_t)(end - s))) == NULL)
+			q = end;
+		if (q == s)
+			rc = -1;	/* an empty packet */
+		else if (s[0] == 'b') {
+			tr_buf_init(&bin, maxbin);
+			if (tr_b64_decode(&bin, s + 1, (size_t)(q - s - 1),
+			    0) != TR_OK)
+				rc = -1;
+			else
+				rc = fn(arg, (const unsigned char *)
+				    (bin.ptr != NULL ? bin.ptr : ""), bin.len,
+				    1);
+			tr_buf_free(&bin);
+		} else
+			rc = fn(arg, (const unsigned char *)s, (size_t)(q - s),
+			    0);
+		s = q + 1;
+	}
+	return rc;
 }
 
 void

@@ -628,9 +628,62 @@ test_null(void)
 	}
 }
 
+/* Engine.IO polling payloads: each packet, as "t:" or "b:" and hex. */
+static int
+collect(void *arg, const unsigned char *p, size_t len, int binary)
+{
+	struct tr_buf	*b = arg;
+	size_t		 i;
+
+	T(tr_buf_adds(b, binary ? "b:" : "t:") == TR_OK);
+	for (i = 0; i < len; i++)
+		T(tr_buf_addf(b, "%02x", p[i]) == TR_OK);
+	T(tr_buf_adds(b, "|") == TR_OK);
+	return len > 0 && p[0] == 'X' && !binary ? -1 : 0;
+}
+
+static void
+test_payload(void)
+{
+	static const struct {
+		const char	*in;
+		int		 rc;
+		const char	*out;
+	} cases[] = {
+		{ "4hello", 0, "t:3468656c6c6f|" },
+		{ "4a\x1e" "2\x1e" "bAQID", 0, "t:3461|t:32|b:010203|" },
+		{ "b", 0, "b:|" },			/* an empty binary */
+		{ "bAA==\x1e" "6", 0, "b:00|t:36|" },
+		{ "", -1, "" },
+		{ "4a\x1e", -1, "t:3461|" },		/* trailing separator */
+		{ "\x1e" "4a", -1, "" },		/* leading one */
+		{ "4a\x1e\x1e" "4b", -1, "t:3461|" },
+		{ "b!!!\x1e" "4a", -1, "" },		/* bad base64 */
+		{ "4a\x1e" "X\x1e" "4b", -1, "t:3461|t:58|" },	/* fn's -1 */
+		{ "bAQIDBAU=", -1, "" },		/* over maxbin (4) */
+	};
+	struct tr_buf	 b;
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < T_NELEM(cases); i++) {
+		tr_buf_init(&b, 4096);
+		rc = eio_payload_split(cases[i].in, strlen(cases[i].in), 4,
+		    collect, &b);
+		if (rc != cases[i].rc || strcmp(tr_buf_str(&b),
+		    cases[i].out) != 0) {
+			fprintf(stderr, "payload %zu: %d \"%s\"\n", i, rc,
+			    tr_buf_str(&b));
+			T(0);
+		}
+		tr_buf_free(&b);
+	}
+}
+
 int
 main(void)
 {
+	test_payload();
 	test_valid();
 	test_invalid();
 	test_depth();
