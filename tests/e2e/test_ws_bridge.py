@@ -871,3 +871,40 @@ def test_upstream_that_never_upgrades(stack, token):
         lsn.close()
         for s in held:
             s.close()
+
+
+def test_usage_row_survives_database_outage(stack, bridge, token):
+    """The database goes away mid-stream: the stream goes on, its usage
+    row is spooled when it ends, and lands exactly once when the
+    database is back (any API request replays the spool)."""
+    before = len(usage_rows(stack, token))
+    c = Client(bridge.url, token, transports=["websocket"])
+    tag = 0x46000001
+    stack.pg.stop()
+    try:
+        c.send(tagged_pcm(tag, 1.0), pace=0.01)
+        c.stop()
+        assert c.transcripts()
+        c.close()
+        assert mock_wait(lambda: "spooled" in bridge.log(), timeout=10)
+    finally:
+        stack.pg.start()
+    srv = stack.server("lighttpd")
+    rows = []
+    end = time.time() + 10
+    while time.time() < end and len(rows) <= before:
+        srv.get("/health")
+        rows = usage_rows(stack, token)
+        time.sleep(0.2)
+    assert len(rows) == before + 1
+    assert rows[-1][0] == "deepgram" and abs(float(rows[-1][1]) - 1.0) < 0.01
+    srv.get("/health")
+    time.sleep(0.3)
+    assert len(usage_rows(stack, token)) == before + 1
+    # The bridge is back on the database too: a new stream is accepted.
+    c = Client(bridge.url, token, transports=["websocket"])
+    try:
+        c.send(tagged_pcm(tag + 1, 0.3))
+        c.stop()
+    finally:
+        c.close()
