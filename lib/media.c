@@ -6,9 +6,16 @@
  * (415).  Only the containers listed below are opened, and only local
  * files.
  */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libavformat/avformat.h>
 #include <libavutil/dict.h>
@@ -95,6 +102,62 @@ tr_media_pcm16k(const char *in, const char *out)
 	if (er == TR_ETIMEOUT)
 		return er;
 	return er == TR_OK ? TR_OK : TR_EMEDIA;
+}
+
+enum tr_err
+tr_media_pcm16k_pipe(int *pid, int *wfd, int *rfd)
+{
+	char *const	 argv[] = { "ffmpeg", "-nostdin", "-hide_banner",
+			    "-loglevel", "error", "-protocol_whitelist", "pipe",
+			    "-format_whitelist", (char *)formats, "-probesize",
+			    "32768", "-i", "pipe:0",
+			    "-vn", "-ac", "1", "-ar", "16000", "-f", "s16le",
+			    "-acodec", "pcm_s16le", "-flush_packets", "1",
+			    "pipe:1", NULL };
+	/* Not "-fflags nobuffer": it drops what the probe read (mp3). */
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 at;
+	sigset_t			 def;
+	pid_t				 p;
+	int				 in[2], out[2], rc;
+
+	if (pipe2(in, O_CLOEXEC) == -1)
+		return TR_ESYSTEM;
+	if (pipe2(out, O_CLOEXEC) == -1) {
+		close(in[0]);
+		close(in[1]);
+		return TR_ESYSTEM;
+	}
+	/* posix_spawn: no copy of a large, threaded process. */
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawnattr_init(&at);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawnp(&p, argv[0], &fa, &at, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	close(in[0]);
+	close(out[1]);
+	if (rc != 0 || fcntl(in[1], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(out[0], F_SETFL, O_NONBLOCK) == -1) {
+		close(in[1]);
+		close(out[0]);
+		if (rc == 0) {
+			kill(p, SIGKILL);
+			while (waitpid(p, NULL, 0) == -1 && errno == EINTR)
+				continue;
+		}
+		return TR_ESYSTEM;
+	}
+	*pid = (int)p;
+	*wfd = in[1];
+	*rfd = out[0];
+	return TR_OK;
 }
 
 /*

@@ -434,4 +434,12 @@ enum tr_err	 tr_sphinx_stream_finish(struct tr_sphinx_stream *,
 void		 tr_sphinx_stream_reset(struct tr_sphinx_stream *);
 void		 tr_sphinx_stream_free(struct tr_sphinx_stream *);
 
+/*
+ * Live decoding of container audio (media.c): an ffmpeg child that turns
+ * the bytes written to *wfd (webm, ogg, mp3, wav... from the same list
+ * as uploads) into 16 kHz mono s16le read from *rfd.  Both ends are
+ * non-blocking and close-on-exec; the caller closes them and reaps *pid.
+ */
+enum tr_err	 tr_media_pcm16k_pipe(int *pid, int *wfd, int *rfd) TR_WUR;
+
 #endif /* TR_H */

@@ -410,16 +410,13 @@ params(struct stream *st, struct eio *e)
 	if (st->ops == &up_local) {
 		if (strncmp(st->lang, "en", 2) != 0)
 			return "The local engine transcribes English only";
-		if ((st->params.encoding != NULL &&
-		    strcmp(st->encoding, "linear16") != 0) ||
-		    (st->params.sample_rate != 0 &&
-		    st->params.sample_rate != 16000) ||
-		    st->params.channels != 1)
-			return "The local engine takes linear16 mono audio at"
-			    " 16000 Hz";
-		snprintf(st->encoding, sizeof(st->encoding), "linear16");
-		st->params.encoding = st->encoding;
-		st->params.sample_rate = 16000;
+		/* No encoding: container audio, which ffmpeg reads. */
+		if (st->params.encoding != NULL &&
+		    (strcmp(st->encoding, "linear16") != 0 ||
+		    st->params.sample_rate != 16000 ||
+		    st->params.channels != 1))
+			return "The local engine takes container audio (webm,"
+			    " ogg, mp3, wav...) or linear16 mono at 16000 Hz";
 	}
 	return NULL;
 }

@@ -465,11 +465,76 @@ def test_local_engine_streams_speech(stack, token, speech):
     assert "refused" not in b.log()
 
 
+@pytest.mark.parametrize("fmt", ["webm", "ogg", "mp3"])
+def test_local_engine_container_audio(stack, token, speech, fmt):
+    """No encoding in the query, as the seed's clients send
+    MediaRecorder's webm/opus (or ogg, mp3): the local engine decodes it
+    through ffmpeg as it comes, with interim and final transcripts."""
+    b = stack.bridge("bridge-local", STREAM_ENGINE="local",
+                     DEEPGRAM_API_KEY=None)
+    path = os.path.join(stack.base, "speech." + fmt)
+    codec = ["-c:a", "libmp3lame"] if fmt == "mp3" else \
+        ["-c:a", "libopus", "-b:a", "32k"]
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i",
+                    speech[0], "-af", "apad=pad_dur=1"] + codec + [path],
+                   check=True)
+    with open(path, "rb") as f:
+        audio = f.read()
+    c = Client(b.url, token, transports=["websocket"], encoding=None,
+               sample_rate=None)
+    try:
+        c.send(audio, chunk=2000, pace=0.05)
+        c.stop(timeout=30)
+    finally:
+        c.close()
+    got = c.transcripts()
+    finals = " ".join(t["transcript"] for t in got if t["is_final"])
+    assert "hello" in finals or "test" in finals, got
+    assert any(not t["is_final"] for t in got)
+    assert not [d for e, d in c.events if e == "error"]
+    stopped = [d for e, d in c.events if e == "stream_stopped"]
+    assert stopped and stopped[0]["audio_seconds"] > 0
+    assert mock_wait(lambda: not children(b)), "ffmpeg left running"
+
+
+def children(bridge):
+    """The pids of the bridge's child processes."""
+    r = subprocess.run(["pgrep", "-P", str(bridge.proc.pid)],
+                       capture_output=True, text=True)
+    return r.stdout.split()
+
+
+def test_local_engine_undecodable_audio(stack, token):
+    """Bytes that are no audio at all: an error event that says so, and
+    the stream ends; the engine takes the next stream."""
+    b = stack.bridge("bridge-local", STREAM_ENGINE="local",
+                     DEEPGRAM_API_KEY=None)
+    c = Client(b.url, token, transports=["websocket"], encoding=None,
+               sample_rate=None)
+    try:
+        c.send(b"this is not audio at all " * 4000, chunk=4000)
+        c.stop(timeout=30)
+    finally:
+        c.close()
+    errs = [d["message"] for e, d in c.events if e == "error"]
+    assert errs == ["the audio could not be decoded"], c.events
+    assert not c.transcripts()
+    assert mock_wait(lambda: not children(b)), "ffmpeg left running"
+    # A client that leaves mid-stream takes its ffmpeg with it.
+    c = Client(b.url, token, transports=["websocket"], encoding=None,
+               sample_rate=None)
+    c.send(b"\x1aE\xdf\xa3" + b"\0" * 100)
+    assert mock_wait(lambda: children(b))
+    c.close()
+    assert mock_wait(lambda: not children(b)), "ffmpeg left running"
+
+
 def test_local_engine_refuses_what_it_cannot_do(stack, token):
     b = stack.bridge("bridge-local", STREAM_ENGINE="local",
                      DEEPGRAM_API_KEY=None)
     assert "English only" in refused(b.url, token, lang="it")
     assert "16000 Hz" in refused(b.url, token, sample_rate="44100")
+    assert "16000 Hz" in refused(b.url, token, encoding="mulaw")
 
 
 def test_sigterm_finishes_streams(stack, token):
