@@ -221,7 +221,7 @@ out:
 static enum tr_err
 auth_auth0(struct tr_req *r, struct tr_jwt *jwt, const char *tok)
 {
-	EVP_PKEY	*key;
+	EVP_PKEY	*key = NULL;
 	const char	*domain, *aud, *sub;
 	char		 iss[512];
 	unsigned char	 h[TR_SHA256_LEN];
@@ -272,6 +272,7 @@ auth_auth0(struct tr_req *r, struct tr_jwt *jwt, const char *tok)
 	r->prin.claims = json_object_get(jwt->claims);
 	r->prin.token = tr_xstrdup(tok);
 out:
+	EVP_PKEY_free(key);
 	if (er == TR_EUNAUTH)
 		er = refuse(r, er, jwt->why != NULL ? jwt->why : "invalid token");
 	return er;

@@ -1,5 +1,6 @@
 /*
- * PostgreSQL through libpq: one connection per process, opened on first
+ * PostgreSQL through libpq: one connection per process (per thread in a
+ * daemon: tr_db_close() before a thread ends), opened on first
  * use and kept between requests, re-established transparently when the
  * server restarts.  Queries go through PQexecParams with $n parameters
  * only; no query text is ever built from input.
@@ -19,9 +20,9 @@ struct	tr_db {
 	char	 err[256];	/* last error, for logs; never has params */
 };
 
-static struct tr_db	*the_db;
+static __thread struct tr_db	*the_db;
 
-/* Returns the process's database handle, which connects lazily. */
+/* Returns the thread's database handle, which connects lazily. */
 struct tr_db *
 tr_db_get(void)
 {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,7 +17,14 @@
 
 #include "extern.h"
 
-static int	 curl_ready;
+static pthread_once_t	 curl_once = PTHREAD_ONCE_INIT;
+static int		 curl_ready;
+
+static void
+curl_init(void)
+{
+	curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
 
 static size_t
 on_body(char *p, size_t sz, size_t n, void *arg)
@@ -95,11 +103,10 @@ attempt(const struct tr_http_opts *o, struct tr_http_resp *resp)
 	resp->retry_after = -1;
 	resp->reqid_header = o->reqid_header;
 	resp->attempts = tries + 1;
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return TR_ESYSTEM;
-		curl_ready = 1;
-	}
+	/* Once per process, whichever thread comes first. */
+	pthread_once(&curl_once, curl_init);
+	if (!curl_ready)
+		return TR_ESYSTEM;
 	if ((c = curl_easy_init()) == NULL)
 		return TR_ENOMEM;
 	/* An empty Expect: large bodies go at once, without a 100 round. */

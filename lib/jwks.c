@@ -1,11 +1,13 @@
 /*
  * Auth0's signing keys: the JWKS document of the tenant, fetched with
  * libcurl, its RSA keys turned into OpenSSL keys, and cached per process
- * (a cache that is safe to lose).  The set is refetched when it is older
+ * (a cache that is safe to lose), shared by the threads of a daemon
+ * under one lock.  The set is refetched when it is older
  * than AUTH0_JWKS_TTL, or when a token names an unknown kid, but never
  * more often than once per AUTH0_JWKS_MIN_INTERVAL: a stream of tokens
  * with made-up kids cannot make us hammer the tenant.
  */
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,6 +30,7 @@ static size_t		 nkeys;
 static time_t		 fetched;	/* last successful fetch */
 static time_t		 tried;		/* last attempt */
 static unsigned int	 nfetches;	/* attempts, for tests and logs */
+static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
 
 static BIGNUM *
 b64_bn(const char *s)
@@ -83,8 +86,8 @@ out:
 	return pkey;
 }
 
-void
-tr_jwks_free(void)
+static void
+cache_free(void)
 {
 	size_t	 i;
 
@@ -95,10 +98,23 @@ tr_jwks_free(void)
 	nkeys = 0;
 }
 
+void
+tr_jwks_free(void)
+{
+	pthread_mutex_lock(&lock);
+	cache_free();
+	pthread_mutex_unlock(&lock);
+}
+
 unsigned int
 tr_jwks_fetches(void)
 {
-	return nfetches;
+	unsigned int	 n;
+
+	pthread_mutex_lock(&lock);
+	n = nfetches;
+	pthread_mutex_unlock(&lock);
+	return n;
 }
 
 /* Fetches the JWKS and replaces the cache if it holds a usable key. */
@@ -152,7 +168,7 @@ fetch(time_t now)
 		tr_warnx("jwks: %s: no usable RS256 key", url);
 		return TR_EUNAVAIL;
 	}
-	tr_jwks_free();
+	cache_free();
 	memcpy(keys, fresh, n * sizeof(fresh[0]));
 	nkeys = n;
 	fetched = now;
@@ -170,13 +186,19 @@ lookup(const char *kid)
 	return NULL;
 }
 
-/*
- * Finds the key for kid.  *out is borrowed: valid until the next call.
- * Returns TR_EUNAUTH for an unknown kid, TR_EUNAVAIL if the JWKS cannot
- * be had and no cached key matches.
- */
-enum tr_err
-tr_jwks_key(const char *kid, EVP_PKEY **out)
+/* The key for kid, a reference of its own; the caller holds the lock. */
+static EVP_PKEY *
+lookup_ref(const char *kid)
+{
+	EVP_PKEY	*k;
+
+	if ((k = lookup(kid)) != NULL && EVP_PKEY_up_ref(k) != 1)
+		k = NULL;
+	return k;
+}
+
+static enum tr_err
+key_locked(const char *kid, EVP_PKEY **out)
 {
 	time_t		 now = time(NULL);
 	long long	 ttl, gap;
@@ -190,11 +212,28 @@ tr_jwks_key(const char *kid, EVP_PKEY **out)
 		er = fetch(now);
 		again = 0;
 	}
-	if ((*out = lookup(kid)) != NULL)
+	if ((*out = lookup_ref(kid)) != NULL)
 		return TR_OK;
 	if (again && now - tried >= gap)
 		er = fetch(now);
-	if ((*out = lookup(kid)) != NULL)
+	if ((*out = lookup_ref(kid)) != NULL)
 		return TR_OK;
 	return nkeys == 0 && er != TR_OK ? TR_EUNAVAIL : TR_EUNAUTH;
+}
+
+/*
+ * Finds the key for kid; *out is the caller's to EVP_PKEY_free().
+ * Returns TR_EUNAUTH for an unknown kid, TR_EUNAVAIL if the JWKS cannot
+ * be had and no cached key matches.  A fetch holds the lock: threads
+ * that need the keys meanwhile wait for it rather than fetch again.
+ */
+enum tr_err
+tr_jwks_key(const char *kid, EVP_PKEY **out)
+{
+	enum tr_err	 er;
+
+	pthread_mutex_lock(&lock);
+	er = key_locked(kid, out);
+	pthread_mutex_unlock(&lock);
+	return er;
 }

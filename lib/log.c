@@ -17,8 +17,8 @@
 
 static const char	*names[TR_LOG__MAX] = { "error", "warn", "info", "debug" };
 static char		 prog[32] = "trapi";
-static char		 remote[64] = "-";
-static char		 reqid[40] = "-";
+static __thread char	 remote[64] = "-";	/* per request's thread */
+static __thread char	 reqid[40] = "-";
 static enum tr_loglevel	 level = TR_LOG_INFO;
 static int		 to_syslog;	/* daemons: syslog(3), not stderr */
 

@@ -132,7 +132,8 @@ tr_usage_log(struct tr_req *r, const struct tr_usage *u)
 	snprintf(secs, sizeof(secs), "%.3f", u->audio_seconds);
 	snprintf(toks, sizeof(toks), "%lld", u->tokens);
 	snprintf(cost, sizeof(cost), "%.6f", u->cost_usd);
-	snprintf(idem, sizeof(idem), "%s:%u", r->reqid, seq++);
+	snprintf(idem, sizeof(idem), "%s:%u", r->reqid,
+	    __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(now, sizeof(now), "%lld.%06ld", (long long)ts.tv_sec,
 	    ts.tv_nsec / 1000);

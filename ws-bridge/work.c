@@ -1,7 +1,9 @@
 /*
  * Threads for work that must not run on the event loop: database
- * calls (the library's connection is per process, so they share one
- * thread and run in order) and local decoding (a thread per core).
+ * calls (WS_DB_THREADS threads, a connection each, so that a slow token
+ * check, an Auth0 key fetch say, does not hold up the others) and local
+ * decoding (a thread per core).  A stream has one job at a time, so its
+ * own jobs keep their order.
  * A finished job is handed back to the loop, woken with
  * lws_cancel_service(), where its done() runs.
  */
@@ -10,22 +12,22 @@
 
 #include "bridge.h"
 
-#define NCPU_MAX	16
+#define NTHREADS_MAX	16
 
 struct	wqueue {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
 	struct work_job	*head;
 	struct work_job	**tail;
-	pthread_t	 threads[NCPU_MAX];
+	pthread_t	 threads[NTHREADS_MAX];
 	int		 nthreads;
+	int		 stopping;	/* under mu */
 };
 
 static struct wqueue	 queues[2];
 static pthread_mutex_t	 donemu = PTHREAD_MUTEX_INITIALIZER;
 static struct work_job	*donehead;
 static struct work_job	**donetail = &donehead;
-static int		 stopping;
 
 static void *
 worker(void *arg)
@@ -35,10 +37,11 @@ worker(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&q->mu);
-		while (q->head == NULL && !stopping)
+		while (q->head == NULL && !q->stopping)
 			pthread_cond_wait(&q->cv, &q->mu);
 		if (q->head == NULL) {
 			pthread_mutex_unlock(&q->mu);
+			tr_db_close();		/* this thread's, if any */
 			return NULL;
 		}
 		j = q->head;
@@ -63,14 +66,15 @@ work_init(int ncpu)
 
 	if (ncpu < 1)
 		ncpu = 1;
-	if (ncpu > NCPU_MAX)
-		ncpu = NCPU_MAX;
+	if (ncpu > NTHREADS_MAX)
+		ncpu = NTHREADS_MAX;
 	for (i = 0; i < 2; i++) {
 		q = &queues[i];
 		pthread_mutex_init(&q->mu, NULL);
 		pthread_cond_init(&q->cv, NULL);
 		q->tail = &q->head;
-		n = i == WORK_DB ? 1 : ncpu;
+		n = i == WORK_DB ? (int)tr_conf_ll("WS_DB_THREADS", 4, 1,
+		    NTHREADS_MAX) : ncpu;
 		for (q->nthreads = 0; q->nthreads < n; q->nthreads++)
 			if (pthread_create(&q->threads[q->nthreads], NULL,
 			    worker, q) != 0) {
@@ -120,7 +124,7 @@ work_stop(void)
 	for (i = 0; i < 2; i++) {
 		q = &queues[i];
 		pthread_mutex_lock(&q->mu);
-		stopping = 1;
+		q->stopping = 1;
 		pthread_cond_broadcast(&q->cv);
 		pthread_mutex_unlock(&q->mu);
 	}

@@ -36,7 +36,7 @@ MAX_UPLOAD = 300 * 1024 * 1024
 JWT_SECRET = "e2e-jwt-secret-0123456789abcdef0123456789"
 LEGACY_KEY = "legacy-static-key-for-e2e"
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
-                   "UndefinedBehaviorSanitizer", "valgrind:",
+                   "UndefinedBehaviorSanitizer", "ThreadSanitizer", "valgrind:",
                    "left at exit")     # ws-bridge's own leak check
 # BRIDGE_VALGRIND=1 runs every ws-bridge under valgrind (by hand: slow).
 BRIDGE_VALGRIND = bool(os.environ.get("BRIDGE_VALGRIND"))

@@ -644,6 +644,35 @@ def test_auth0_token(stack, bridge):
         "audience" in refused(bridge.url, bad).lower()
 
 
+def test_slow_auth0_keys_do_not_hold_up_other_connects(stack, token):
+    """Token checks run on several database threads: while a fresh
+    bridge waits 3 s for Auth0's keys, an API key connects at once."""
+    b = stack.bridge("bridge-slow-jwks")
+    a0 = stack.auth0
+    a0.jwks_delay = 3.0
+    try:
+        slow = {}
+
+        def auth0_client():
+            t0 = time.time()
+            c = Client(b.url, a0.token(aud=a0.audience),
+                       transports=["websocket"])
+            slow["seconds"] = time.time() - t0
+            c.close()
+        th = threading.Thread(target=auth0_client)
+        th.start()
+        time.sleep(0.3)
+        t0 = time.time()
+        c = Client(b.url, token, transports=["websocket"])
+        fast = time.time() - t0
+        c.close()
+        th.join(15)
+        assert slow.get("seconds", 0) >= 2.5, slow
+        assert fast < 1.5, fast
+    finally:
+        a0.jwks_delay = 0.0
+
+
 def test_keepalive_while_client_is_quiet(stack, bridge, token):
     """A client that pauses: ws-bridge keeps Deepgram's connection with
     KeepAlive messages, then the stream goes on."""

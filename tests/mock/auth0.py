@@ -64,6 +64,7 @@ class Auth0Mock(base.MockServer):
         self.jwks_requests = 0
         self.userinfo_requests = 0
         self.fail_jwks = False
+        self.jwks_delay = 0.0       # seconds before the JWKS answer (a slow tenant)
         self.userinfo_limited = False
         self.minted = {}
         mock = self
@@ -75,6 +76,7 @@ class Auth0Mock(base.MockServer):
             def do_GET(self):
                 if self.path == "/.well-known/jwks.json":
                     mock.jwks_requests += 1
+                    time.sleep(mock.jwks_delay)
                     if mock.fail_jwks:
                         return self.send(500, b"<html>oops</html>", "text/html")
                     return self.send(200, {"keys": [k.jwk() for k in mock.published]})
