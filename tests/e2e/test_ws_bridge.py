@@ -451,10 +451,16 @@ def test_local_engine_streams_speech(stack, token, speech):
                     "-e", "signed-integer", "-t", "raw", pcm, "pad", "0", "1"],
                    check=True)
     with open(pcm, "rb") as f:
-        audio = f.read()
-    c = Client(b.url, token, transports=["websocket"])
+        hear_speech(b, token, f.read(), chunk=3200, pace=0.02)
+    assert "refused" not in b.log()
+
+
+def hear_speech(bridge, token, audio, chunk, pace, **query):
+    """Streams flite's speech to the local engine: interim transcripts,
+    then finals with its key words.  Returns the client."""
+    c = Client(bridge.url, token, transports=["websocket"], **query)
     try:
-        c.send(audio, pace=0.02)
+        c.send(audio, chunk=chunk, pace=pace)
         c.stop(timeout=30)
     finally:
         c.close()
@@ -462,7 +468,7 @@ def test_local_engine_streams_speech(stack, token, speech):
     finals = " ".join(t["transcript"] for t in got if t["is_final"])
     assert "hello" in finals or "test" in finals, got
     assert any(not t["is_final"] for t in got)
-    assert "refused" not in b.log()
+    return c
 
 
 @pytest.mark.parametrize("fmt", ["webm", "ogg", "mp3"])
@@ -479,18 +485,8 @@ def test_local_engine_container_audio(stack, token, speech, fmt):
                     speech[0], "-af", "apad=pad_dur=1"] + codec + [path],
                    check=True)
     with open(path, "rb") as f:
-        audio = f.read()
-    c = Client(b.url, token, transports=["websocket"], encoding=None,
-               sample_rate=None)
-    try:
-        c.send(audio, chunk=2000, pace=0.05)
-        c.stop(timeout=30)
-    finally:
-        c.close()
-    got = c.transcripts()
-    finals = " ".join(t["transcript"] for t in got if t["is_final"])
-    assert "hello" in finals or "test" in finals, got
-    assert any(not t["is_final"] for t in got)
+        c = hear_speech(b, token, f.read(), chunk=2000, pace=0.05,
+                        encoding=None, sample_rate=None)
     assert not [d for e, d in c.events if e == "error"]
     stopped = [d for e, d in c.events if e == "stream_stopped"]
     assert stopped and stopped[0]["audio_seconds"] > 0
