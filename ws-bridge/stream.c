@@ -6,8 +6,9 @@
  * (Deepgram live or the local engine) is opened: only then is the
  * socket accepted, so that a refusal from either is a CONNECT_ERROR with
  * its reason.  audio_chunk events feed the upstream; results come back
- * as "transcription" events, later failures as "error" events.  Each stream takes one of its user's concurrency
- * slots and leaves one usage row (its audio seconds) when it ends.
+ * as "transcription" events, later failures as "error" events.  Each
+ * stream takes one of its user's concurrency slots and leaves one usage
+ * row (its audio seconds) when it ends.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,6 +207,17 @@ st_end(struct stream *st)
 	work_submit(WORK_DB, &st->end_job);
 }
 
+/* A stream that never opened: the client's CONNECT is refused with why. */
+static void
+st_refuse(struct stream *st, const char *why)
+{
+	st->state = ST_ENDED;
+	if (st->sock != NULL)
+		sio_refuse(st->sock, why);
+	st->sock = NULL;
+	st_end(st);
+}
+
 static void
 idle_cb(lws_sorted_usec_list_t *sul)
 {
@@ -280,12 +292,8 @@ on_closed(void *arg)
 	st->up = NULL;
 	if (st->state == ST_UPWAIT) {
 		/* It never opened: the connection is refused. */
-		st->state = ST_ENDED;
-		if (st->sock != NULL)
-			sio_refuse(st->sock, st->failed ? st->why :
-			    "transcription service unavailable");
-		st->sock = NULL;
-		st_end(st);
+		st_refuse(st, st->failed ? st->why :
+		    "transcription service unavailable");
 		return;
 	}
 	st->state = ST_ENDED;
@@ -341,26 +349,19 @@ auth_done(struct work_job *j)
 	}
 	if (st->auth_er != TR_OK) {
 		tr_info("stream refused: %s", st->why);
-		sio_refuse(st->sock, st->why);
-		st->sock = NULL;
-		st_end(st);
+		st_refuse(st, st->why);
 		return;
 	}
 	if (shutting_down) {
-		sio_refuse(st->sock, "server shutting down");
-		st->sock = NULL;
-		st_end(st);
+		st_refuse(st, "server shutting down");
 		return;
 	}
 	st->state = ST_UPWAIT;
 	st->up = st->ops->open(&st->params, &events, st, &why);
 	if (st->up == NULL) {
-		sio_refuse(st->sock, why != NULL ? why :
-		    "transcription service unavailable");
-		st->sock = NULL;
-		st->state = ST_ENDED;
 		st->failed = 1;
-		st_end(st);
+		st_refuse(st, why != NULL ? why :
+		    "transcription service unavailable");
 		return;
 	}
 	if (!st->ops->wait_ready)
@@ -598,11 +599,7 @@ stream_shutdown(void)
 		if (st->state == ST_UPWAIT && st->up != NULL) {
 			st->ops->abort(st->up);
 			st->up = NULL;
-			st->state = ST_ENDED;
-			if (st->sock != NULL)
-				sio_refuse(st->sock, "server shutting down");
-			st->sock = NULL;
-			st_end(st);
+			st_refuse(st, "server shutting down");
 		} else if (st->state == ST_OPEN && st->up != NULL) {
 			emit_error(st, "server shutting down");
 			st->state = ST_FINISHING;

@@ -428,10 +428,12 @@ up_deepgram_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		}
 		status = (int)lws_http_client_http_response(wsi);
 		u->wsi = NULL;
-		/* The reason (TLS, DNS, refused) is for the log only. */
-		tr_warnx("deepgram: connection failed: %.*s",
-		    in != NULL ? (int)(len > 200 ? 200 : len) : 4,
-		    in != NULL ? (const char *)in : "none");
+		/* The reason (TLS, DNS, refused) is for the log only; an
+		 * upstream given up on has nothing to report. */
+		if (!u->aborted)
+			tr_warnx("deepgram: connection failed: %.*s",
+			    in != NULL ? (int)(len > 200 ? 200 : len) : 4,
+			    in != NULL ? (const char *)in : "none");
 		if (status > 0)
 			report(u, "Deepgram refused the stream (HTTP %d)",
 			    status);
