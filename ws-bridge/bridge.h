@@ -203,6 +203,9 @@ struct	up_events {
 	void	(*error)(void *, const char *msg);
 	/* The upstream is gone (after finish or an error). */
 	void	(*closed)(void *);
+	/* Seconds of audio it decoded from what it was sent (container
+	 * audio that the stream cannot measure itself). */
+	void	(*audio)(void *, double seconds);
 };
 
 struct	up_params {

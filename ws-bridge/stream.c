@@ -42,6 +42,7 @@ struct	stream {
 	long long		 slot;		/* quota slot, 0: none */
 	uint64_t		 bytes;		/* audio received */
 	int64_t			 first_ms, last_ms;
+	double			 decoded;	/* seconds, told by the upstream */
 	int			 jobs;		/* jobs not done */
 	int			 logged;	/* stream ended, its job queued */
 	int			 opened;	/* it streamed: bill it */
@@ -131,7 +132,8 @@ emit_error(struct stream *st, const char *msg)
 	emit_obj(st->sock, "error", o);
 }
 
-/* Audio seconds: from the byte count for raw PCM, else wall time. */
+/* Audio seconds: from the byte count for raw PCM, else what the
+ * upstream decoded, else wall time. */
 static double
 audio_seconds(const struct stream *st)
 {
@@ -145,6 +147,8 @@ audio_seconds(const struct stream *st)
 	}
 	if (st->bytes == 0)
 		return 0;
+	if (st->decoded > 0)
+		return st->decoded;
 	return (double)(st->last_ms - st->first_ms) / 1000.0;
 }
 
@@ -310,8 +314,16 @@ on_closed(void *arg)
 	st_end(st);
 }
 
+static void
+on_audio(void *arg, double seconds)
+{
+	struct stream	*st = arg;
+
+	st->decoded += seconds;
+}
+
 static const struct up_events	 events = { on_ready, on_result,
-				    on_uperror, on_closed };
+				    on_uperror, on_closed, on_audio };
 
 /* On the database thread: who is it, and may they stream now? */
 static void

@@ -56,6 +56,7 @@ struct	ljob {
 	size_t		 len;
 	int		 finish;	/* flush the last utterance */
 	int		 fresh;		/* first job of the stream */
+	size_t		 decoded;	/* PCM bytes out of container audio */
 	enum tr_err	 er;
 	struct result	*head;
 	struct result	**tail;
@@ -241,6 +242,7 @@ run(struct work_job *wj)
 		    &conv, &len)) != TR_OK)
 			return;
 		bytes = conv;
+		j->decoded = len;
 	}
 	n = len / 2;
 	if (n > 0) {
@@ -286,6 +288,8 @@ done(struct work_job *wj)
 		free(r);
 	}
 	j->head = NULL;
+	if (!u->aborted && j->decoded > 0)
+		u->ev->audio(u->arg, (double)j->decoded / (16000 * 2));
 	if (u->aborted) {
 		release(u);
 		return;

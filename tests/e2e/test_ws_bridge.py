@@ -488,8 +488,13 @@ def test_local_engine_container_audio(stack, token, speech, fmt):
         c = hear_speech(b, token, f.read(), chunk=2000, pace=0.05,
                         encoding=None, sample_rate=None)
     assert not [d for e, d in c.events if e == "error"]
+    # Billed for the audio decoded, though it came ten times faster than
+    # real time.
+    secs = float(subprocess.run(["soxi", "-D", speech[0]], check=True,
+                                capture_output=True, text=True).stdout) + 1
     stopped = [d for e, d in c.events if e == "stream_stopped"]
-    assert stopped and stopped[0]["audio_seconds"] > 0
+    assert stopped and abs(stopped[0]["audio_seconds"] - secs) < 0.15, \
+        (stopped, secs)
     assert mock_wait(lambda: not children(b)), "ffmpeg left running"
 
 
