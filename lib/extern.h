@@ -295,7 +295,7 @@ enum tr_err	 tr__req_error(struct tr_req *, enum tr_err);
 void		 tr__req_drain(struct tr_req *);
 enum tr_err	 tr__req_tmpfile(struct tr_req *, const char *, char **) TR_WUR;
 enum tr_err	 tr__auth(struct tr_req *) TR_WUR;
-void		 tr__auth_free(struct tr_principal *);
+void		 tr__principal_free(struct tr_principal *);
 enum tr_err	 tr__ratelimit(struct tr_req *) TR_WUR;
 enum tr_err	 tr__throttle(struct tr_req *) TR_WUR;
 enum tr_err	 tr__cors(struct tr_req *, int *preflight) TR_WUR;

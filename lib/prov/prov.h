@@ -38,7 +38,7 @@ extern const struct tr_provider tr_prov_local;
 const struct tr_provider *tr_provider(const char *);
 int		 tr_provider_ready(const struct tr_provider *);
 
-/* Shared by the cloud clients (prov/prov.c). */
+/* Shared by the cloud clients (prov/call.c). */
 enum tr_err	 tr__prov_fail(struct tr_req *, const char *prov,
 		    enum tr_err, const struct tr_http_resp *,
 		    const char *msg) TR_WUR;

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for tr_conf_parse() (lib/config.c).  Every pair it
+ * libFuzzer target for tr_conf_parse() (lib/core/config.c).  Every pair it
  * reports must have a well-formed key and a one-line value, and what is
  * accepted must survive a round trip: written back as KEY="value"
  * lines and parsed again, the same pairs come out.

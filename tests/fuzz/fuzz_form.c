@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for tr_form_parse() (lib/form.c).  The callback owns
+ * libFuzzer target for tr_form_parse() (lib/cgi/form.c).  The callback owns
  * and frees each key and value and checks they are terminated.  What is
  * accepted must survive a round trip: the pairs percent-encoded again
  * and parsed give the same pairs.

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for tr_json_parse() (lib/json.c) with the request
+ * libFuzzer target for tr_json_parse() (lib/core/json.c) with the request
  * layer's limits.  What it accepts must be no deeper than the limit and
  * must survive a round trip: serialised and parsed again, it is equal.
  */

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for tr__jwk_rsa() (lib/jwks.c): a JWKS document (or
+ * libFuzzer target for tr__jwk_rsa() (lib/auth/jwks.c): a JWKS document (or
  * a single JWK) as the tenant might serve it.  Every key made must be
  * an RSA key, and verifying a real RS256 token with it, whatever its
  * size or exponent, must succeed or be refused with a reason.

@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for tr_jwt_parse() and the checks after it
- * (lib/jwt.c).  The input is a token; what parses must have an alg,
+ * (lib/auth/jwt.c).  The input is a token; what parses must have an alg,
  * the signed input must be the token up to its last dot, and every
  * refusal must say why.  The input is also tried as a claims object:
  * signed with tr_jwt_sign_hs256() (unless too big for a token) it must

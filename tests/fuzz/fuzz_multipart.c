@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the streaming multipart parser (lib/multipart.c).
+ * libFuzzer target for the streaming multipart parser (lib/cgi/multipart.c).
  * The first byte chooses how the rest is cut into chunks; the body is
  * parsed with boundary "XyZ" once whole and once in those chunks, and
  * both runs must report the same parts, data and result.  The callbacks

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the capped byte buffer (lib/buf.c).
+ * Unit tests of the capped byte buffer (lib/core/buf.c).
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests of lib/config.c: the KEY=VALUE parser and the loader with
+ * Unit tests of lib/core/config.c: the KEY=VALUE parser and the loader with
  * its environment, file and default precedence.
  */
 #include <sys/stat.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests of lib/crypto.c: SHA-256 and HMAC-SHA256 against the
+ * Unit tests of lib/core/crypto.c: SHA-256 and HMAC-SHA256 against the
  * published vectors, base64 and base64url both ways, random tokens and
  * their digests, and wiping.
  */

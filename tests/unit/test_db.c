@@ -1,5 +1,5 @@
 /*
- * lib/db.c: an unreachable server is TR_EDBDOWN quickly; with
+ * lib/core/db.c: an unreachable server is TR_EDBDOWN quickly; with
  * TEST_DATABASE_URL set (the end-to-end suite sets it), parameters are
  * never spliced into SQL, errors map to codes, and a connection killed
  * between queries is re-opened transparently.

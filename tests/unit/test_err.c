@@ -1,5 +1,5 @@
 /*
- * Unit tests of the error table (lib/err.c).
+ * Unit tests of the error table (lib/core/err.c).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests of lib/form.c: urlencoded bodies and query strings.
+ * Unit tests of lib/cgi/form.c: urlencoded bodies and query strings.
  */
 #include <stdlib.h>
 #include <string.h>

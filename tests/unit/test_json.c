@@ -1,5 +1,5 @@
 /*
- * Unit tests of lib/json.c: strict, bounded JSON parsing.
+ * Unit tests of lib/core/json.c: strict, bounded JSON parsing.
  */
 #include <stdlib.h>
 #include <string.h>

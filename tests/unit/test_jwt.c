@@ -1,5 +1,5 @@
 /*
- * Unit tests of lib/jwt.c and of the JWK conversion of lib/jwks.c:
+ * Unit tests of lib/auth/jwt.c and of the JWK conversion of lib/auth/jwks.c:
  * HS256 tokens signed and verified, malformed tokens and the reasons
  * they are refused, algorithm confusion, the registered claims, and
  * RS256 tokens signed here with freshly generated RSA keys.

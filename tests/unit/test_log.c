@@ -1,5 +1,5 @@
 /*
- * Unit tests of lib/log.c: the escaping of untrusted text and the shape
+ * Unit tests of lib/core/log.c: the escaping of untrusted text and the shape
  * of a log line.
  */
 #include <errno.h>

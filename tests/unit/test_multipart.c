@@ -1,6 +1,6 @@
 /*
  * Unit tests of the streaming multipart/form-data parser
- * (lib/multipart.c): the boundary parameter, a valid body fed in every
+ * (lib/cgi/multipart.c): the boundary parameter, a valid body fed in every
  * possible chunking, and malformed or oversized bodies.
  */
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests of lib/password.c: the seed's password rules and the
+ * Unit tests of lib/auth/password.c: the seed's password rules and the
  * yescrypt hash and check.  Each hash costs tens of milliseconds, so
  * only a few are made.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests of lib/prod.c: what counts as production, and which
+ * Unit tests of lib/core/prod.c: what counts as production, and which
  * settings it refuses, named without their values.  The settings come
  * from the environment over an empty config file, then over a file.
  */

@@ -1,5 +1,5 @@
 /*
- * The request layer and the serve loop (lib/req.c, lib/serve.c), driven
+ * The request layer and the serve loop (lib/cgi/req.c, lib/service/serve.c), driven
  * as plain CGI: each case sets the CGI environment, puts the body on
  * standard input and runs tr_serve() in a child, then checks the status
  * line, headers and body it wrote.  Table-driven, valid and invalid.

@@ -1,6 +1,6 @@
 /*
- * Unit tests of lib/util.c: number parsing, hex, constant-time compare
- * and kernel randomness.
+ * Unit tests of lib/core/num.c and lib/core/crypto.c: number parsing,
+ * hex, constant-time compare and kernel randomness.
  */
 #include <float.h>
 #include <limits.h>

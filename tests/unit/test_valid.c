@@ -1,5 +1,5 @@
 /*
- * Unit tests of the field validators (lib/valid.c), in the manner of
+ * Unit tests of the field validators (lib/cgi/valid.c), in the manner of
  * kcgi's regress tests: for each validator, values it must accept and
  * values it must refuse.
  */

@@ -1,8 +1,11 @@
 /*
  * Secrets and their encodings: SHA-256 and HMAC-SHA256 through OpenSSL,
  * base64url (RFC 4648 section 5, unpadded, as JWTs and our tokens use),
- * random tokens, and wiping.
+ * random bytes and tokens, hex, constant-time comparison, and wiping.
  */
+#include <sys/random.h>
+
+#include <errno.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -182,4 +185,55 @@ tr_token_new(const char *prefix, size_t nbytes, char **out)
 		*out = tr_buf_take(&b, NULL);
 	tr_wipe(raw, sizeof(raw));
 	return er;
+}
+
+/* Fills the buffer from the kernel's CSPRNG.  Returns TR_ESYSTEM on error. */
+enum tr_err
+tr_random(void *p, size_t sz)
+{
+	unsigned char	*c = p;
+	ssize_t		 n;
+
+	while (sz > 0) {
+		n = getrandom(c, sz, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			tr_warn("getrandom");
+			return TR_ESYSTEM;
+		}
+		c += n;
+		sz -= (size_t)n;
+	}
+	return TR_OK;
+}
+
+/* Writes 2 * sz lowercase hex digits and a NUL to out. */
+void
+tr_hex(const unsigned char *p, size_t sz, char *out)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	size_t			 i;
+
+	for (i = 0; i < sz; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 0xf];
+	}
+	out[2 * sz] = '\0';
+}
+
+/*
+ * Compares two equal-length byte strings in time that depends only on
+ * the length.  Returns 1 if they are equal.
+ */
+int
+tr_memeq_ct(const void *a, const void *b, size_t sz)
+{
+	const volatile unsigned char	*x = a, *y = b;
+	unsigned char			 d = 0;
+	size_t				 i;
+
+	for (i = 0; i < sz; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
 }

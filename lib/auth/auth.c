@@ -7,7 +7,6 @@
  * tokens and (deprecated) session tokens, and checks a bare token for
  * ws-bridge (tr_auth_token()).
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,40 +22,6 @@
 #define TOKEN_MAX	8192		/* longest token tr_auth_token takes */
 #define JWT_ISSUER	"trapi"
 #define SEED_JWT_SECRET	"your-jwt-secret-key-change-in-production"
-
-/* A request header: "X-Api-Key" is read from HTTP_X_API_KEY. */
-const char *
-tr_header_in(const struct tr_req *r, const char *name)
-{
-	char	 env[128];
-	size_t	 i;
-
-	if (strlen(name) + 6 > sizeof(env))
-		return NULL;
-	memcpy(env, "HTTP_", 5);
-	for (i = 0; name[i] != '\0'; i++)
-		env[5 + i] = name[i] == '-' ? '_' :
-		    (char)toupper((unsigned char)name[i]);
-	env[5 + i] = '\0';
-	return tr__req_env(r, env);
-}
-
-const struct tr_principal *
-tr_principal(const struct tr_req *r)
-{
-	return &r->prin;
-}
-
-void
-tr__auth_free(struct tr_principal *p)
-{
-	json_object_put(p->claims);
-	if (p->token != NULL) {
-		tr_wipe(p->token, strlen(p->token));
-		free(p->token);
-	}
-	memset(p, 0, sizeof(*p));
-}
 
 /* A bare request (tr_req_new()) has no response: no header either. */
 static enum tr_err
@@ -346,7 +311,7 @@ tr_auth_token(struct tr_req *r, const char *tok)
 	struct tr_jwt	 jwt;
 	enum tr_err	 er;
 
-	tr__auth_free(&r->prin);
+	tr__principal_free(&r->prin);
 	tr_buf_reset(&r->msg);
 	if (tok == NULL || *tok == '\0')
 		return refuse(r, TR_EUNAUTH, "missing credentials");
@@ -365,7 +330,7 @@ tr_auth_token(struct tr_req *r, const char *tok)
 	tr_jwt_free(&jwt);
 	if (er != TR_OK) {
 		/* auth_apikey() sets the principal before its last query. */
-		tr__auth_free(&r->prin);
+		tr__principal_free(&r->prin);
 		if (r->msg.len == 0)
 			(void)tr_fail(r, er, "%s", tr_err_message(er));
 	}

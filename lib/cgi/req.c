@@ -7,6 +7,7 @@
  */
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -183,7 +184,7 @@ tr__req_free(struct tr_req *r)
 	tr_buf_free(&r->hdrs);
 	tr_buf_free(&r->msg);
 	tr_buf_free(&r->curval);
-	tr__auth_free(&r->prin);
+	tr__principal_free(&r->prin);
 	/* A bare request never set the log context: leave the caller's. */
 	if (!r->bare)
 		tr_log_context(NULL, NULL);
@@ -895,4 +896,39 @@ tr__req_error(struct tr_req *r, enum tr_err er)
 	wr = tr_reply_json(r, tr_err_status(er), o);
 	json_object_put(o);
 	return wr;
+}
+
+/* A request header: "X-Api-Key" is read from HTTP_X_API_KEY. */
+const char *
+tr_header_in(const struct tr_req *r, const char *name)
+{
+	char	 env[128];
+	size_t	 i;
+
+	if (strlen(name) + 6 > sizeof(env))
+		return NULL;
+	memcpy(env, "HTTP_", 5);
+	for (i = 0; name[i] != '\0'; i++)
+		env[5 + i] = name[i] == '-' ? '_' :
+		    (char)toupper((unsigned char)name[i]);
+	env[5 + i] = '\0';
+	return tr__req_env(r, env);
+}
+
+const struct tr_principal *
+tr_principal(const struct tr_req *r)
+{
+	return &r->prin;
+}
+
+/* The request owns its caller: freed (and its token wiped) with it. */
+void
+tr__principal_free(struct tr_principal *p)
+{
+	json_object_put(p->claims);
+	if (p->token != NULL) {
+		tr_wipe(p->token, strlen(p->token));
+		free(p->token);
+	}
+	memset(p, 0, sizeof(*p));
 }

@@ -1,0 +1,86 @@
+/*
+ * What the cloud clients share: one call that sends, parses and maps a
+ * provider's failure into our error (502 for its errors, 503 when it is
+ * busy or unreachable, 504 when it is slow), with its request id and
+ * message but never our key.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prov.h"
+
+double
+tr__jnum(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v))
+		return 0;
+	return json_object_get_double(v);
+}
+
+/*
+ * Fails the request for a provider's answer.  er is the transport
+ * result; resp (if the transport worked) the answer; msg what the
+ * provider said, if it said anything parseable.
+ */
+enum tr_err
+tr__prov_fail(struct tr_req *r, const char *prov, enum tr_err er,
+    const struct tr_http_resp *resp, const char *msg)
+{
+	char	 ra[24];
+
+	if (er == TR_ETIMEOUT)
+		return tr_fail(r, TR_ETIMEOUT, "%s did not answer in time", prov);
+	if (er != TR_OK)
+		return tr_fail(r, TR_EUNAVAIL, "%s could not be reached", prov);
+	if (resp->status == 429 || resp->status == 503) {
+		snprintf(ra, sizeof(ra), "%ld",
+		    resp->retry_after > 0 ? resp->retry_after : 30);
+		if (tr_header(r, "Retry-After", ra) != TR_OK)
+			tr_warnx("cannot add Retry-After");
+		return tr_fail(r, TR_EUNAVAIL, "%s is busy (HTTP %ld)%s%.200s",
+		    prov, resp->status, msg != NULL ? ": " : "",
+		    msg != NULL ? msg : "");
+	}
+	return tr_fail(r, TR_EPROVIDER, "%s failed (HTTP %ld%s%.96s)%s%.200s",
+	    prov, resp->status, resp->reqid[0] ? ", request " : "",
+	    resp->reqid, msg != NULL ? ": " : "", msg != NULL ? msg : "");
+}
+
+/*
+ * Sends a provider request and reads its JSON answer: the part every
+ * cloud client shares.  On TR_OK *doc is the parsed body of a 200 (the
+ * caller puts it) and reqid holds the provider's request id, if its
+ * header came; otherwise the request's error is set from the transport
+ * failure, or from the provider's status and the message errmsg() finds
+ * in its error body.
+ */
+enum tr_err
+tr__prov_call(struct tr_req *r, const char *prov, const struct tr_http_opts *ho,
+    const char *(*errmsg)(struct json_object *), struct json_object **doc,
+    char *reqid, size_t reqidsz)
+{
+	struct tr_http_resp	 resp;
+	enum tr_err		 er;
+
+	*doc = NULL;
+	if ((er = tr_http_do(ho, &resp)) != TR_OK)
+		return tr__prov_fail(r, prov, er, NULL, NULL);
+	if (reqid != NULL)
+		snprintf(reqid, reqidsz, "%s", resp.reqid);
+	if (tr_json_parse(tr_buf_str(&resp.body), resp.body.len, ho->maxbody,
+	    64, doc) != TR_OK || *doc == NULL) {
+		json_object_put(*doc);
+		*doc = NULL;
+		er = tr__prov_fail(r, prov, TR_OK, &resp, resp.status == 200 ?
+		    "malformed response" : NULL);
+	} else if (resp.status != 200) {
+		er = tr__prov_fail(r, prov, TR_OK, &resp, errmsg(*doc));
+		json_object_put(*doc);
+		*doc = NULL;
+	}
+	tr_http_resp_free(&resp);
+	return er;
+}
