@@ -131,7 +131,7 @@ int		 tr_conf_bool(const char *key, int def);
 void		 tr_conf_free(void);
 /* APP_ENV (or FLASK_ENV) is "production". */
 int		 tr_conf_production(void);
-/* In production, what makes the settings unsafe, else NULL. */
+/* What makes the settings unsafe (production, or an unknown APP_ENV). */
 const char	*tr_conf_unsafe(void);
 /* Parse a KEY=VALUE config text; for the file loader and the fuzzer. */
 enum tr_err	 tr_conf_parse(const char *, size_t,

@@ -61,8 +61,10 @@ start() {
 		echo "run: already running (make stop first)" >&2
 		exit 1
 	fi
+	# Logs and uploads are the service's own: no other user reads them.
 	mkdir -p "$var/run" "$var/log" "$var/tmp" "$var/www" "$var/uploads"
 	chmod 700 "$var/uploads"
+	chmod 750 "$var/log"
 	[ "$(id -u)" = 0 ] && chown -R "$user:" "$var" &&
 	    chown "$user:" "$var/pgdata" 2>/dev/null || true
 	grant_traverse
@@ -113,6 +115,7 @@ start() {
 	    -w "$wsport" -W "$build/www" $uopt
 
 	trap 'stop; exit 0' INT TERM
+	umask 027	# the logs the daemons open
 	# setpriv and env exec: $! is the daemon itself.
 	if [ "$(id -u)" = 0 ]; then
 		setpriv --reuid="$user" --regid="$user" --init-groups \

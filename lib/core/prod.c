@@ -1,7 +1,10 @@
 /*
  * Production safety (SPEC section 3): with APP_ENV=production the
  * programs refuse settings that the seed shipped as insecure defaults,
- * say which one on stderr, and answer 503 to clients until fixed.
+ * say which one on stderr, and answer 503 to clients until fixed.  An
+ * APP_ENV that names no known environment ("prod", "production ") is
+ * refused the same way: guessing would run it as development, with
+ * default secrets and any origin.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,14 +14,38 @@
 
 #define MIN_SECRET	32
 
-int
-tr_conf_production(void)
+/* The environments APP_ENV may name; the first is the one checked. */
+static const char *const envs[] = { "production", "development", "test" };
+
+static const char *
+app_env(void)
 {
 	const char	*env = tr_conf("APP_ENV");
 
+	return env != NULL ? env : tr_conf("FLASK_ENV");
+}
+
+int
+tr_conf_production(void)
+{
+	const char	*env = app_env();
+
+	return env != NULL && strcasecmp(env, envs[0]) == 0;
+}
+
+/* Is APP_ENV unset or one of envs[]? */
+static int
+known_env(void)
+{
+	const char	*env = app_env();
+	size_t		 i;
+
 	if (env == NULL)
-		env = tr_conf("FLASK_ENV");
-	return env != NULL && strcasecmp(env, "production") == 0;
+		return 1;
+	for (i = 0; i < sizeof(envs) / sizeof(envs[0]); i++)
+		if (strcasecmp(env, envs[i]) == 0)
+			return 1;
+	return 0;
 }
 
 static const char *
@@ -37,9 +64,9 @@ weak_secret(const char *key, const char *seed_default)
 }
 
 /*
- * Returns a description of the first unsafe setting in production, or
- * NULL when the settings are safe (or this is not production).  The
- * description names the setting, never its value.
+ * Returns a description of the first unsafe setting in production (or
+ * of an unknown APP_ENV), or NULL when the settings are safe (or this is
+ * not production).  The description names the setting, never its value.
  */
 const char *
 tr_conf_unsafe(void)
@@ -47,6 +74,8 @@ tr_conf_unsafe(void)
 	static char	 msg[128];
 	const char	*why, *cors, *name = "CORS_ORIGINS";
 
+	if (!known_env())
+		return "APP_ENV is not one of production, development, test";
 	if (!tr_conf_production())
 		return NULL;
 	if ((why = weak_secret("JWT_SECRET_KEY",

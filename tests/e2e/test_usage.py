@@ -120,6 +120,9 @@ def bare_config(stack):
     ({"CORS_ORIGINS": "*"}, "CORS_ORIGINS=*"),
     ({"FLASK_ENV": "production", "APP_ENV": None, "CORS_ORIGINS": "*"},
      "CORS_ORIGINS=*"),
+    ({"APP_ENV": "prod"}, "APP_ENV is not one of"),
+    ({"APP_ENV": "production "}, "APP_ENV is not one of"),
+    ({"APP_ENV": None, "FLASK_ENV": "staging"}, "APP_ENV is not one of"),
 ])
 def test_production_refuses_unsafe_settings(stack, change, named):
     env = {k: v for k, v in os.environ.items() if k not in SAFE}

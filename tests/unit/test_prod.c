@@ -45,9 +45,12 @@ static const struct {
 	{ { "APP_ENV", NULL }, NULL },
 	{ { "APP_ENV", "" }, NULL },
 	{ { "APP_ENV", "development" }, NULL },
-	{ { "APP_ENV", "staging" }, NULL },
-	{ { "APP_ENV", "production " }, NULL },
-	{ { "APP_ENV", "prod" }, NULL },
+	/* an environment that is none of the known ones is refused */
+	{ { "APP_ENV", "staging" }, "APP_ENV is not one of" },
+	{ { "APP_ENV", "production " }, "APP_ENV is not one of" },
+	{ { "APP_ENV", "prod" }, "APP_ENV is not one of" },
+	{ { "APP_ENV", NULL, "FLASK_ENV", "prod" }, "APP_ENV is not one of" },
+	{ { "APP_ENV", "test", "JWT_SECRET_KEY", NULL }, NULL },
 	{ { "APP_ENV", "development", "FLASK_ENV", "production" }, NULL },
 	{ { "APP_ENV", "development", "JWT_SECRET_KEY", NULL }, NULL },
 	{ { "APP_ENV", NULL, "FLASK_ENV", "development",
@@ -193,7 +196,8 @@ test_env(void)
 			T(0);
 		}
 		if (msg != NULL) {
-			T(tr_conf_production() == 1);
+			T(tr_conf_production() == 1 ||
+			    strstr(msg, "APP_ENV") != NULL);
 			no_secrets(msg);
 			T(strstr(msg, JWT_DEFAULT) == NULL);
 			T(strstr(msg, SECRET_DEFAULT) == NULL);
