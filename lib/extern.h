@@ -242,7 +242,7 @@ struct	tr_kv {
 	char	*key;
 	char	*val;
 	size_t	 valsz;
-	int	 structured;	/* a JSON object or array, as JSON text */
+	enum tr_kind kind;	/* its JSON type; TR_KIND_TEXT if not JSON */
 };
 
 /*

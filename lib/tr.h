@@ -181,6 +181,22 @@ struct	tr_upload {
 /* Returns 1 if the value is acceptable and sets p->parsed, else 0. */
 typedef int	(*tr_validator)(struct tr_pair *);
 
+/*
+ * What a value is: text from a form or query string (any validator may
+ * read it), or a member of a JSON body with its JSON type, which must
+ * be the one the field's validator expects (tr_valid_kind()).
+ */
+enum	tr_kind {
+	TR_KIND_TEXT,
+	TR_KIND_STRING,
+	TR_KIND_NUMBER,
+	TR_KIND_BOOL,
+	TR_KIND_STRUCT,		/* a JSON object or array, as JSON text */
+	TR_KIND__MAX
+};
+enum tr_kind	 tr_valid_kind(tr_validator);
+const char	*tr_kind_name(enum tr_kind);
+
 int		 tr_valid_string(struct tr_pair *);	/* UTF-8, no NUL */
 int		 tr_valid_int(struct tr_pair *);
 int		 tr_valid_bool(struct tr_pair *);

@@ -272,7 +272,7 @@ addkv(void *arg, char *key, size_t keysz, char *val, size_t valsz)
 	r->kvs[r->kvsz].key = key;
 	r->kvs[r->kvsz].val = val;
 	r->kvs[r->kvsz].valsz = valsz;
-	r->kvs[r->kvsz].structured = 0;
+	r->kvs[r->kvsz].kind = TR_KIND_TEXT;
 	r->kvsz++;
 	return TR_OK;
 }
@@ -556,7 +556,23 @@ body_raw(struct tr_req *r)
 	return mp_end(r);
 }
 
-/* Adds the members of a JSON object body as parameters. */
+static enum tr_kind
+json_kind(struct json_object *val)
+{
+	switch (json_object_get_type(val)) {
+	case json_type_string:
+		return TR_KIND_STRING;
+	case json_type_int:
+	case json_type_double:
+		return TR_KIND_NUMBER;
+	case json_type_boolean:
+		return TR_KIND_BOOL;
+	default:
+		return TR_KIND_STRUCT;
+	}
+}
+
+/* Adds the members of a JSON object body as parameters, with their type. */
 static enum tr_err
 json_params(struct tr_req *r)
 {
@@ -579,9 +595,7 @@ json_params(struct tr_req *r)
 		    tr_xstrndup(s, len), len)) != TR_OK)
 			return er == TR_ETOOBIG ?
 			    tr_fail(r, TR_EINVAL, "too many JSON members") : er;
-		r->kvs[r->kvsz - 1].structured =
-		    json_object_is_type(val, json_type_object) ||
-		    json_object_is_type(val, json_type_array);
+		r->kvs[r->kvsz - 1].kind = json_kind(val);
 	}
 	return TR_OK;
 }

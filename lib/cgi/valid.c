@@ -196,3 +196,35 @@ tr_valid_lang(struct tr_pair *p)
 	p->parsed.s = p->val;
 	return 1;
 }
+
+/* The JSON type each validator reads; a string for any not listed. */
+static const struct {
+	tr_validator	 valid;
+	enum tr_kind	 kind;
+} kinds[] = {
+	{ tr_valid_int, TR_KIND_NUMBER },
+	{ tr_valid_uint, TR_KIND_NUMBER },
+	{ tr_valid_amount, TR_KIND_NUMBER },
+	{ tr_valid_bool, TR_KIND_BOOL },
+};
+
+static const char *const kind_names[TR_KIND__MAX] = {
+	"text", "string", "number", "boolean", "object or array",
+};
+
+enum tr_kind
+tr_valid_kind(tr_validator v)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (kinds[i].valid == v)
+			return kinds[i].kind;
+	return TR_KIND_STRING;
+}
+
+const char *
+tr_kind_name(enum tr_kind k)
+{
+	return k < TR_KIND__MAX ? kind_names[k] : "value";
+}

@@ -66,6 +66,7 @@ validate(struct tr_req *r)
 	const struct tr_upload	*u;
 	struct tr_pair		*p;
 	size_t			 i, j;
+	enum tr_kind		 kind;
 
 	for (i = 0; i < r->ep->fieldsz; i++) {
 		f = &r->ep->fields[i];
@@ -88,10 +89,13 @@ validate(struct tr_req *r)
 				    "field '%s' is required", f->name);
 			continue;
 		}
-		/* Objects and arrays are no value for a scalar field. */
-		if (r->kvs[j].structured)
+		/* A JSON member must be of its field's type: 12 is no
+		 * service name, "12" no token count, an object nothing. */
+		kind = r->kvs[j].kind;
+		if (kind != TR_KIND_TEXT && kind != tr_valid_kind(f->valid))
 			return tr_fail(r, TR_EFIELD,
-			    "field '%s' has the wrong type", f->name);
+			    "field '%s' must be a JSON %s", f->name,
+			    tr_kind_name(tr_valid_kind(f->valid)));
 		p = &r->fields[i];
 		p->key = f->name;
 		p->val = r->kvs[j].val;

@@ -165,8 +165,8 @@ def test_api_key_lifecycle(lt, stack, account):
     import hashlib
     assert stored[0] == "\\x" + hashlib.sha256(key.encode()).hexdigest()
 
-    r = log_usage(lt, key, audio_duration_seconds="90", cost_usd="0.0043",
-                  tokens_used="12")
+    r = log_usage(lt, key, audio_duration_seconds=90, cost_usd=0.0043,
+                  tokens_used=12)
     assert r.status_code == 201, r.text
     rid = r.json()["request_id"]
     row = stack.pg.psql("SELECT user_id, api_key_id, service, endpoint,"
@@ -197,7 +197,7 @@ def test_api_key_lifecycle(lt, stack, account):
 
 
 def test_expired_key_refused(lt, stack, account):
-    k = new_key(lt, account["access_token"], name="old", expires_in_days="1")
+    k = new_key(lt, account["access_token"], name="old", expires_in_days=1)
     assert k["expires_at"]
     stack.pg.psql("UPDATE api_keys SET expires_at = now() - interval '1 s'"
                   " WHERE id = %d" % k["id"])
@@ -269,10 +269,23 @@ def test_log_usage_bad_fields(lt, stack):
     for body, status in [({}, 400), ({"service": "Dee Pgram"}, 422),
                          ({"service": "x", "audio_duration_seconds": "-1"}, 422),
                          ({"service": "x", "tokens_used": "1e3"}, 422),
-                         ({"service": "x", "cost_usd": "NaN"}, 422)]:
+                         ({"service": "x", "cost_usd": "NaN"}, 422),
+                         # JSON types are not coerced
+                         ({"service": 123}, 422),
+                         ({"service": True}, 422),
+                         ({"service": ["x"]}, 422),
+                         ({"service": "x", "tokens_used": "12"}, 422),
+                         ({"service": "x", "tokens_used": True}, 422),
+                         ({"service": "x", "audio_duration_seconds": "90"}, 422),
+                         ({"service": "x", "cost_usd": {"usd": 1}}, 422),
+                         ({"service": "x", "tokens_used": 1.5}, 422)]:
         r = lt.request("POST", "/utilities/log-usage",
                        headers={"x-api-key": LEGACY_KEY}, json=body)
-        error_of(r, status)
+        err = error_of(r, status)
+        if isinstance(body.get("service"), (int, bool, list)):
+            assert err["message"] == "field 'service' must be a JSON string"
+        elif not isinstance(body.get("tokens_used", 0), (int, float)):
+            assert "must be a JSON number" in err["message"], err
     assert count(stack, "SELECT count(*) FROM usage_logs") == before
 
 

@@ -167,17 +167,17 @@ def test_concurrent_limit(stack):
 
     def slow():
         results["slow"] = srv.request("POST", "/test/quota", headers=h,
-                                      json={"seconds": "1", "hold_ms": "2500"})
+                                      json={"seconds": 1, "hold_ms": 2500})
 
     t = threading.Thread(target=slow)
     t.start()
     time.sleep(1.0)
-    r = srv.request("POST", "/test/quota", headers=h, json={"seconds": "1"})
+    r = srv.request("POST", "/test/quota", headers=h, json={"seconds": 1})
     t.join()
     err = error_of(r, 429, "rate_limited")
     assert "in progress" in err["message"] and int(r.headers["Retry-After"]) > 0
     assert results["slow"].status_code == 200, results["slow"].text
-    r = srv.request("POST", "/test/quota", headers=h, json={"seconds": "1"})
+    r = srv.request("POST", "/test/quota", headers=h, json={"seconds": 1})
     assert r.status_code == 200, r.text
 
 
@@ -186,13 +186,13 @@ def test_monthly_minutes_quota(stack):
     srv = stack.server("lighttpd")
     h = {"x-api-key": key}
     assert srv.request("POST", "/test/quota", headers=h,
-                       json={"seconds": "540"}).status_code == 200
-    r = srv.request("POST", "/test/quota", headers=h, json={"seconds": "120"})
+                       json={"seconds": 540}).status_code == 200
+    r = srv.request("POST", "/test/quota", headers=h, json={"seconds": 120})
     err = error_of(r, 429, "rate_limited")
     assert "monthly audio quota of 10 minutes" in err["message"]
     assert int(r.headers["Retry-After"]) > 0
     assert srv.request("POST", "/test/quota", headers=h,
-                       json={"seconds": "30"}).status_code == 200
+                       json={"seconds": 30}).status_code == 200
     rows = stack.pg.psql("SELECT u.audio_duration_seconds FROM usage_logs u"
                          " JOIN users s ON s.id = u.user_id WHERE s.email = '%s'"
                          " ORDER BY u.id" % addr)
