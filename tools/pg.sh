@@ -6,6 +6,7 @@
 # usage: pg.sh init DATADIR [-u user] [-t]   (-t: trust TCP on loopback, tests only)
 #        pg.sh start DATADIR SOCKDIR [PORT] [-u user]
 #        pg.sh stop DATADIR [-u user]
+#        pg.sh crash DATADIR [-u user]           (stop as a crash would: tests)
 set -eu
 
 cmd=$1 data=$2
@@ -52,8 +53,12 @@ stop)
 	[ -f "$data/postmaster.pid" ] || exit 0
 	as "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null
 	;;
+crash)
+	[ -f "$data/postmaster.pid" ] || exit 0
+	as "$bindir/pg_ctl" -D "$data" -m immediate -w stop >/dev/null
+	;;
 *)
-	echo "usage: pg.sh init|start|stop DATADIR ..." >&2
+	echo "usage: pg.sh init|start|stop|crash DATADIR ..." >&2
 	exit 2
 	;;
 esac

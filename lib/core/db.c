@@ -95,6 +95,20 @@ tr__db_conn(struct tr_db *db)
 }
 
 /*
+ * Does the error say the connection is gone, whatever libpq's status
+ * says yet?  Class 08 (connection exception), and the server shutting
+ * down, crashed or still starting up: the backend will not answer
+ * again, a new connection may.
+ */
+static int
+conn_lost(const char *state)
+{
+	return state != NULL && (strncmp(state, "08", 2) == 0 ||
+	    strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
+	    strcmp(state, "57P03") == 0);
+}
+
+/*
  * Runs one parameterised statement.  On success *res holds the result
  * (the caller PQclear()s it; it may pass NULL for res to discard it).
  * A connection lost between requests is re-opened and the statement
@@ -125,7 +139,8 @@ tr_db_query(struct tr_db *db, PGresult **res, const char *sql, int n,
 				PQclear(r);
 			return TR_OK;
 		}
-		if (PQstatus(db->conn) == CONNECTION_BAD) {
+		state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+		if (PQstatus(db->conn) == CONNECTION_BAD || conn_lost(state)) {
 			seterr(db, "lost connection", PQerrorMessage(db->conn));
 			PQclear(r);
 			PQfinish(db->conn);
@@ -139,7 +154,6 @@ tr_db_query(struct tr_db *db, PGresult **res, const char *sql, int n,
 		 * a constraint violation quotes the row, which may hold a
 		 * password hash or a token hash.
 		 */
-		state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 		snprintf(primary, sizeof(primary), "%s (SQLSTATE %s)",
 		    r != NULL && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) ?
 		    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :

@@ -102,6 +102,11 @@ class Postgres:
     def stop(self):
         self._run("stop", self.data)
 
+    def crash(self):
+        """Stops the server as a crash would: no goodbye to clients, and
+        crash recovery on the next start."""
+        self._run("crash", self.data)
+
     def url(self, db="trapi"):
         return "postgresql://%s@127.0.0.1:%d/%s" % (USER, self.port, db)
 
