@@ -272,6 +272,7 @@ struct	tr_req {
 	struct tr_upload	**uptail;
 	struct json_object	*json;		/* parsed JSON body */
 	char			*tmpdir;	/* created on first file */
+	int			 tmpfd;		/* holds tmpdir's lock */
 	struct tr_buf		 hdrs;		/* extra response headers */
 	struct tr_buf		 msg;		/* error message */
 	struct tr_principal	 prin;		/* who is calling */
@@ -288,6 +289,11 @@ struct	tr_req {
 void		 tr__req_init(struct tr_req *, FCGX_Request *,
 		    const struct tr_endpoint *);
 void		 tr__req_free(struct tr_req *);
+
+/* Requests' temp dirs (cgi/tmpdir.c). */
+enum tr_err	 tr__tmpdir_new(char **path, int *lockfd) TR_WUR;
+void		 tr__tmpdir_remove(const char *path, int lockfd);
+int		 tr__tmpdir_sweep(void);
 const char	*tr__req_env(const struct tr_req *, const char *);
 enum tr_err	 tr__req_body(struct tr_req *) TR_WUR;
 enum tr_err	 tr__req_query(struct tr_req *) TR_WUR;

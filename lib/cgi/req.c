@@ -64,6 +64,7 @@ tr__req_init(struct tr_req *r, FCGX_Request *fcgi,
 	r->fcgi = fcgi;
 	r->ep = ep;
 	r->curfd = -1;
+	r->tmpfd = -1;
 	r->uptail = &r->uploads;
 	tr_buf_init(&r->hdrs, 16 * 1024);
 	tr_buf_init(&r->msg, 1024);
@@ -130,9 +131,6 @@ static void
 rmtmp(struct tr_req *r)
 {
 	struct tr_upload	*u, *next;
-	DIR			*d;
-	struct dirent		*de;
-	int			 dfd;
 
 	for (u = r->uploads; u != NULL; u = next) {
 		next = u->next;
@@ -149,17 +147,8 @@ rmtmp(struct tr_req *r)
 	if (r->tmpdir == NULL)
 		return;
 	/* A handler may have left files of its own (ffmpeg output...). */
-	if ((d = opendir(r->tmpdir)) != NULL) {
-		dfd = dirfd(d);
-		while ((de = readdir(d)) != NULL)
-			if (strcmp(de->d_name, ".") != 0 &&
-			    strcmp(de->d_name, "..") != 0 &&
-			    unlinkat(dfd, de->d_name, 0) == -1)
-				tr_warn("unlink %s/%s", r->tmpdir, de->d_name);
-		closedir(d);
-	}
-	if (rmdir(r->tmpdir) == -1)
-		tr_warn("rmdir %s", r->tmpdir);
+	tr__tmpdir_remove(r->tmpdir, r->tmpfd);
+	r->tmpfd = -1;
 	TR_FREE(r->tmpdir);
 }
 
@@ -190,6 +179,7 @@ tr__req_free(struct tr_req *r)
 		tr_log_context(NULL, NULL);
 	memset(r, 0, sizeof(*r));
 	r->curfd = -1;
+	r->tmpfd = -1;
 }
 
 /* What a bare request stands for: no body, no fields, no methods. */
@@ -379,21 +369,9 @@ collect(void *arg, const char *p, size_t n)
 static enum tr_err
 mktmp(struct tr_req *r)
 {
-	char	 tmpl[4096];
-	int	 n;
-
 	if (r->tmpdir != NULL)
 		return TR_OK;
-	n = snprintf(tmpl, sizeof(tmpl), "%s/trapi-XXXXXX",
-	    tr_conf_def("UPLOAD_DIR", tr_conf_def("TMPDIR", "/tmp")));
-	if (n < 0 || (size_t)n >= sizeof(tmpl))
-		return TR_ESYSTEM;
-	if (mkdtemp(tmpl) == NULL) {
-		tr_warn("mkdtemp %s", tmpl);
-		return TR_ESYSTEM;
-	}
-	r->tmpdir = tr_xstrdup(tmpl);
-	return TR_OK;
+	return tr__tmpdir_new(&r->tmpdir, &r->tmpfd);
 }
 
 /*

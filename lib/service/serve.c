@@ -16,6 +16,8 @@
 #define TR_REQ_INTERNAL
 #include "extern.h"
 
+#define SWEEP_SECS	300	/* default period of the temp dir sweep */
+
 static enum tr_err	 conf_err;	/* configuration failed to load */
 
 /*
@@ -192,6 +194,20 @@ serve_one(FCGX_Request *fcgi, const struct tr_endpoint *ep)
 	tr__req_free(&r);
 }
 
+/* Sweeps orphaned temp dirs now, or when the period has passed. */
+static void
+sweep(int now)
+{
+	static time_t	 last;
+	time_t		 t = time(NULL);
+
+	if (!now && t - last < tr_conf_ll("UPLOAD_SWEEP_SECONDS",
+	    SWEEP_SECS, 1, 86400))
+		return;
+	last = t;
+	tr__tmpdir_sweep();
+}
+
 /*
  * Serves requests until the web server closes the FastCGI socket, or
  * one request when started as plain CGI.  Returns the exit status.
@@ -212,6 +228,10 @@ tr_serve(const struct tr_endpoint *ep)
 		tr_errx("refusing to serve in production: %s", unsafe);
 		conf_err = TR_EUNAVAIL;
 	}
+	/* What processes killed mid-request left behind: at start-up
+	 * (each request, as plain CGI), then every UPLOAD_SWEEP_SECONDS. */
+	if (conf_err == TR_OK)
+		sweep(1);
 	if (FCGX_IsCGI()) {
 		serve_one(NULL, ep);
 		fflush(stdout);
@@ -223,6 +243,8 @@ tr_serve(const struct tr_endpoint *ep)
 		while (FCGX_Accept_r(&fcgi) >= 0) {
 			serve_one(&fcgi, ep);
 			FCGX_Finish_r(&fcgi);
+			if (conf_err == TR_OK)
+				sweep(0);
 		}
 		FCGX_Free(&fcgi, 1);
 	}

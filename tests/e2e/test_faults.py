@@ -2,12 +2,16 @@
 the web server's processes hold connections to it, some of them in the
 middle of a request."""
 
+import os
+import shutil
+import signal
+import socket
 import threading
 import time
 
 import pytest
 
-from conftest import LEGACY_KEY
+from conftest import LEGACY_KEY, USER
 
 
 def log_usage(srv, tag):
@@ -91,3 +95,98 @@ def test_terminated_connections_reconnect(stack):
         assert r.status_code == 201, r.text
     assert stack.pg.psql("SELECT count(*) FROM usage_logs WHERE endpoint = '%s'"
                          % tag) == [["12"]]
+
+
+def dirs(stack):
+    return set(os.listdir(stack.uploads))
+
+
+def half_upload(srv):
+    """Starts a multipart upload, sends a tenth of it and waits for its
+    program to make its temp dir; returns (socket, dir name)."""
+    before = dirs(stack_of(srv))
+    s = socket.create_connection(("127.0.0.1", srv.port), 10)
+    head = (b"--XyZ\r\nContent-Disposition: form-data; name=\"f\";"
+            b" filename=\"a.bin\"\r\nContent-Type: application/octet-stream"
+            b"\r\n\r\n")
+    s.sendall(b"POST /test/upload HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Type: multipart/form-data; boundary=XyZ\r\n"
+              b"Content-Length: 1000000\r\n\r\n" + head + b"x" * 100000)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        new = dirs(stack_of(srv)) - before
+        if new:
+            return s, new.pop()
+        time.sleep(0.05)
+    raise AssertionError("no temp dir appeared")
+
+
+def stack_of(srv):
+    return srv.stack
+
+
+def holder(path):
+    """The pid of the process that has path open."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            for fd in os.listdir("/proc/%s/fd" % pid):
+                if os.readlink("/proc/%s/fd/%s" % (pid, fd)) == path:
+                    return int(pid)
+        except OSError:
+            continue
+    return None
+
+
+def age(path, seconds):
+    t = time.time() - seconds
+    os.utime(path, (t, t))
+
+
+def test_killed_request_leaves_no_upload_dir(stack):
+    """A program killed mid-upload (plain CGI streams the body, so the
+    upload is half spooled) leaves its temp dir; the next program to
+    start removes it, but never the dir of a request still running."""
+    srv = stack.server("apache-cgi")
+    s1, killed = half_upload(srv)
+    s2, alive = half_upload(srv)
+    path = os.path.join(stack.uploads, killed)
+    pid = holder(path)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    s1.close()
+    for name in (killed, alive):
+        age(os.path.join(stack.uploads, name), 600)
+    assert srv.get("/health").status_code == 200
+    left = dirs(stack)
+    assert killed not in left
+    assert alive in left
+    s2.close()
+    deadline = time.time() + 10
+    while alive in dirs(stack) and time.time() < deadline:
+        time.sleep(0.1)
+    assert stack.leftovers() == []
+
+
+def test_fastcgi_sweeps_periodically(stack):
+    """A long-lived FastCGI process sweeps every UPLOAD_SWEEP_SECONDS:
+    an orphan (unlocked, unchanged for minutes) goes; a recent one,
+    which could be a request that has just begun, stays."""
+    srv = stack.extra_server("sweeper", UPLOAD_SWEEP_SECONDS="1")
+    assert srv.get("/health").status_code == 200
+    old = os.path.join(stack.uploads, "trapi-orphan1")
+    new = os.path.join(stack.uploads, "trapi-recent1")
+    for d in (old, new):
+        os.mkdir(d, 0o700)
+        with open(os.path.join(d, "part"), "wb") as f:
+            f.write(b"spooled")
+        shutil.chown(os.path.join(d, "part"), USER, USER)
+        shutil.chown(d, USER, USER)
+    age(old, 600)
+    time.sleep(1.2)
+    for _ in range(4):
+        assert srv.get("/health").status_code == 200
+    assert not os.path.exists(old)
+    assert os.path.exists(new)
+    shutil.rmtree(new)
