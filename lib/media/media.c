@@ -28,15 +28,66 @@
  * are not among them, so an upload cannot make us read a local file or
  * fetch a URL.
  */
+#define MEDIA_MAX_SECS	1e7	/* longer than any real upload (115 days) */
+
 static const char	 formats[] = "wav,w64,mp3,mov,mp4,m4a,3gp,3g2,mj2,"
     "ogg,matroska,webm,flac,aac,asf,avi,amr,aiff,caf,au,mpeg,mpegts,"
     "opus,wv,ape,tta,mpc,mpc8,ac3,eac3,dts,truehd,mlp,s16le,flv";
 
 /*
+ * The length of the audio stream idx as its packets add up, read to the
+ * end: a header's claim (an MP3's Xing frame count, a container's
+ * duration field) can be patched to say anything, and billing and
+ * quotas must count what will be transcribed.  Each packet's duration
+ * comes from its frame (the parsers read it from each frame header);
+ * the larger of their sum and the span of their timestamps is taken,
+ * so that neither alone can make the audio shorter.  Packets are not
+ * decoded; other streams are skipped.
+ */
+static enum tr_err
+measure(AVFormatContext *fc, int idx, double *secs)
+{
+	AVStream	*st = fc->streams[idx];
+	AVPacket	*pkt;
+	int64_t		 sum = 0, first = AV_NOPTS_VALUE, end = AV_NOPTS_VALUE;
+	unsigned int	 i;
+	int		 rc;
+
+	*secs = 0;
+	for (i = 0; i < fc->nb_streams; i++)
+		if ((int)i != idx)
+			fc->streams[i]->discard = AVDISCARD_ALL;
+	if ((pkt = av_packet_alloc()) == NULL)
+		return TR_ENOMEM;
+	while ((rc = av_read_frame(fc, pkt)) >= 0) {
+		if (pkt->stream_index == idx && pkt->duration > 0 &&
+		    pkt->duration < INT64_MAX / 4 && sum < INT64_MAX / 4) {
+			sum += pkt->duration;
+			if (pkt->pts != AV_NOPTS_VALUE &&
+			    pkt->pts > INT64_MIN / 4 && pkt->pts < INT64_MAX / 4) {
+				if (first == AV_NOPTS_VALUE || pkt->pts < first)
+					first = pkt->pts;
+				if (end == AV_NOPTS_VALUE ||
+				    pkt->pts + pkt->duration > end)
+					end = pkt->pts + pkt->duration;
+			}
+		}
+		av_packet_unref(pkt);
+	}
+	av_packet_free(&pkt);
+	if (rc != AVERROR_EOF)
+		return TR_EMEDIA;	/* cut short or corrupt */
+	if (first != AV_NOPTS_VALUE && end - first > sum)
+		sum = end - first;
+	*secs = sum * av_q2d(st->time_base);
+	return TR_OK;
+}
+
+/*
  * Probes path with libavformat, in this process (spawning ffprobe costs
  * some 80 ms a request).  Returns TR_EMEDIA if it is not media with an
- * audio stream, else fills m (container, duration in seconds, channels,
- * sample rate).
+ * audio stream whose length can be measured, else fills m (container,
+ * duration in seconds as measured(), channels, sample rate).
  */
 enum tr_err
 tr_media_probe(const char *path, struct tr_media *m)
@@ -70,13 +121,10 @@ tr_media_probe(const char *path, struct tr_media *m)
 	m->has_audio = 1;
 	m->channels = st->codecpar->ch_layout.nb_channels;
 	m->rate = st->codecpar->sample_rate;
-	if (fc->duration != AV_NOPTS_VALUE && fc->duration > 0)
-		m->duration = fc->duration / (double)AV_TIME_BASE;
-	else if (st->duration != AV_NOPTS_VALUE && st->duration > 0)
-		m->duration = st->duration * av_q2d(st->time_base);
-	if (!(m->duration > 0 && m->duration < 1e7))
-		m->duration = 0;
-	er = TR_OK;
+	if ((er = measure(fc, idx, &m->duration)) != TR_OK)
+		goto out;
+	if (!(m->duration > 0 && m->duration < MEDIA_MAX_SECS))
+		er = TR_EMEDIA;		/* unknown is no length, never 0 */
 out:
 	avformat_close_input(&fc);
 	return er;
