@@ -337,6 +337,38 @@ tr_auth_token(struct tr_req *r, const char *tok)
 	return er;
 }
 
+/* What each kind of endpoint takes, for the client that sent the wrong
+ * thing or nothing. */
+static const char *const takes[TR_AUTH__MAX] = {
+	[TR_AUTH_APIKEY] = "an API key (x-api-key header)",
+	[TR_AUTH_JWT] = "a Bearer access token from /auth/login",
+	[TR_AUTH_AUTH0] = "a Bearer Auth0 access token",
+	[TR_AUTH_ANY] = "an API key (x-api-key header) or a Bearer access "
+	    "token",
+};
+
+static int
+takes_keys(enum tr_authkind kind)
+{
+	return kind == TR_AUTH_APIKEY || kind == TR_AUTH_ANY;
+}
+
+/* 401 saying what this endpoint takes; why: what was wrong, or NULL
+ * when nothing was sent. */
+static enum tr_err
+refuse_kind(struct tr_req *r, enum tr_authkind kind, const char *why)
+{
+	char	 msg[160];
+
+	if (why != NULL)
+		snprintf(msg, sizeof(msg), "this endpoint takes %s, %s",
+		    takes[kind], why);
+	else
+		snprintf(msg, sizeof(msg), "missing credentials: this "
+		    "endpoint takes %s", takes[kind]);
+	return refuse(r, TR_EUNAUTH, msg);
+}
+
 /*
  * Authenticates the request as the endpoint's auth kind asks, before
  * its body is read.  Credentials in the query string are ignored.
@@ -358,17 +390,17 @@ tr__auth(struct tr_req *r)
 		for (tok = authz + 7; *tok == ' '; tok++)
 			continue;
 	}
-	if (key != NULL && *key != '\0' &&
-	    (kind == TR_AUTH_APIKEY || kind == TR_AUTH_ANY))
+	if (key != NULL && *key != '\0' && takes_keys(kind))
 		return auth_apikey(r, key);
 	if (tok == NULL || *tok == '\0')
-		return refuse(r, TR_EUNAUTH, kind == TR_AUTH_APIKEY ?
-		    "missing API key (x-api-key header)" :
-		    "missing credentials");
+		return refuse_kind(r, kind, key != NULL && *key != '\0' ?
+		    "not an API key" : NULL);
 	/* Our API keys are also accepted as Bearer tokens (OpenAI SDKs). */
-	if (strncmp(tok, KEY_PREFIX, strlen(KEY_PREFIX)) == 0 &&
-	    (kind == TR_AUTH_APIKEY || kind == TR_AUTH_ANY))
+	if (strncmp(tok, KEY_PREFIX, strlen(KEY_PREFIX)) == 0) {
+		if (!takes_keys(kind))
+			return refuse_kind(r, kind, "not an API key");
 		return auth_apikey(r, tok);
+	}
 	if (kind == TR_AUTH_APIKEY)
 		return auth_apikey(r, tok);
 	return auth_bearer(r, kind, tok);

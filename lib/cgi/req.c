@@ -117,7 +117,10 @@ tr__req_init(struct tr_req *r, FCGX_Request *fcgi,
 			r->clen = (unsigned long long)n;
 			r->hasclen = 1;
 		}
-	} else if (s != NULL) {
+	} else if (s != NULL ||
+	    tr__req_env(r, "HTTP_TRANSFER_ENCODING") == NULL) {
+		/* No length and no chunked body: there is no body (RFC
+		 * 9112 section 6.3), as curl -X POST sends. */
 		r->hasclen = 1;
 	}
 	if (ep->fieldsz > 0) {
@@ -605,7 +608,7 @@ tr__req_body(struct tr_req *r)
 	if (!r->hasclen)
 		return max > 0 && r->method != TR_METHOD_GET &&
 		    r->method != TR_METHOD_HEAD && r->method != TR_METHOD_DELETE ?
-		    tr_fail(r, TR_ELENGTH, "Content-Length is required") : TR_OK;
+		    tr_fail(r, TR_ELENGTH, "%s", tr_err_message(TR_ELENGTH)) : TR_OK;
 	if (r->clen == 0)
 		return TR_OK;
 	if (r->clen > max)

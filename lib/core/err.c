@@ -31,7 +31,8 @@ static const struct {
 	{ 503, "database_unavailable", "the database is unavailable" }, /* TR_EDBDOWN */
 	{ 503, "service_unavailable", "the service is unavailable" },	/* TR_EUNAVAIL */
 	{ 504, "provider_timeout", "the provider timed out" },		/* TR_ETIMEOUT */
-	{ 411, "length_required", "Content-Length is required" },	/* TR_ELENGTH */
+	{ 411, "length_required", "Content-Length is required "	/* TR_ELENGTH */
+	    "(for no body, Content-Length: 0; with curl, -d '')" },
 	{ 431, "headers_too_large", "request headers too large" },	/* TR_EHEADER */
 };
 

@@ -60,6 +60,28 @@ allow_header(struct tr_req *r)
 	return er;
 }
 
+/*
+ * A required file that did not come: say why when the client can be
+ * told more than "required" (curl's -F audio=x.wav without the @ sends
+ * the name as text; a JSON body carries no file).
+ */
+static enum tr_err
+no_file(struct tr_req *r, const char *name)
+{
+	size_t	 j;
+
+	if (r->json != NULL)
+		return tr_fail(r, TR_EMEDIA, "this endpoint takes the file "
+		    "'%s' as multipart/form-data, or the audio itself as the "
+		    "body (audio/* or video/*), not JSON", name);
+	for (j = 0; j < r->kvsz; j++)
+		if (strcmp(r->kvs[j].key, name) == 0)
+			return tr_fail(r, TR_EINVAL, "field '%s' arrived as "
+			    "text, not as a file (with curl: -F %s=@file)",
+			    name, name);
+	return tr_fail(r, TR_EINVAL, "field '%s' is required", name);
+}
+
 /* Runs each field's validator on the first parameter of its name. */
 static enum tr_err
 validate(struct tr_req *r)
@@ -78,8 +100,7 @@ validate(struct tr_req *r)
 					break;
 			r->files[i] = u;
 			if (u == NULL && (f->flags & TR_REQUIRED))
-				return tr_fail(r, TR_EINVAL,
-				    "field '%s' is required", f->name);
+				return no_file(r, f->name);
 			continue;
 		}
 		for (j = 0; j < r->kvsz; j++)

@@ -138,6 +138,9 @@ static const struct test {
 	    400, "shorter than Content-Length" },
 	{ &form_ep, "POST", "/things", "application/json", "-1", "{}", NULL,
 	    411, "length_required" },
+	/* No Content-Length: no body, so the required field is missing. */
+	{ &form_ep, "POST", "/things", "application/json", NULL, NULL, NULL,
+	    400, "field 'name' is required" },
 	{ &form_ep, "POST", "/things", MP, NULL,
 	    "--B\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nx",
 	    NULL, 400, "truncated multipart body" },
