@@ -13,7 +13,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define TR_REQ_INTERNAL
 #include "extern.h"
 
 #define KEY_PREFIX	"trk_"

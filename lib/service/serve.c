@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#define TR_REQ_INTERNAL
 #include "extern.h"
 
 static enum tr_err	 conf_err;	/* configuration failed to load */
