@@ -348,6 +348,9 @@ enum tr_err	 tr_auth_issue(long long user_id, char **access,
  */
 enum tr_err	 tr_auth_password(const char *email, const char *pw,
 		    long long *uid) TR_WUR;
+/* The fields of a sign-in by password (/auth/login, /mobile-auth/login). */
+enum	tr_login_key { TR_LOGIN_EMAIL, TR_LOGIN_PASSWORD, TR_LOGIN__MAX };
+extern const struct tr_field tr_login_fields[TR_LOGIN__MAX];
 /* Refresh tokens and session tokens: opaque, stored hashed. */
 enum tr_err	 tr_auth_refresh_new(long long user_id, char **) TR_WUR;
 enum tr_err	 tr_auth_session_new(long long user_id, char **) TR_WUR;

@@ -482,6 +482,15 @@ tr_auth_session_new(long long uid, char **out)
 }
 
 /*
+ * A sign-in's fields: any text as the e-mail address, so that a
+ * malformed one is refused as a wrong password is.
+ */
+const struct tr_field tr_login_fields[TR_LOGIN__MAX] = {
+	{ "email", tr_valid_string, TR_REQUIRED },	/* TR_LOGIN_EMAIL */
+	{ "password", tr_valid_string, TR_REQUIRED },	/* TR_LOGIN_PASSWORD */
+};
+
+/*
  * Checks an e-mail address and password.  An unknown address costs a
  * hash check too (against a hash made once per process), so that it
  * takes as long as a wrong password.
