@@ -4,13 +4,6 @@
 
 #include "tr.h"
 
-enum	key { KEY_EMAIL, KEY_PASSWORD, KEY__MAX };
-
-static const struct tr_field keys[KEY__MAX] = {
-	{ "email", tr_valid_string, TR_REQUIRED },	/* KEY_EMAIL */
-	{ "password", tr_valid_string, TR_REQUIRED },	/* KEY_PASSWORD */
-};
-
 static enum tr_err
 handle(struct tr_req *r)
 {
@@ -18,8 +11,8 @@ handle(struct tr_req *r)
 	long long		 uid = 0;
 	enum tr_err		 er;
 
-	er = tr_auth_password(tr_str(r, KEY_EMAIL), tr_str(r, KEY_PASSWORD),
-	    &uid);
+	er = tr_auth_password(tr_str(r, TR_LOGIN_EMAIL),
+	    tr_str(r, TR_LOGIN_PASSWORD), &uid);
 	if (er == TR_EUNAUTH)
 		return tr_fail(r, er, "invalid email or password");
 	if (er != TR_OK)
@@ -39,7 +32,8 @@ handle(struct tr_req *r)
 
 static const struct tr_endpoint ep = {
 	.path = "/auth/login", .methods = TR_POST, .auth = TR_AUTH_NONE,
-	.body_max = 64 * 1024, .fields = keys, .fieldsz = KEY__MAX,
+	.body_max = 64 * 1024, .fields = tr_login_fields,
+	.fieldsz = TR_LOGIN__MAX,
 	.handler = handle, .throttle = 1,
 };
 

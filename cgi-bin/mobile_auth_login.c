@@ -9,13 +9,6 @@
 #include "tr.h"
 
 
-enum	key { KEY_EMAIL, KEY_PASSWORD, KEY__MAX };
-
-static const struct tr_field keys[KEY__MAX] = {
-	{ "email", tr_valid_string, TR_REQUIRED },	/* KEY_EMAIL */
-	{ "password", tr_valid_string, TR_REQUIRED },	/* KEY_PASSWORD */
-};
-
 static enum tr_err
 handle(struct tr_req *r)
 {
@@ -24,8 +17,8 @@ handle(struct tr_req *r)
 	long long		 uid = 0;
 	enum tr_err		 er;
 
-	er = tr_auth_password(tr_str(r, KEY_EMAIL), tr_str(r, KEY_PASSWORD),
-	    &uid);
+	er = tr_auth_password(tr_str(r, TR_LOGIN_EMAIL),
+	    tr_str(r, TR_LOGIN_PASSWORD), &uid);
 	if (er == TR_EUNAUTH)
 		return tr_fail(r, er, "invalid email or password");
 	if (er != TR_OK)
@@ -59,7 +52,8 @@ gate(struct tr_req *r)
 
 static const struct tr_endpoint ep = {
 	.path = "/mobile-auth/login", .methods = TR_POST, .auth = TR_AUTH_NONE,
-	.body_max = 16 * 1024, .fields = keys, .fieldsz = KEY__MAX,
+	.body_max = 16 * 1024, .fields = tr_login_fields,
+	.fieldsz = TR_LOGIN__MAX,
 	.handler = gate, .throttle = 1,
 };
 

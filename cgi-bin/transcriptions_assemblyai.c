@@ -4,7 +4,7 @@
  * same answer as /transcriptions/deepgram.  provider=local (and no
  * ASSEMBLYAI_API_KEY) runs the local engine instead.
  */
-#include "prov/prov.h"
+#include "tr.h"
 
 static enum tr_err
 handle(struct tr_req *r)

@@ -4,7 +4,7 @@
  * diarization and processing_info, plus the words.  provider=local (and
  * no DEEPGRAM_API_KEY) runs the local engine instead.
  */
-#include "prov/prov.h"
+#include "tr.h"
 
 static enum tr_err
 handle(struct tr_req *r)

@@ -1,5 +1,5 @@
 /* POST /v1/audio/transcriptions: OpenAI's audio API, ours underneath. */
-#include "prov/prov.h"
+#include "tr.h"
 
 static const struct tr_endpoint ep = {
 	.path = "/v1/audio/transcriptions", .methods = TR_POST,

@@ -1,5 +1,5 @@
 /* POST /v1/audio/translations: OpenAI's audio translation API (to English). */
-#include "prov/prov.h"
+#include "tr.h"
 
 static const struct tr_endpoint ep = {
 	.path = "/v1/audio/translations", .methods = TR_POST,

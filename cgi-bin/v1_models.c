@@ -1,5 +1,5 @@
 /* GET /v1/models: the models the OpenAI-compatible endpoints serve. */
-#include "prov/prov.h"
+#include "tr.h"
 
 static enum tr_err
 handle(struct tr_req *r)

@@ -1,7 +1,8 @@
 /*
  * Lib-internal declarations: the parsers of untrusted bytes (each in its
  * own file, each with a fuzz target) and the request internals shared by
- * req.c and serve.c.  Programs include tr.h only.
+ * req.c and serve.c.  Programs include tr.h only, where struct tr_req is
+ * opaque; a lib file that needs its members includes this header.
  */
 #ifndef TR_EXTERN_H
 #define TR_EXTERN_H
@@ -141,6 +142,7 @@ enum tr_err	 tr_jwks_key(const char *kid, EVP_PKEY **) TR_WUR;
 unsigned int	 tr_jwks_fetches(void);
 void		 tr_jwks_free(void);
 EVP_PKEY	*tr__jwk_rsa(struct json_object *);
+enum tr_err	 tr__auth0_url(char *, size_t, const char *path) TR_WUR;
 
 /* The transcript model (transcript.c). */
 struct	tr_word {
@@ -214,27 +216,17 @@ enum tr_err	 tr_transcribe(struct tr_req *, const struct tr_upload *,
 		    const struct tr_prov_opts *, struct tr_transcript *) TR_WUR;
 enum tr_err	 tr_transcript_reply(struct tr_req *,
 		    const struct tr_transcript *, const char *) TR_WUR;
-enum	tr_seed_key { TR_SEED_AUDIO, TR_SEED_LANG, TR_SEED_DIARIZE,
-	TR_SEED_PROVIDER, TR_SEED_FORMAT, TR_SEED_MODEL, TR_SEED__MAX };
-extern const struct tr_field tr_seed_fields[TR_SEED__MAX];
-enum tr_err	 tr_seed_transcribe(struct tr_req *, const char *want);
 
 /* OpenAI-compatible audio endpoints (oai.c). */
 const char	*tr_oai_model_provider(const char *);
-struct json_object *tr_oai_models(void);
-enum	tr_oai_key { TR_OAI_FILE, TR_OAI_MODEL, TR_OAI_LANG, TR_OAI_PROMPT,
-	TR_OAI_FORMAT, TR_OAI_TEMP, TR_OAI__MAX };
-extern const struct tr_field tr_oai_fields[TR_OAI__MAX];
-enum tr_err	 tr_oai_transcriptions(struct tr_req *);
 struct json_object *tr_oai_verbose(struct tr_req *,
 		    const struct tr_transcript *, int translate);
-enum tr_err	 tr_oai_translations(struct tr_req *);
 
-/* Database connection for tools that run whole scripts (migrate). */
-PGconn		*tr__db_conn(struct tr_db *);
-
-
-#ifdef TR_REQ_INTERNAL
+/*
+ * The request itself, opaque to programs: req.c and serve.c own it, and
+ * the lib files that act on a request (auth, metering, providers) read
+ * its members.
+ */
 #include <fcgiapp.h>
 
 /* A query or body parameter, before validation. */
@@ -305,6 +297,5 @@ void		 tr__principal_free(struct tr_principal *);
 enum tr_err	 tr__ratelimit(struct tr_req *) TR_WUR;
 enum tr_err	 tr__throttle(struct tr_req *) TR_WUR;
 enum tr_err	 tr__cors(struct tr_req *, int *preflight) TR_WUR;
-#endif
 
 #endif /* TR_EXTERN_H */

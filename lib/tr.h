@@ -155,6 +155,11 @@ enum tr_err	 tr_db_queryv(struct tr_db *, PGresult **, const char *sql,
 enum tr_err	 tr_db_ping(struct tr_db *) TR_WUR;
 void		 tr_db_close(void);
 const char	*tr_db_errmsg(const struct tr_db *);
+/*
+ * The connection itself, connecting if needed (NULL if the server is
+ * down), for tools that run whole scripts (migrate).
+ */
+PGconn		*tr_db_conn(struct tr_db *);
 
 /* An input field after validation (kcgi's struct kpair). */
 struct	tr_pair {
@@ -359,6 +364,9 @@ enum tr_err	 tr_auth_issue(long long user_id, char **access,
  */
 enum tr_err	 tr_auth_password(const char *email, const char *pw,
 		    long long *uid) TR_WUR;
+/* The fields of a sign-in by password (/auth/login, /mobile-auth/login). */
+enum	tr_login_key { TR_LOGIN_EMAIL, TR_LOGIN_PASSWORD, TR_LOGIN__MAX };
+extern const struct tr_field tr_login_fields[TR_LOGIN__MAX];
 /* Refresh tokens and session tokens: opaque, stored hashed. */
 enum tr_err	 tr_auth_refresh_new(long long user_id, char **) TR_WUR;
 enum tr_err	 tr_auth_session_new(long long user_id, char **) TR_WUR;
@@ -385,11 +393,42 @@ const char	*tr_req_message(const struct tr_req *);
  */
 enum tr_err	 tr_auth_token(struct tr_req *, const char *token) TR_WUR;
 
+/*
+ * The caller's Auth0 profile (userinfo.c), fetched from the tenant's
+ * /userinfo with the caller's own token.  On TR_OK *out is a new object
+ * the caller puts; else the request's message (and Retry-After when the
+ * tenant rate limits) is set.
+ */
+enum tr_err	 tr_auth0_userinfo(struct tr_req *,
+		    struct json_object **out) TR_WUR;
+
 /* Accounts (account.c). */
 enum tr_err	 tr_account_user(long long, struct json_object **) TR_WUR;
 enum tr_err	 tr_account_tokens(long long, struct json_object *) TR_WUR;
 enum tr_err	 tr_account_key_new(long long, const char *name,
 		    long long expires_days, struct json_object **) TR_WUR;
+
+/*
+ * Handlers and field tables that transcription programs share
+ * (service/): the seed's /transcriptions/deepgram and /assemblyai
+ * (transcribe.c), /transcriptions/whisper (whisper.c), and the
+ * OpenAI-compatible audio endpoints (oai.c).
+ */
+enum	tr_seed_key { TR_SEED_AUDIO, TR_SEED_LANG, TR_SEED_DIARIZE,
+	TR_SEED_PROVIDER, TR_SEED_FORMAT, TR_SEED_MODEL, TR_SEED__MAX };
+extern const struct tr_field tr_seed_fields[TR_SEED__MAX];
+enum tr_err	 tr_seed_transcribe(struct tr_req *, const char *want);
+enum	tr_whisper_key { TR_WHISPER_AUDIO, TR_WHISPER_LANG, TR_WHISPER_PROMPT,
+	TR_WHISPER_TEMP, TR_WHISPER_FORMAT, TR_WHISPER_PROVIDER,
+	TR_WHISPER__MAX };
+extern const struct tr_field tr_whisper_fields[TR_WHISPER__MAX];
+enum tr_err	 tr_whisper_transcribe(struct tr_req *);
+struct json_object *tr_oai_models(void);
+enum	tr_oai_key { TR_OAI_FILE, TR_OAI_MODEL, TR_OAI_LANG, TR_OAI_PROMPT,
+	TR_OAI_FORMAT, TR_OAI_TEMP, TR_OAI__MAX };
+extern const struct tr_field tr_oai_fields[TR_OAI__MAX];
+enum tr_err	 tr_oai_transcriptions(struct tr_req *);
+enum tr_err	 tr_oai_translations(struct tr_req *);
 
 /* Responses.  The handler writes at most one; tr_serve() writes errors. */
 enum tr_err	 tr_header(struct tr_req *, const char *, const char *) TR_WUR;

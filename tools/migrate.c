@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "extern.h"
+#include "tr.h"
 
 #ifndef SQLDIR
 #define SQLDIR	"/usr/local/share/trapi/sql"
@@ -173,7 +173,7 @@ main(int argc, char *argv[])
 			errx(1, "%s and %s share a version number",
 			    files[i - 1], files[i]);
 
-	if ((c = tr__db_conn(tr_db_get())) == NULL)
+	if ((c = tr_db_conn(tr_db_get())) == NULL)
 		errx(1, "database unreachable: %s", tr_db_errmsg(tr_db_get()));
 	PQsetNoticeProcessor(c, NULL, NULL);
 	if (!exec_ok(c, bootstrap))

@@ -13,7 +13,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define TR_REQ_INTERNAL
 #include "extern.h"
 
 #define KEY_PREFIX	"trk_"
@@ -513,6 +512,15 @@ tr_auth_session_new(long long uid, char **out)
 	    " expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))",
 	    uid, tr_conf_ll("SESSION_TTL", 86400, 60, 86400 * 30), out);
 }
+
+/*
+ * A sign-in's fields: any text as the e-mail address, so that a
+ * malformed one is refused as a wrong password is.
+ */
+const struct tr_field tr_login_fields[TR_LOGIN__MAX] = {
+	{ "email", tr_valid_string, TR_REQUIRED },	/* TR_LOGIN_EMAIL */
+	{ "password", tr_valid_string, TR_REQUIRED },	/* TR_LOGIN_PASSWORD */
+};
 
 /*
  * Checks an e-mail address and password.  An unknown address costs a

@@ -117,6 +117,24 @@ tr_jwks_fetches(void)
 	return n;
 }
 
+/*
+ * The URL of a path on the Auth0 tenant: AUTH0_BASE_URL (a test
+ * tenant) or https://AUTH0_DOMAIN.  TR_EUNAUTH if neither is set.
+ */
+enum tr_err
+tr__auth0_url(char *url, size_t urlsz, const char *path)
+{
+	const char	*base, *domain;
+
+	if ((base = tr_conf("AUTH0_BASE_URL")) != NULL)
+		snprintf(url, urlsz, "%s%s", base, path);
+	else if ((domain = tr_conf("AUTH0_DOMAIN")) != NULL)
+		snprintf(url, urlsz, "https://%s%s", domain, path);
+	else
+		return TR_EUNAUTH;
+	return TR_OK;
+}
+
 /* Fetches the JWKS and replaces the cache if it holds a usable key. */
 static enum tr_err
 fetch(time_t now)
@@ -124,21 +142,16 @@ fetch(time_t now)
 	struct tr_http_resp	 resp;
 	struct json_object	*doc = NULL, *arr, *k;
 	struct jwk		 fresh[JWKS_MAXKEYS];
-	const char		*base, *domain, *kid;
+	const char		*kid;
 	char			 url[1024];
 	size_t			 i, n = 0;
 	enum tr_err		 er;
 
 	tried = now;
 	nfetches++;
-	domain = tr_conf("AUTH0_DOMAIN");
-	if ((base = tr_conf("AUTH0_BASE_URL")) != NULL)
-		snprintf(url, sizeof(url), "%s/.well-known/jwks.json", base);
-	else if (domain != NULL)
-		snprintf(url, sizeof(url), "https://%s/.well-known/jwks.json",
-		    domain);
-	else
-		return TR_EUNAUTH;
+	if ((er = tr__auth0_url(url, sizeof(url), "/.well-known/jwks.json")) !=
+	    TR_OK)
+		return er;
 	er = tr_http_request(url, NULL, NULL, 0,
 	    tr_conf_ll("AUTH0_REQUEST_TIMEOUT", 10, 1, 120) * 1000,
 	    JWKS_MAXBODY, &resp);

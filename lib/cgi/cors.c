@@ -8,7 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define TR_REQ_INTERNAL
 #include "extern.h"
 
 static const char *

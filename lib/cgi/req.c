@@ -17,7 +17,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define TR_REQ_INTERNAL
 #include "extern.h"
 
 #define REQ_CHUNK	(64 * 1024)

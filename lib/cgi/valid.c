@@ -55,16 +55,23 @@ tr_valid_string(struct tr_pair *p)
 	return 1;
 }
 
-int
-tr_valid_int(struct tr_pair *p)
+/* A decimal integer in [min, max], no NUL byte after it. */
+static int
+valid_ll(struct tr_pair *p, long long min, long long max)
 {
 	long long	 v;
 
 	if (strlen(p->val) != p->valsz ||
-	    tr_parse_ll(p->val, INT64_MIN, INT64_MAX, &v) != TR_OK)
+	    tr_parse_ll(p->val, min, max, &v) != TR_OK)
 		return 0;
 	p->parsed.i = v;
 	return 1;
+}
+
+int
+tr_valid_int(struct tr_pair *p)
+{
+	return valid_ll(p, INT64_MIN, INT64_MAX);
 }
 
 /* true/false, 1/0, yes/no, on/off; no NUL byte after them. */
@@ -151,13 +158,7 @@ tr_valid_ident(struct tr_pair *p)
 int
 tr_valid_uint(struct tr_pair *p)
 {
-	long long	 v;
-
-	if (strlen(p->val) != p->valsz ||
-	    tr_parse_ll(p->val, 0, INT32_MAX, &v) != TR_OK)
-		return 0;
-	p->parsed.i = v;
-	return 1;
+	return valid_ll(p, 0, INT32_MAX);
 }
 
 int

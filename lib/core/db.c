@@ -86,7 +86,7 @@ connect_db(struct tr_db *db)
 
 /* The connection, connecting if needed; NULL if the server is down. */
 PGconn *
-tr__db_conn(struct tr_db *db)
+tr_db_conn(struct tr_db *db)
 {
 	if ((db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) &&
 	    connect_db(db) != TR_OK)
@@ -127,7 +127,7 @@ tr_db_query(struct tr_db *db, PGresult **res, const char *sql, int n,
 	int		 attempt, intx, conflict;
 
 	for (attempt = 0; attempt < 2; attempt++) {
-		if (tr__db_conn(db) == NULL)
+		if (tr_db_conn(db) == NULL)
 			return TR_EDBDOWN;
 		intx = PQtransactionStatus(db->conn) != PQTRANS_IDLE;
 		r = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TR_REQ_INTERNAL
 #include "extern.h"
 
 #define SLOT_TTL	"2 hours"

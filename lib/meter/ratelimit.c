@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TR_REQ_INTERNAL
 #include "extern.h"
 
 static enum tr_err	 count_call(struct tr_req *, const char *,

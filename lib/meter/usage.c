@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TR_REQ_INTERNAL
 #include "extern.h"
 
 #define SPOOL_LINEMAX	4096

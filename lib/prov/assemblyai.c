@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#define TR_REQ_INTERNAL
 #include "prov.h"
 
 #define AAI_MAXBODY	(64 * 1024 * 1024)

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TR_REQ_INTERNAL
 #include "prov.h"
 
 #define DG_MAXBODY	(64 * 1024 * 1024)

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TR_REQ_INTERNAL
 #include "prov.h"
 
 static enum tr_err

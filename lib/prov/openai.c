@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define TR_REQ_INTERNAL
 #include "prov.h"
 
 #define OAI_MAXBODY	(64 * 1024 * 1024)

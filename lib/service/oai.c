@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TR_REQ_INTERNAL
 #include "prov/prov.h"
 
 /* Model names we answer to, and who serves them. */

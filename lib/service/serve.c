@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#define TR_REQ_INTERNAL
 #include "extern.h"
 
 #define SWEEP_SECS	300	/* default period of the temp dir sweep */

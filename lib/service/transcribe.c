@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TR_REQ_INTERNAL
 #include "prov/prov.h"
 
 /*

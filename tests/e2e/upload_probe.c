@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TR_REQ_INTERNAL
 #include "extern.h"
 
 static int
