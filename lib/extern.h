@@ -232,6 +232,13 @@ enum tr_err	 tr_oai_translations(struct tr_req *);
 
 /* Database connection for tools that run whole scripts (migrate). */
 PGconn		*tr__db_conn(struct tr_db *);
+/*
+ * A timestamptz column as ISO 8601 UTC text ("2024-05-01T12:00:00Z")
+ * under the column's own name, for the row readers of db.c:
+ * "SELECT " TR_SQL_ISOTIME("created_at") " FROM ...".
+ */
+#define TR_SQL_ISOTIME(col)	"to_char(" col " AT TIME ZONE 'UTC'," \
+	" 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS " col
 
 
 #ifdef TR_REQ_INTERNAL

@@ -155,6 +155,20 @@ enum tr_err	 tr_db_queryv(struct tr_db *, PGresult **, const char *sql,
 enum tr_err	 tr_db_ping(struct tr_db *) TR_WUR;
 void		 tr_db_close(void);
 const char	*tr_db_errmsg(const struct tr_db *);
+/*
+ * A column of a result row, by name.  TR_EDB (logged with the column
+ * and, but for strings, the value) when the result has no such column
+ * or row or the value does not parse; the numbers and booleans refuse
+ * SQL NULL, a string is NULL for it.
+ */
+enum tr_err	 tr_db_col_ll(const PGresult *, int row, const char *col,
+		    long long *) TR_WUR;
+enum tr_err	 tr_db_col_double(const PGresult *, int row, const char *col,
+		    double *) TR_WUR;
+enum tr_err	 tr_db_col_bool(const PGresult *, int row, const char *col,
+		    int *) TR_WUR;
+enum tr_err	 tr_db_col_str(const PGresult *, int row, const char *col,
+		    const char **) TR_WUR;
 
 /* An input field after validation (kcgi's struct kpair). */
 struct	tr_pair {
