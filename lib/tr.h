@@ -359,6 +359,9 @@ enum tr_err	 tr_auth_password(const char *email, const char *pw,
 		    long long *uid) TR_WUR;
 /* Refresh tokens and session tokens: opaque, stored hashed. */
 enum tr_err	 tr_auth_refresh_new(long long user_id, char **) TR_WUR;
+/* Spends a refresh token: TR_OK with its user, or TR_EUNAUTH with why. */
+enum tr_err	 tr_auth_refresh_use(struct tr_req *, const char *token,
+		    long long *uid) TR_WUR;
 enum tr_err	 tr_auth_session_new(long long user_id, char **) TR_WUR;
 enum tr_err	 tr_auth_session_check(const char *token, long long *uid) TR_WUR;
 
@@ -388,6 +391,14 @@ enum tr_err	 tr_account_user(long long, struct json_object **) TR_WUR;
 enum tr_err	 tr_account_tokens(long long, struct json_object *) TR_WUR;
 enum tr_err	 tr_account_key_new(long long, const char *name,
 		    long long expires_days, struct json_object **) TR_WUR;
+enum tr_err	 tr_account_key_list(long long, struct json_object **) TR_WUR;
+enum tr_err	 tr_account_key_revoke(long long, long long key_id) TR_WUR;
+enum tr_err	 tr_account_create(const char *email, const char *pw,
+		    const char *first, const char *last, const char *company,
+		    long long *) TR_WUR;
+enum tr_err	 tr_account_login(long long) TR_WUR;
+enum tr_err	 tr_account_profile_set(long long, const char *first,
+		    const char *last, const char *company) TR_WUR;
 
 /* Responses.  The handler writes at most one; tr_serve() writes errors. */
 enum tr_err	 tr_header(struct tr_req *, const char *, const char *) TR_WUR;
