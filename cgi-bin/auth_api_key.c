@@ -7,24 +7,16 @@ static enum tr_err
 handle(struct tr_req *r)
 {
 	struct json_object	*o;
-	PGresult		*res = NULL;
 	long long		 kid;
-	char			 uid[24];
 	enum tr_err		 er;
 
 	if (tr_parse_ll(tr_patharg(r), 1, INT64_MAX, &kid) != TR_OK)
 		return tr_fail(r, TR_ENOTFOUND, "no such API key");
-	snprintf(uid, sizeof(uid), "%lld", tr_principal(r)->user_id);
-	if ((er = tr_db_queryv(tr_db_get(), &res, "UPDATE api_keys SET"
-	    " is_active = false, revoked_at = now() WHERE id = $1 AND"
-	    " user_id = $2 AND revoked_at IS NULL RETURNING id", 2,
-	    tr_patharg(r), uid)) != TR_OK)
+	er = tr_account_key_revoke(tr_principal(r)->user_id, kid);
+	if (er == TR_ENOTFOUND)
+		return tr_fail(r, er, "no such API key");
+	if (er != TR_OK)
 		return er;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return tr_fail(r, TR_ENOTFOUND, "no such API key");
-	}
-	PQclear(res);
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(kid));
 	json_object_object_add(o, "revoked", json_object_new_boolean(1));

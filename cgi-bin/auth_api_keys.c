@@ -12,40 +12,13 @@ static const struct tr_field keys[KEY__MAX] = {
 };
 
 static enum tr_err
-list(struct tr_req *r, const char *id)
+list(struct tr_req *r)
 {
-	static const char *const cols[] = { "name", "prefix", "created_at",
-	    "last_used", "expires_at", "revoked_at" };
-	struct json_object	*o, *arr, *k;
-	PGresult		*res = NULL;
-	int			 i;
-	size_t			 c;
+	struct json_object	*o, *arr = NULL;
 	enum tr_err		 er;
 
-	if ((er = tr_db_queryv(tr_db_get(), &res, "SELECT id, name, key_prefix,"
-#define TS(x) " to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-	    TS("created_at") TS("last_used") TS("expires_at") TS("revoked_at")
-#undef TS
-	    " usage_count, is_active AND revoked_at IS NULL AND"
-	    " (expires_at IS NULL OR expires_at > now())"
-	    " FROM api_keys WHERE user_id = $1 ORDER BY id", 1, id)) != TR_OK)
+	if ((er = tr_account_key_list(tr_principal(r)->user_id, &arr)) != TR_OK)
 		return er;
-	arr = json_object_new_array();
-	for (i = 0; i < PQntuples(res); i++) {
-		k = json_object_new_object();
-		json_object_object_add(k, "id", json_object_new_int64(
-		    strtoll(PQgetvalue(res, i, 0), NULL, 10)));
-		for (c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
-			json_object_object_add(k, cols[c],
-			    PQgetisnull(res, i, (int)c + 1) ? NULL :
-			    json_object_new_string(PQgetvalue(res, i, (int)c + 1)));
-		json_object_object_add(k, "usage_count", json_object_new_int64(
-		    strtoll(PQgetvalue(res, i, 7), NULL, 10)));
-		json_object_object_add(k, "active", json_object_new_boolean(
-		    *PQgetvalue(res, i, 8) == 't'));
-		json_object_array_add(arr, k);
-	}
-	PQclear(res);
 	o = json_object_new_object();
 	json_object_object_add(o, "api_keys", arr);
 	er = tr_reply_json(r, 200, o);
@@ -58,12 +31,10 @@ handle(struct tr_req *r)
 {
 	const struct tr_pair	*days = tr_field_get(r, KEY_DAYS);
 	struct json_object	*o = NULL;
-	char			 id[24];
 	enum tr_err		 er;
 
-	snprintf(id, sizeof(id), "%lld", tr_principal(r)->user_id);
 	if (tr_method(r) != TR_METHOD_POST)
-		return list(r, id);
+		return list(r);
 	if ((er = tr_account_key_new(tr_principal(r)->user_id,
 	    tr_str(r, KEY_NAME) != NULL ? tr_str(r, KEY_NAME) : "default",
 	    days != NULL ? days->parsed.i : 0, &o)) != TR_OK)

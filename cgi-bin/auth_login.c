@@ -22,9 +22,7 @@ handle(struct tr_req *r)
 	o = json_object_new_object();
 	json_object_object_add(o, "user", user);
 	if ((er = tr_account_tokens(uid, o)) == TR_OK &&
-	    (er = tr_db_queryv(tr_db_get(), NULL, "UPDATE users SET last_login"
-	    " = now() WHERE id = $1", 1,
-	    json_object_get_string(json_object_object_get(user, "id")))) == TR_OK)
+	    (er = tr_account_login(uid)) == TR_OK)
 		er = tr_reply_json(r, 200, o);
 	json_object_put(o);
 	return er;

@@ -16,19 +16,12 @@ handle(struct tr_req *r)
 {
 	struct json_object	*user = NULL, *o;
 	long long		 uid = tr_principal(r)->user_id;
-	char			 id[24];
 	enum tr_err		 er;
 
-	if (tr_method(r) == TR_METHOD_PUT) {
-		snprintf(id, sizeof(id), "%lld", uid);
-		if ((er = tr_db_queryv(tr_db_get(), NULL, "UPDATE users SET"
-		    " first_name = COALESCE($2, first_name),"
-		    " last_name = COALESCE($3, last_name),"
-		    " company = COALESCE($4, company), updated_at = now()"
-		    " WHERE id = $1", 4, id, tr_str(r, KEY_FIRST),
-		    tr_str(r, KEY_LAST), tr_str(r, KEY_COMPANY))) != TR_OK)
-			return er;
-	}
+	if (tr_method(r) == TR_METHOD_PUT &&
+	    (er = tr_account_profile_set(uid, tr_str(r, KEY_FIRST),
+	    tr_str(r, KEY_LAST), tr_str(r, KEY_COMPANY))) != TR_OK)
+		return er;
 	if ((er = tr_account_user(uid, &user)) != TR_OK)
 		return er;
 	o = json_object_new_object();

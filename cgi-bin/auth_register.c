@@ -19,27 +19,19 @@ static enum tr_err
 handle(struct tr_req *r)
 {
 	struct json_object	*o, *user = NULL;
-	PGresult		*res = NULL;
 	const char		*weak;
-	char			*hash = NULL;
 	long long		 uid;
 	enum tr_err		 er;
 
 	if ((weak = tr_password_weak(tr_str(r, KEY_PASSWORD))) != NULL)
 		return tr_fail(r, TR_EFIELD, "field 'password': %s", weak);
-	if ((er = tr_password_hash(tr_str(r, KEY_PASSWORD), &hash)) != TR_OK)
-		return er;
-	er = tr_db_queryv(tr_db_get(), &res, "INSERT INTO users (email,"
-	    " password_hash, first_name, last_name, company) VALUES ($1, $2,"
-	    " $3, $4, $5) RETURNING id", 5, tr_str(r, KEY_EMAIL), hash,
-	    tr_str(r, KEY_FIRST), tr_str(r, KEY_LAST), tr_str(r, KEY_COMPANY));
-	free(hash);
+	er = tr_account_create(tr_str(r, KEY_EMAIL), tr_str(r, KEY_PASSWORD),
+	    tr_str(r, KEY_FIRST), tr_str(r, KEY_LAST), tr_str(r, KEY_COMPANY),
+	    &uid);
 	if (er == TR_ECONFLICT)
 		return tr_fail(r, er, "an account with this email already exists");
 	if (er != TR_OK)
 		return er;
-	uid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
 	if ((er = tr_account_user(uid, &user)) != TR_OK)
 		return er;
 	o = json_object_new_object();

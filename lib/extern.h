@@ -223,6 +223,14 @@ struct json_object *tr_oai_verbose(struct tr_req *,
 		    const struct tr_transcript *, int translate);
 
 /*
+ * A timestamptz column as ISO 8601 UTC text ("2024-05-01T12:00:00Z")
+ * under the column's own name, for the row readers of db.c:
+ * "SELECT " TR_SQL_ISOTIME("created_at") " FROM ...".
+ */
+#define TR_SQL_ISOTIME(col)	"to_char(" col " AT TIME ZONE 'UTC'," \
+	" 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS " col
+
+/*
  * The request itself, opaque to programs: req.c and serve.c own it, and
  * the lib files that act on a request (auth, metering, providers) read
  * its members.

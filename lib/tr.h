@@ -160,6 +160,20 @@ const char	*tr_db_errmsg(const struct tr_db *);
  * down), for tools that run whole scripts (migrate).
  */
 PGconn		*tr_db_conn(struct tr_db *);
+/*
+ * A column of a result row, by name.  TR_EDB (logged with the column
+ * and, but for strings, the value) when the result has no such column
+ * or row or the value does not parse; the numbers and booleans refuse
+ * SQL NULL, a string is NULL for it.
+ */
+enum tr_err	 tr_db_col_ll(const PGresult *, int row, const char *col,
+		    long long *) TR_WUR;
+enum tr_err	 tr_db_col_double(const PGresult *, int row, const char *col,
+		    double *) TR_WUR;
+enum tr_err	 tr_db_col_bool(const PGresult *, int row, const char *col,
+		    int *) TR_WUR;
+enum tr_err	 tr_db_col_str(const PGresult *, int row, const char *col,
+		    const char **) TR_WUR;
 
 /* An input field after validation (kcgi's struct kpair). */
 struct	tr_pair {
@@ -369,6 +383,9 @@ enum	tr_login_key { TR_LOGIN_EMAIL, TR_LOGIN_PASSWORD, TR_LOGIN__MAX };
 extern const struct tr_field tr_login_fields[TR_LOGIN__MAX];
 /* Refresh tokens and session tokens: opaque, stored hashed. */
 enum tr_err	 tr_auth_refresh_new(long long user_id, char **) TR_WUR;
+/* Spends a refresh token: TR_OK with its user, or TR_EUNAUTH with why. */
+enum tr_err	 tr_auth_refresh_use(struct tr_req *, const char *token,
+		    long long *uid) TR_WUR;
 enum tr_err	 tr_auth_session_new(long long user_id, char **) TR_WUR;
 enum tr_err	 tr_auth_session_check(const char *token, long long *uid) TR_WUR;
 
@@ -407,6 +424,14 @@ enum tr_err	 tr_account_user(long long, struct json_object **) TR_WUR;
 enum tr_err	 tr_account_tokens(long long, struct json_object *) TR_WUR;
 enum tr_err	 tr_account_key_new(long long, const char *name,
 		    long long expires_days, struct json_object **) TR_WUR;
+enum tr_err	 tr_account_key_list(long long, struct json_object **) TR_WUR;
+enum tr_err	 tr_account_key_revoke(long long, long long key_id) TR_WUR;
+enum tr_err	 tr_account_create(const char *email, const char *pw,
+		    const char *first, const char *last, const char *company,
+		    long long *) TR_WUR;
+enum tr_err	 tr_account_login(long long) TR_WUR;
+enum tr_err	 tr_account_profile_set(long long, const char *first,
+		    const char *last, const char *company) TR_WUR;
 
 /*
  * Handlers and field tables that transcription programs share

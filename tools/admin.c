@@ -48,7 +48,8 @@ create_user(const char *email, const char *pw, const char *plan, int admin)
 		errx(1, "%s already has an account", email);
 	if (er != TR_OK)
 		errx(1, "cannot create the user: %s", tr_db_errmsg(tr_db_get()));
-	uid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	if (tr_db_col_ll(res, 0, "id", &uid) != TR_OK)
+		errx(1, "the new user has no id");
 	PQclear(res);
 	return uid;
 }
@@ -64,7 +65,8 @@ user_id(const char *email)
 		errx(1, "database: %s", tr_db_errmsg(tr_db_get()));
 	if (PQntuples(res) != 1)
 		errx(1, "no user %s", email);
-	uid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	if (tr_db_col_ll(res, 0, "id", &uid) != TR_OK)
+		errx(1, "user %s has no id", email);
 	PQclear(res);
 	return uid;
 }
@@ -88,7 +90,7 @@ main(int argc, char *argv[])
 	const char	*cmd, *email, *pw = NULL, *plan = "free", *name = "default";
 	char		*gen = NULL;
 	PGresult	*res = NULL;
-	long long	 days = 0, uid;
+	long long	 days = 0, uid, users;
 	int		 ch, admin = 0;
 
 	tr_log_init("trapi-admin");
@@ -124,10 +126,12 @@ main(int argc, char *argv[])
 	} else if (strcmp(cmd, "create-key") == 0) {
 		printf("%s\n", create_key(user_id(email), name, days));
 	} else if (strcmp(cmd, "bootstrap") == 0) {
-		if (tr_db_queryv(tr_db_get(), &res, "SELECT count(*) FROM users",
-		    0) != TR_OK)
+		if (tr_db_queryv(tr_db_get(), &res, "SELECT count(*) AS users"
+		    " FROM users", 0) != TR_OK)
 			errx(1, "database: %s", tr_db_errmsg(tr_db_get()));
-		if (strcmp(PQgetvalue(res, 0, 0), "0") != 0) {
+		if (tr_db_col_ll(res, 0, "users", &users) != TR_OK)
+			errx(1, "cannot count the users");
+		if (users != 0) {
 			PQclear(res);
 			tr_db_close();
 			tr_conf_free();

@@ -132,7 +132,7 @@ default_dir(const char *argv0)
 int
 main(int argc, char *argv[])
 {
-	const char	*dir = NULL, *params[3];
+	const char	*dir = NULL, *params[3], *have;
 	char		*files[MAXFILES], *sql, sum[65], version[5];
 	struct dirent	*de;
 	DIR		*d;
@@ -193,7 +193,9 @@ main(int argc, char *argv[])
 		if (PQresultStatus(r) != PGRES_TUPLES_OK)
 			errx(1, "%s", PQresultErrorMessage(r));
 		if (PQntuples(r) > 0) {
-			if (strcmp(PQgetvalue(r, 0, 0), sum) != 0)
+			if (tr_db_col_str(r, 0, "checksum", &have) != TR_OK)
+				errx(1, "schema_migrations has no checksum");
+			if (have == NULL || strcmp(have, sum) != 0)
 				warnx("%s was changed after it was applied; "
 				    "write a new migration instead", files[i]);
 			PQclear(r);

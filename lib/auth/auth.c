@@ -32,10 +32,11 @@ refuse(struct tr_req *r, enum tr_err er, const char *why)
 	return tr_fail(r, er, "%s", why);
 }
 
+/* plan is NULL for SQL NULL (users.plan is NOT NULL: never). */
 static void
 setplan(struct tr_principal *p, const char *plan)
 {
-	snprintf(p->plan, sizeof(p->plan), "%s", plan);
+	snprintf(p->plan, sizeof(p->plan), "%s", plan != NULL ? plan : "");
 }
 
 /* The JWT secret; in development the seed's default, with a warning. */
@@ -88,7 +89,9 @@ auth_apikey(struct tr_req *r, const char *key)
 	char		 hx[TR_TOKEN_DIGEST], prefix[KEY_PREFIXLEN + 1], id[24];
 	PGresult	*res = NULL;
 	struct tr_db	*db = tr_db_get();
-	int		 i, row = -1;
+	const char	*hash, *plan;
+	long long	 kid, uid;
+	int		 i, row = -1, keyok, userok, expired;
 	enum tr_err	 er;
 
 	if (auth_legacy(r, key))
@@ -101,50 +104,65 @@ auth_apikey(struct tr_req *r, const char *key)
 	if ((er = tr_token_digest(key, hx)) != TR_OK)
 		return er;
 	er = tr_db_queryv(db, &res,
-	    "SELECT k.id, k.key_hash, k.is_active AND k.revoked_at IS NULL,"
-	    " k.expires_at IS NOT NULL AND k.expires_at <= now(),"
-	    " u.id, u.plan, u.is_active AND u.deleted_at IS NULL"
+	    "SELECT k.id AS key_id, k.key_hash,"
+	    " k.is_active AND k.revoked_at IS NULL AS key_active,"
+	    " k.expires_at IS NOT NULL AND k.expires_at <= now() AS expired,"
+	    " u.id AS user_id, u.plan,"
+	    " u.is_active AND u.deleted_at IS NULL AS user_active"
 	    " FROM api_keys k JOIN users u ON u.id = k.user_id"
 	    " WHERE k.key_prefix = $1", 1, prefix);
 	if (er != TR_OK)
 		return er;
 	/* The digest is compared in constant time against every key with
 	 * that display prefix (bytea comes back in the same "\\x" form). */
-	for (i = 0; i < PQntuples(res); i++)
-		if (strlen(PQgetvalue(res, i, 1)) == TR_TOKEN_DIGEST - 1 &&
-		    tr_memeq_ct(PQgetvalue(res, i, 1), hx, TR_TOKEN_DIGEST - 1))
+	for (i = 0; i < PQntuples(res); i++) {
+		if ((er = tr_db_col_str(res, i, "key_hash", &hash)) != TR_OK)
+			goto out;
+		if (hash != NULL && strlen(hash) == TR_TOKEN_DIGEST - 1 &&
+		    tr_memeq_ct(hash, hx, TR_TOKEN_DIGEST - 1))
 			row = i;
+	}
 	if (row < 0) {
-		PQclear(res);
-		return refuse(r, TR_EUNAUTH, "invalid API key");
+		er = refuse(r, TR_EUNAUTH, "invalid API key");
+		goto out;
 	}
-	if (strcmp(PQgetvalue(res, row, 2), "t") != 0 ||
-	    strcmp(PQgetvalue(res, row, 6), "t") != 0) {
-		PQclear(res);
-		return refuse(r, TR_EUNAUTH, "API key revoked");
+	if ((er = tr_db_col_bool(res, row, "key_active", &keyok)) != TR_OK ||
+	    (er = tr_db_col_bool(res, row, "user_active", &userok)) != TR_OK ||
+	    (er = tr_db_col_bool(res, row, "expired", &expired)) != TR_OK ||
+	    (er = tr_db_col_ll(res, row, "key_id", &kid)) != TR_OK ||
+	    (er = tr_db_col_ll(res, row, "user_id", &uid)) != TR_OK ||
+	    (er = tr_db_col_str(res, row, "plan", &plan)) != TR_OK)
+		goto out;
+	if (!keyok || !userok) {
+		er = refuse(r, TR_EUNAUTH, "API key revoked");
+		goto out;
 	}
-	if (strcmp(PQgetvalue(res, row, 3), "t") == 0) {
-		PQclear(res);
-		return refuse(r, TR_EUNAUTH, "API key expired");
+	if (expired) {
+		er = refuse(r, TR_EUNAUTH, "API key expired");
+		goto out;
 	}
 	r->prin.kind = TR_PRIN_APIKEY;
-	r->prin.key_id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
-	r->prin.user_id = strtoll(PQgetvalue(res, row, 4), NULL, 10);
-	setplan(&r->prin, PQgetvalue(res, row, 5));
+	r->prin.key_id = kid;
+	r->prin.user_id = uid;
+	setplan(&r->prin, plan);
 	snprintf(r->prin.bucket, sizeof(r->prin.bucket), "user:%lld",
 	    r->prin.user_id);
 	PQclear(res);
+	res = NULL;
 	snprintf(id, sizeof(id), "%lld", r->prin.key_id);
 	tr_debug("api key %s... of user %lld", prefix, r->prin.user_id);
 	return tr_db_queryv(db, NULL, "UPDATE api_keys SET last_used = now(),"
 	    " usage_count = usage_count + 1 WHERE id = $1", 1, id);
+out:
+	PQclear(res);
+	return er;
 }
 
 /* Our own access token: HS256, iss "trapi", typ "access", user in sub. */
 static enum tr_err
 auth_jwt(struct tr_req *r, struct tr_jwt *jwt)
 {
-	const char	*secret, *sub, *typ;
+	const char	*secret, *sub, *typ, *plan;
 	PGresult	*res = NULL;
 	long long	 uid;
 	enum tr_err	 er;
@@ -169,9 +187,11 @@ auth_jwt(struct tr_req *r, struct tr_jwt *jwt)
 		er = TR_EUNAUTH;
 		goto out;
 	}
+	if ((er = tr_db_col_str(res, 0, "plan", &plan)) != TR_OK)
+		goto out;
 	r->prin.kind = TR_PRIN_JWT;
 	r->prin.user_id = uid;
-	setplan(&r->prin, PQgetvalue(res, 0, 0));
+	setplan(&r->prin, plan);
 	snprintf(r->prin.bucket, sizeof(r->prin.bucket), "user:%lld", uid);
 	r->prin.claims = json_object_get(jwt->claims);
 out:
@@ -414,7 +434,8 @@ enum tr_err
 tr_principal_user(struct tr_req *r, long long *uid)
 {
 	PGresult	*res = NULL;
-	const char	*sub;
+	const char	*sub, *plan;
+	long long	 id;
 	enum tr_err	 er;
 
 	if (r->prin.user_id > 0) {
@@ -430,11 +451,14 @@ tr_principal_user(struct tr_req *r, long long *uid)
 	    r->prin.plan);
 	if (er != TR_OK)
 		return er;
-	r->prin.user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	setplan(&r->prin, PQgetvalue(res, 0, 1));
+	if ((er = tr_db_col_ll(res, 0, "id", &id)) == TR_OK &&
+	    (er = tr_db_col_str(res, 0, "plan", &plan)) == TR_OK) {
+		r->prin.user_id = id;
+		setplan(&r->prin, plan);
+		*uid = id;
+	}
 	PQclear(res);
-	*uid = r->prin.user_id;
-	return TR_OK;
+	return er;
 }
 
 /* Issues an access token for a user.  *access is malloced. */
@@ -504,6 +528,40 @@ tr_auth_refresh_new(long long uid, char **out)
 	    86400 * 30, 60, 86400 * 365), out);
 }
 
+/*
+ * Spends a refresh token: single-use, so presenting one again (a sign
+ * it was stolen) revokes every refresh token of its user.  Returns
+ * TR_OK with the user, or TR_EUNAUTH with a reason set on r.
+ */
+enum tr_err
+tr_auth_refresh_use(struct tr_req *r, const char *tok, long long *uid)
+{
+	char		 hx[TR_TOKEN_DIGEST];
+	PGresult	*res = NULL;
+	enum tr_err	 er;
+
+	if (strlen(tok) > 128 || tr_token_digest(tok, hx) != TR_OK)
+		return tr_fail(r, TR_EUNAUTH, "invalid refresh token");
+	if ((er = tr_db_queryv(tr_db_get(), &res, "UPDATE refresh_tokens t SET"
+	    " used_at = now() FROM users u WHERE t.token_hash = $1 AND"
+	    " t.used_at IS NULL AND t.expires_at > now() AND u.id = t.user_id"
+	    " AND u.is_active AND u.deleted_at IS NULL RETURNING t.user_id",
+	    1, hx)) != TR_OK)
+		return er;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		if ((er = tr_db_queryv(tr_db_get(), NULL, "DELETE FROM"
+		    " refresh_tokens WHERE user_id = (SELECT user_id FROM"
+		    " refresh_tokens WHERE token_hash = $1 AND used_at IS NOT"
+		    " NULL)", 1, hx)) != TR_OK)
+			return er;
+		return tr_fail(r, TR_EUNAUTH, "invalid or used refresh token");
+	}
+	er = tr_db_col_ll(res, 0, "user_id", uid);
+	PQclear(res);
+	return er;
+}
+
 /* A new session token (deprecated session login).  *out is malloced. */
 enum tr_err
 tr_auth_session_new(long long uid, char **out)
@@ -532,6 +590,7 @@ tr_auth_password(const char *email, const char *pw, long long *uid)
 {
 	static char	*dummy;
 	PGresult	*res = NULL;
+	const char	*hash;
 	int		 ok = 0;
 	enum tr_err	 er;
 
@@ -540,9 +599,9 @@ tr_auth_password(const char *email, const char *pw, long long *uid)
 	    " deleted_at IS NULL", 1, email)) != TR_OK)
 		return er;
 	if (PQntuples(res) == 1) {
-		ok = tr_password_check(pw, PQgetisnull(res, 0, 1) ? NULL :
-		    PQgetvalue(res, 0, 1));
-		*uid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		if ((er = tr_db_col_str(res, 0, "password_hash", &hash)) ==
+		    TR_OK && (er = tr_db_col_ll(res, 0, "id", uid)) == TR_OK)
+			ok = tr_password_check(pw, hash);
 	} else {
 		if (dummy == NULL && tr_password_hash("no such user 0",
 		    &dummy) != TR_OK)
@@ -550,6 +609,8 @@ tr_auth_password(const char *email, const char *pw, long long *uid)
 		(void)tr_password_check(pw, dummy);
 	}
 	PQclear(res);
+	if (er != TR_OK)
+		return er;
 	return ok ? TR_OK : TR_EUNAUTH;
 }
 
@@ -563,6 +624,7 @@ session_find(const char *tok, long long *uid, char *plan, size_t plansz)
 {
 	char		 hx[TR_TOKEN_DIGEST];
 	PGresult	*res = NULL;
+	const char	*p;
 	enum tr_err	 er;
 
 	if (!tr_conf_bool("ALLOW_INSECURE_SESSION_AUTH", 0) ||
@@ -581,10 +643,11 @@ session_find(const char *tok, long long *uid, char *plan, size_t plansz)
 		PQclear(res);
 		return TR_EUNAUTH;
 	}
-	*uid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	snprintf(plan, plansz, "%s", PQgetvalue(res, 0, 1));
+	if ((er = tr_db_col_ll(res, 0, "user_id", uid)) == TR_OK &&
+	    (er = tr_db_col_str(res, 0, "plan", &p)) == TR_OK)
+		snprintf(plan, plansz, "%s", p != NULL ? p : "");
 	PQclear(res);
-	return TR_OK;
+	return er;
 }
 
 /*

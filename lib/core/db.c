@@ -3,8 +3,11 @@
  * daemon: tr_db_close() before a thread ends), opened on first
  * use and kept between requests, re-established transparently when the
  * server restarts.  Queries go through PQexecParams with $n parameters
- * only; no query text is ever built from input.
+ * only; no query text is ever built from input.  Rows are read by
+ * column name, each value checked as it is parsed.
  */
+#include <float.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +196,96 @@ enum tr_err
 tr_db_ping(struct tr_db *db)
 {
 	return tr_db_query(db, NULL, "SELECT 1", 0, NULL);
+}
+
+/*
+ * The text of a column in a row of res, or NULL for SQL NULL.  A column
+ * the query did not name, or a row past the end, is a bug in the query:
+ * TR_EDB, logged.
+ */
+static enum tr_err
+cell(const PGresult *res, int row, const char *col, const char **out)
+{
+	int	 c;
+
+	if (res == NULL || (c = PQfnumber(res, col)) < 0) {
+		tr_warnx("database: no column %s in the result", col);
+		return TR_EDB;
+	}
+	if (row < 0 || row >= PQntuples(res)) {
+		tr_warnx("database: no row %d for column %s", row, col);
+		return TR_EDB;
+	}
+	*out = PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
+	return TR_OK;
+}
+
+/*
+ * A value that is not what its reader wants: a column read as the
+ * wrong type, never a secret (those are read as strings, never logged).
+ */
+static enum tr_err
+badcell(const char *col, const char *val, const char *want)
+{
+	if (val == NULL)
+		tr_warnx("database: column %s is NULL, not %s", col, want);
+	else
+		tr_warnx("database: column %s is \"%.40s\", not %s", col, val,
+		    want);
+	return TR_EDB;
+}
+
+/* A column read as a whole number.  SQL NULL is an error. */
+enum tr_err
+tr_db_col_ll(const PGresult *res, int row, const char *col, long long *out)
+{
+	const char	*v;
+	enum tr_err	 er;
+
+	if ((er = cell(res, row, col, &v)) != TR_OK)
+		return er;
+	if (tr_parse_ll(v, LLONG_MIN, LLONG_MAX, out) != TR_OK)
+		return badcell(col, v, "an integer");
+	return TR_OK;
+}
+
+/* A column read as a finite number.  SQL NULL is an error. */
+enum tr_err
+tr_db_col_double(const PGresult *res, int row, const char *col, double *out)
+{
+	const char	*v;
+	enum tr_err	 er;
+
+	if ((er = cell(res, row, col, &v)) != TR_OK)
+		return er;
+	if (tr_parse_double(v, -DBL_MAX, DBL_MAX, out) != TR_OK)
+		return badcell(col, v, "a number");
+	return TR_OK;
+}
+
+/* A boolean column ("t" or "f") as 1 or 0.  SQL NULL is an error. */
+enum tr_err
+tr_db_col_bool(const PGresult *res, int row, const char *col, int *out)
+{
+	const char	*v;
+	enum tr_err	 er;
+
+	if ((er = cell(res, row, col, &v)) != TR_OK)
+		return er;
+	if (v == NULL || (strcmp(v, "t") != 0 && strcmp(v, "f") != 0))
+		return badcell(col, v, "a boolean");
+	*out = *v == 't';
+	return TR_OK;
+}
+
+/*
+ * A column as text, NULL for SQL NULL; it lives as long as res.  Its
+ * value is never logged: this is how secrets and hashes are read.
+ */
+enum tr_err
+tr_db_col_str(const PGresult *res, int row, const char *col, const char **out)
+{
+	return cell(res, row, col, out);
 }
 
 /* Closes the process's connection and frees the handle. */

@@ -45,10 +45,10 @@ minutes(struct tr_req *r, double audio_seconds)
 	snprintf(uid, sizeof(uid), "%lld", r->prin.user_id);
 	if ((er = tr_db_queryv(tr_db_get(), &res, "SELECT CASE WHEN"
 	    " u.usage_month = date_trunc('month', now())::date THEN"
-	    " u.audio_minutes_month ELSE 0 END::float8,"
-	    " p.audio_minutes_month::float8,"
+	    " u.audio_minutes_month ELSE 0 END::float8 AS used,"
+	    " p.audio_minutes_month::float8 AS quota,"
 	    " ceil(extract(epoch FROM date_trunc('month', now()) +"
-	    " interval '1 month' - now()))::bigint"
+	    " interval '1 month' - now()))::bigint AS until_next"
 	    " FROM users u JOIN plans p ON p.plan = u.plan WHERE u.id = $1",
 	    1, uid)) != TR_OK)
 		return er;
@@ -56,10 +56,12 @@ minutes(struct tr_req *r, double audio_seconds)
 		PQclear(res);
 		return TR_OK;
 	}
-	used = strtod(PQgetvalue(res, 0, 0), NULL);
-	lim = strtod(PQgetvalue(res, 0, 1), NULL);
-	until = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	if ((er = tr_db_col_double(res, 0, "used", &used)) == TR_OK &&
+	    (er = tr_db_col_double(res, 0, "quota", &lim)) == TR_OK)
+		er = tr_db_col_ll(res, 0, "until_next", &until);
 	PQclear(res);
+	if (er != TR_OK)
+		return er;
 	if (audio_seconds > 0 ? used + audio_seconds / 60 <= lim : used < lim)
 		return TR_OK;
 	if ((er = retry_after(r, until)) != TR_OK)
@@ -106,13 +108,13 @@ tr_quota_begin(struct tr_req *r, double audio_seconds, long long *slot)
 	    " WHERE (SELECT count(*) FROM inflight WHERE bucket = $1 AND"
 	    " expires_at > now()) < COALESCE((SELECT concurrent FROM plans"
 	    " WHERE plan = $2), 1) RETURNING id", 2, r->prin.bucket,
-	    r->prin.plan)) != TR_OK) {
+	    r->prin.plan)) != TR_OK || (PQntuples(res) == 1 &&
+	    (er = tr_db_col_ll(res, 0, "id", slot)) != TR_OK)) {
+		PQclear(res);
 		if (tr_db_queryv(db, NULL, "ROLLBACK", 0) != TR_OK)
 			tr_warnx("quota: rollback failed");
 		return er;
 	}
-	if (PQntuples(res) == 1)
-		*slot = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	if ((er = tr_db_queryv(db, NULL, "COMMIT", 0)) != TR_OK)
 		return er;

@@ -10,6 +10,9 @@
 
 #include "extern.h"
 
+/* Requests per minute for a plan missing from the plans table. */
+#define PER_MINUTE_DEFAULT	"60"
+
 static enum tr_err	 count_call(struct tr_req *, const char *,
 			    const char *, const char *);
 
@@ -69,22 +72,25 @@ count_call(struct tr_req *r, const char *bucket, const char *plan,
 	    " ON CONFLICT (bucket, window_start) DO UPDATE"
 	    " SET count = rl.count + 1"
 	    " RETURNING count, COALESCE($3::int,"
-	    " (SELECT requests_per_minute FROM plans WHERE plan = $2)),"
-	    " extract(epoch FROM window_start + interval '1 minute')::bigint,"
+	    " (SELECT requests_per_minute FROM plans WHERE plan = $2), "
+	    PER_MINUTE_DEFAULT ") AS lim,"
+	    " extract(epoch FROM window_start + interval '1 minute')::bigint"
+	    " AS reset_at,"
 	    " ceil(extract(epoch FROM window_start + interval '1 minute'"
-	    " - now()))::bigint", 3, bucket, plan, limit);
+	    " - now()))::bigint AS retry_in", 3, bucket, plan, limit);
 	if (er == TR_EDBDOWN) {
 		tr_warnx("rate limit not checked: database unavailable");
 		return TR_OK;
 	}
 	if (er != TR_OK)
 		return er;
-	count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	lim = PQgetisnull(res, 0, 1) ? 60 :
-	    strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	reset = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-	in = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+	if ((er = tr_db_col_ll(res, 0, "count", &count)) == TR_OK &&
+	    (er = tr_db_col_ll(res, 0, "lim", &lim)) == TR_OK &&
+	    (er = tr_db_col_ll(res, 0, "reset_at", &reset)) == TR_OK)
+		er = tr_db_col_ll(res, 0, "retry_in", &in);
 	PQclear(res);
+	if (er != TR_OK)
+		return er;
 	if ((er = hdr(r, "X-RateLimit-Limit", lim)) != TR_OK ||
 	    (er = hdr(r, "X-RateLimit-Remaining",
 	    count >= lim ? 0 : lim - count)) != TR_OK ||
