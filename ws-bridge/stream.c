@@ -166,7 +166,7 @@ end_run(struct work_job *j)
 	if (!st->opened)
 		return;		/* refused: a slot to give back, no usage */
 	memset(&u, 0, sizeof(u));
-	u.service = st->ops == &up_local ? "local" : "deepgram";
+	u.service = st->ops->name;
 	u.endpoint = NSP;
 	u.audio_seconds = audio_seconds(st);
 	u.status = st->failed ? "error" : "success";
@@ -420,18 +420,7 @@ params(struct stream *st, struct eio *e)
 	if (st->params.encoding != NULL && st->params.sample_rate == 0)
 		st->params.sample_rate = strcmp(st->encoding, "amr-nb") == 0 ?
 		    8000 : 16000;
-	if (st->ops == &up_local) {
-		if (strncmp(st->lang, "en", 2) != 0)
-			return "The local engine transcribes English only";
-		/* No encoding: container audio, which ffmpeg reads. */
-		if (st->params.encoding != NULL &&
-		    (strcmp(st->encoding, "linear16") != 0 ||
-		    st->params.sample_rate != 16000 ||
-		    st->params.channels != 1))
-			return "The local engine takes container audio (webm,"
-			    " ogg, mp3, wav...) or linear16 mono at 16000 Hz";
-	}
-	return NULL;
+	return st->ops->check != NULL ? st->ops->check(&st->params) : NULL;
 }
 
 static int
@@ -461,8 +450,7 @@ st_connect(struct sio_sock *sock, struct json_object *auth, const char **msg)
 		return -1;
 	}
 	st = tr_xcalloc(1, sizeof(*st));
-	st->ops = strcmp(bconf.engine, "local") == 0 ? &up_local :
-	    &up_deepgram;
+	st->ops = bconf.up;
 	if ((why = params(st, sio_eio(sock))) != NULL) {
 		free(st);
 		*msg = why;

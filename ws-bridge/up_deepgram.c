@@ -496,8 +496,8 @@ up_deepgram_callback(struct lws *wsi, enum lws_callback_reasons reason,
  * At exit, after the context (and its timers) are gone.  Every upstream
  * has had its close callback by then; one left is a bug, said and freed.
  */
-void
-up_deepgram_free(void)
+static void
+dg_free(void)
 {
 	size_t	 n = 0;
 
@@ -510,5 +510,11 @@ up_deepgram_free(void)
 }
 
 const struct up_ops up_deepgram = {
-	"deepgram", 1, dg_open, dg_send, dg_finish, dg_abort
+	.name = "deepgram",
+	.wait_ready = 1,
+	.free = dg_free,
+	.open = dg_open,
+	.send = dg_send,
+	.finish = dg_finish,
+	.abort = dg_abort
 };
