@@ -248,6 +248,8 @@ struct	up_ops {
 
 extern const struct up_ops	 up_deepgram;
 extern const struct up_ops	 up_local;
+/* main.c's vhost for upstream connections (no listener). */
+#define BRIDGE_UPSTREAM_VHOST	"upstream"
 int		 up_deepgram_callback(struct lws *, enum lws_callback_reasons,
 		    void *, void *, size_t);
 

@@ -8,7 +8,11 @@
  * a function below; the work is in the other files.
  */
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 
+#include <net/if.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +24,7 @@
 struct	opts {
 	const char	*host;
 	long long	 port;
+	char		 bound[INET6_ADDRSTRLEN + IF_NAMESIZE + 3]; /* "[::1]" */
 	int		 daemonize;
 	int		 test;
 };
@@ -141,9 +146,118 @@ setup_process(void)
 	lws_set_log_level(LLL_ERR | LLL_WARN, lwslog);
 }
 
-/* The apps, then the context that listens and serves them. */
+/* An address as text: "127.0.0.1", "[::1]". */
 static int
-create_context(const struct opts *o)
+addr_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t sz)
+{
+	char	 num[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];	/* "fe80::1%eth0" */
+
+	if (getnameinfo(sa, len, num, sizeof(num), NULL, 0,
+	    NI_NUMERICHOST) != 0)
+		return -1;
+	snprintf(buf, sz, sa->sa_family == AF_INET6 ? "[%s]" : "%s", num);
+	return 0;
+}
+
+/*
+ * Where -h says to listen: "*" every address (dual-stack, the protocol
+ * test mode's), else the address host is or resolves to first, as text
+ * in *want and as a literal in *iface ("" both for "*").  lws gets the
+ * literal, an IPv4 one on a vhost without IPv6 and an IPv6 one with
+ * IPV6_V6ONLY: given anything else it binds the any-address.
+ */
+static int
+listen_addr(const char *host, char *want, char *iface, size_t sz,
+    uint64_t *options)
+{
+	struct addrinfo		 hints, *res;
+	int			 rc;
+
+	*want = *iface = '\0';
+	if (strcmp(host, "*") == 0)
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(host, NULL, &hints, &res)) == 0) {
+		if (addr_text(res->ai_addr, res->ai_addrlen, want, sz) == -1)
+			rc = EAI_FAIL;
+		*options |= res->ai_family == AF_INET6 ?
+		    LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY |
+		    LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE :
+		    LWS_SERVER_OPTION_DISABLE_IPV6;
+		freeaddrinfo(res);
+	}
+	if (rc != 0) {
+		tr_errx("-h or WS_BRIDGE_HOST '%s' is not an address: %s",
+		    host, gai_strerror(rc));
+		return -1;
+	}
+	snprintf(iface, sz, "%.*s", (int)strlen(want) - (*want == '[' ?
+	    2 : 0), want + (*want == '['));
+	return 0;
+}
+
+/* The address of this process's socket listening on port, as text. */
+static int
+bound_addr(int port, char *buf, size_t sz)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	int			 fd, on;
+
+	for (fd = 0; fd < 1024; fd++) {
+		len = sizeof(on);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 ||
+		    !on)
+			continue;
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+		    (ss.ss_family == AF_INET ?
+		    ((struct sockaddr_in *)&ss)->sin_port :
+		    ((struct sockaddr_in6 *)&ss)->sin6_port) != htons(port))
+			continue;
+		return addr_text((struct sockaddr *)&ss, len, buf, sz);
+	}
+	return -1;
+}
+
+/*
+ * The vhost that listens where -h says, and nowhere else: what it is
+ * bound to is read back from its socket (*o->bound).
+ */
+static int
+create_listener(struct opts *o, struct lws_context_creation_info *info)
+{
+	char		 want[sizeof(o->bound)], iface[sizeof(o->bound)];
+	uint64_t	 listen_opts = 0;
+
+	if (listen_addr(o->host, want, iface, sizeof(want),
+	    &listen_opts) == -1)
+		return -1;
+	info->vhost_name = "listen";
+	info->port = (int)o->port;
+	info->iface = *iface != '\0' ? iface : NULL;
+	info->options |= listen_opts |
+	    LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+	if (lws_create_vhost(bctx, info) == NULL ||
+	    bound_addr((int)o->port, o->bound, sizeof(o->bound)) == -1) {
+		tr_errx("cannot listen on %s port %lld", o->host, o->port);
+		return -1;
+	}
+	if (*want != '\0' && strcmp(o->bound, want) != 0) {
+		tr_errx("asked to listen on %s, bound %s", o->host, o->bound);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The apps, then the context: the upstreams' vhost (no listener, so
+ * that how the listener is bound changes nothing for them), then the
+ * listener.
+ */
+static int
+create_context(struct opts *o)
 {
 	static const struct sio_nsp *const	 app_nsps[] = { &stream_nsp };
 	static struct lws_protocols		 protocols[3];
@@ -165,13 +279,10 @@ create_context(const struct opts *o)
 	protocols[1].rx_buffer_size = 65536;
 
 	memset(&info, 0, sizeof(info));
-	info.port = (int)o->port;
-	info.iface = o->host != NULL && *o->host != '\0' &&
-	    strcmp(o->host, "*") != 0 ? o->host : NULL;
 	info.protocols = protocols;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
 	    LWS_SERVER_OPTION_VALIDATE_UTF8 |
-	    LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+	    LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	/*
 	 * Deepgram's certificate is checked against DEEPGRAM_CA_FILE when
 	 * set, else against the system's store (OpenSSL's default paths).
@@ -185,12 +296,17 @@ create_context(const struct opts *o)
 	info.timeout_secs = 20;
 	info.keepalive_timeout = 60;
 	info.ka_time = 0;
-
 	if ((bctx = lws_create_context(&info)) == NULL) {
-		tr_errx("cannot listen on %s:%lld", o->host, o->port);
+		tr_errx("cannot create the libwebsockets context");
 		return -1;
 	}
-	return 0;
+	info.vhost_name = BRIDGE_UPSTREAM_VHOST;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	if (lws_create_vhost(bctx, &info) == NULL) {
+		tr_errx("cannot create the upstreams' vhost");
+		return -1;
+	}
+	return create_listener(o, &info);
 }
 
 /* Worker threads, and the upstream's own start (a stream's decoders). */
@@ -282,15 +398,14 @@ main(int argc, char *argv[])
 	if (load_settings(&o) == -1)
 		return 1;
 	setup_process();
-	if (create_context(&o) == -1)
-		return 1;
-	if (start_threads(&o) == -1) {
-		lws_context_destroy(bctx);
+	if (create_context(&o) == -1 || start_threads(&o) == -1) {
+		if (bctx != NULL)
+			lws_context_destroy(bctx);
 		return 1;
 	}
 	if (detach(&o) == -1)
 		return 1;
-	tr_info("listening on %s:%lld (%s%s)", o.host, o.port,
+	tr_info("listening on %s:%lld (%s%s)", o.bound, o.port,
 	    o.test ? "protocol-test mode" : "engine ", o.test ? "" :
 	    bconf.up->name);
 	run();

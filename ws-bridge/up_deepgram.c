@@ -254,6 +254,7 @@ dg_open(const struct up_params *pr, const struct up_events *ev, void *arg,
 
 	memset(&ci, 0, sizeof(ci));
 	ci.context = bctx;
+	ci.vhost = lws_get_vhost_by_name(bctx, BRIDGE_UPSTREAM_VHOST);
 	ci.address = host;
 	ci.port = port;
 	ci.path = path;
