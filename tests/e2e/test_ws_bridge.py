@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import socket
 import struct
@@ -316,6 +317,9 @@ def test_upstream_failure(stack, bridge, token, script, seconds, want):
         assert errs and all(w in errs[0] for w in want), errs
         assert time.time() - t0 < 8
         c.close()
+        assert mock_wait(lambda: re.search(
+            r"ended \(upstream error: [^)]*%s" % re.escape(want[0]),
+            bridge.log()))
     finally:
         mock.script = {}
 
@@ -550,6 +554,7 @@ def test_sigterm_finishes_streams(stack, token):
     msgs = [d["message"] for e, d in c.events if e == "error"]
     assert "server shutting down" in msgs
     c.close()
+    assert re.search(r"ended \(shutdown\), 1\.000 s of audio", b.log())
 
 
 def test_plan_concurrency_limit(stack, bridge):
@@ -704,6 +709,7 @@ def test_idle_and_stream_limits(stack, token):
         assert time.time() - t0 < 4
         msgs = [d["message"] for e, d in c.events if e == "error"]
         assert msgs and "no audio" in msgs[0]
+        assert "ended (idle timeout), 0.000 s of audio" in b.log()
     finally:
         c.close()
 
@@ -1071,3 +1077,25 @@ def test_bad_listen_address_refuses_to_start(stack, host):
     assert r.returncode == 1
     assert "-h or WS_BRIDGE_HOST '%s' is not an address" % host in r.stderr
     assert "listening" not in r.stderr
+
+
+def test_stream_end_is_logged(stack, token):
+    """Each stream's end has a log line: why it ended and its audio
+    seconds, to the millisecond."""
+    b = stack.bridge("bridge-endlog")
+    c = Client(b.url, token, transports=["websocket"])
+    c.send(tagged_pcm(0x47000001, 0.5))
+    c.stop()
+    c.close()
+    c = Client(b.url, token, transports=["websocket"])
+    c.send(tagged_pcm(0x47000002, 0.25))
+    time.sleep(0.3)
+    c.close()
+    assert mock_wait(lambda: b.log().count(": ended (") == 2)
+    log = b.log()
+    started = re.findall(r"stream (\S+): user \d+, deepgram", log)
+    ended = re.findall(r"stream (\S+): ended \(([^)]*)\), (\S+) s of audio",
+                       log)
+    assert [e[0] for e in ended] == started
+    assert ended[0][1:] == ("client stop", "0.500")
+    assert ended[1][1].startswith("disconnect") and ended[1][2] == "0.250"
