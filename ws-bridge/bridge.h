@@ -229,7 +229,7 @@ struct	up_params {
 };
 
 struct	up_ops {
-	const char	*name;		/* STREAM_ENGINE, the usage row's service */
+	const char	*name;		/* STREAM_ENGINE, usage rows' service */
 	int		 wait_ready;	/* open is done at events.ready */
 	/* Before the daemon serves (-1: it cannot), and at exit after the
 	 * context is gone; either may be NULL. */

@@ -24,7 +24,8 @@
 struct	opts {
 	const char	*host;
 	long long	 port;
-	char		 bound[INET6_ADDRSTRLEN + IF_NAMESIZE + 3]; /* "[::1]" */
+	/* Where it listens: "127.0.0.1", "[::1]". */
+	char		 bound[INET6_ADDRSTRLEN + IF_NAMESIZE + 3];
 	int		 daemonize;
 	int		 test;
 };
@@ -150,7 +151,7 @@ setup_process(void)
 static int
 addr_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t sz)
 {
-	char	 num[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];	/* "fe80::1%eth0" */
+	char	 num[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];	/* "fe80::1%x" */
 
 	if (getnameinfo(sa, len, num, sizeof(num), NULL, 0,
 	    NI_NUMERICHOST) != 0)
@@ -197,7 +198,9 @@ listen_addr(const char *host, char *want, char *iface, size_t sz,
 	return 0;
 }
 
-/* The address of this process's socket listening on port, as text. */
+/* The address of this process's socket listening on port, as text:
+ * lws does not hand its listening socket out, so the descriptors are
+ * looked through. */
 static int
 bound_addr(int port, char *buf, size_t sz)
 {
@@ -207,8 +210,8 @@ bound_addr(int port, char *buf, size_t sz)
 
 	for (fd = 0; fd < 1024; fd++) {
 		len = sizeof(on);
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 ||
-		    !on)
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on,
+		    &len) == -1 || !on)
 			continue;
 		len = sizeof(ss);
 		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||

@@ -473,13 +473,6 @@ loc_free(void)
 }
 
 const struct up_ops up_local = {
-	.name = "local",
-	.wait_ready = 0,
-	.init = loc_init,
-	.free = loc_free,
-	.check = loc_check,
-	.open = loc_open,
-	.send = loc_send,
-	.finish = loc_finish,
-	.abort = loc_abort
+	"local", 0, loc_init, loc_free, loc_check, loc_open, loc_send,
+	loc_finish, loc_abort
 };
