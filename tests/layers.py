@@ -1,13 +1,14 @@
 #!/usr/bin/python3
-"""The layers of lib/: which file leans on which, and that none loops.
+"""The layers of lib/ (or of another directory, ws-bridge/ say): which
+file leans on which, and that none loops.
 
-A file of lib/ depends on another when it calls (or reads) a symbol the
-other defines, as nm(1) reads them from the objects the build made, or
-when it includes the other's header.  The graph must have no loop, and
-its longest chain is the number of floors lib/ has.
+A file of the directory depends on another when it calls (or reads) a
+symbol the other defines, as nm(1) reads them from the objects the build
+made, or when it includes the other's header.  The graph must have no
+loop, and its longest chain is the number of floors the directory has.
 
-    tests/layers.py BUILD          check; exit 1 on a loop
-    tests/layers.py BUILD -v       also print every file's floor
+    tests/layers.py BUILD [DIR]    check DIR (lib); exit 1 on a loop
+    tests/layers.py BUILD [DIR] -v also print every file's floor
 """
 
 import os
@@ -16,8 +17,8 @@ import subprocess
 import sys
 
 
-def objects(build):
-    top = os.path.join(build, "lib")
+def objects(build, src):
+    top = os.path.join(build, src)
     for d, _, files in os.walk(top):
         for f in sorted(files):
             if f.endswith(".o"):
@@ -41,22 +42,22 @@ def symbols(obj):
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
-def includes(path):
-    """The lib headers a source or header includes, as paths."""
+def includes(path, src):
+    """The headers of src a source or header includes, as paths."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
     found = []
     for name in INCLUDE.findall(text):
         for cand in (os.path.join(os.path.dirname(path), name),
-                     os.path.join("lib", name)):
+                     os.path.join(src, name)):
             if os.path.exists(cand):
                 found.append(os.path.normpath(cand))
                 break
     return found
 
 
-def graph(build):
-    files = dict(objects(build))
+def graph(build, src):
+    files = dict(objects(build, src))
     defs, uses = {}, {}
     for src, obj in files.items():
         defs[src], uses[src] = symbols(obj)
@@ -74,7 +75,7 @@ def graph(build):
                 why.setdefault((src, o), s)
     # Headers: a header is a node too; a file depends on what it includes.
     headers = set()
-    for d, _, fs in os.walk("lib"):
+    for d, _, fs in os.walk(src):
         for f in fs:
             if f.endswith(".h"):
                 headers.add(os.path.normpath(os.path.join(d, f)))
@@ -82,7 +83,7 @@ def graph(build):
         edges.setdefault(h, set())
     for node in list(edges):
         if os.path.exists(node):
-            for inc in includes(node):
+            for inc in includes(node, src):
                 if inc != node:
                     edges[node].add(inc)
                     why.setdefault((node, inc), "#include")
@@ -144,10 +145,12 @@ def floors(edges):
 
 
 def main():
-    if len(sys.argv) < 2:
+    args = [a for a in sys.argv[1:] if not a.startswith("-")]
+    if len(args) not in (1, 2):
         print(__doc__, file=sys.stderr)
         return 2
-    edges, why = graph(sys.argv[1])
+    edges, why = graph(args[0], args[1].rstrip("/") if len(args) > 1
+                       else "lib")
     bad = loops(edges)
     fl = floors(edges)
     if "-v" in sys.argv:

@@ -1,17 +1,25 @@
 /*
  * ws-bridge: live streaming transcription over Socket.IO v4.
  *
- * One process, one libwebsockets event loop.  The layers, bottom up:
+ * One process, one libwebsockets event loop.  The layers, bottom up (a
+ * file calls only into those listed before it; tests/layers.py checks):
  *
- *   eio.c     Engine.IO v4 sessions over HTTP long-polling and
- *             WebSocket (with upgrade), heartbeat, payload limits
- *   sio.c     Socket.IO v5 packets (codec in siopkt.c), namespaces,
- *             binary attachments, acknowledgements
- *   stream.c  the /audio-stream namespace: auth, limits, usage
- *   up_deepgram.c, up_local.c   the upstreams a stream feeds
+ *   conf.c    the settings and the clock, which every layer reads
+ *   siopkt.c  the Socket.IO v5 packet codec (no lws calls; fuzzed)
  *   work.c    threads for blocking work (database, local decoding),
  *             finishing on the event loop
+ *   eio.c     Engine.IO v4 sessions over HTTP long-polling and
+ *             WebSocket (with upgrade), heartbeat, payload limits
+ *   sio.c     Socket.IO namespaces, binary attachments,
+ *             acknowledgements
+ *   up_deepgram.c, up_local.c   the upstreams a stream feeds, each a
+ *             struct up_ops table that says what it can do
+ *   stream.c  the /audio-stream namespace: auth, limits, usage; it
+ *             calls its upstream through the table only
  *   testapp.c the protocol-test mode's reference apps
+ *   main.c    the program: arguments, settings, the context, threads,
+ *             the loop, shutdown; it picks the upstream STREAM_ENGINE
+ *             names
  *
  * Everything here runs on the event loop thread unless it says so.
  */
@@ -25,6 +33,8 @@
 
 #include "tr.h"
 
+struct	up_ops;
+
 struct	bridge_conf {
 	int		 test;		/* protocol-test mode */
 	long long	 ping_interval;	/* ms */
@@ -36,13 +46,16 @@ struct	bridge_conf {
 	long long	 max_streams;	/* /audio-stream sockets */
 	long long	 idle_timeout;	/* s without audio on a stream */
 	long long	 upstream_timeout; /* s for an upstream to answer */
-	const char	*engine;	/* "deepgram" or "local" */
+	const char	*engine;	/* STREAM_ENGINE: an upstream's name */
+	const struct up_ops *up;	/* that upstream (main.c sets it) */
 };
 
+/* Settings, the context and time (conf.c). */
 extern struct bridge_conf	 bconf;
 extern struct lws_context	*bctx;
 
-/* Time. */
+/* Reads the settings into bconf (test: the protocol suites' own). */
+void		 conf_load(int test);
 int64_t		 bridge_now_ms(void);
 
 /*
@@ -216,8 +229,15 @@ struct	up_params {
 };
 
 struct	up_ops {
-	const char	*name;
+	const char	*name;		/* STREAM_ENGINE, usage rows' service */
 	int		 wait_ready;	/* open is done at events.ready */
+	/* Before the daemon serves (-1: it cannot), and at exit after the
+	 * context is gone; either may be NULL. */
+	int		(*init)(void);
+	void		(*free)(void);
+	/* NULL or why the upstream cannot take a stream of these settings
+	 * (before any check of the client's token). */
+	const char	*(*check)(const struct up_params *);
 	struct upstream	*(*open)(const struct up_params *,
 			    const struct up_events *, void *, const char **why);
 	int		(*send)(struct upstream *, const void *, size_t);
@@ -228,10 +248,9 @@ struct	up_ops {
 
 extern const struct up_ops	 up_deepgram;
 extern const struct up_ops	 up_local;
+/* main.c's vhost for upstream connections (no listener). */
+#define BRIDGE_UPSTREAM_VHOST	"upstream"
 int		 up_deepgram_callback(struct lws *, enum lws_callback_reasons,
 		    void *, void *, size_t);
-void		 up_deepgram_free(void);
-int		 up_local_init(void);
-void		 up_local_free(void);
 
 #endif /* BRIDGE_H */

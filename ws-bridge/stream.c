@@ -8,7 +8,9 @@
  * its reason.  audio_chunk events feed the upstream; results come back
  * as "transcription" events, later failures as "error" events.  Each
  * stream takes one of its user's concurrency slots and leaves one usage
- * row (its audio seconds) when it ends.
+ * row (its audio seconds) when it ends, and a log line with those seconds
+ * and why it ended (client stop, disconnect, upstream error, idle
+ * timeout, shutdown, upstream closed).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,7 @@ struct	stream {
 	char			*token;		/* until checked */
 	enum tr_err		 auth_er;
 	char			 why[200];
+	char			 end[64];	/* why it ended, for the log */
 	long long		 slot;		/* quota slot, 0: none */
 	uint64_t		 bytes;		/* audio received */
 	int64_t			 first_ms, last_ms;
@@ -166,7 +169,7 @@ end_run(struct work_job *j)
 	if (!st->opened)
 		return;		/* refused: a slot to give back, no usage */
 	memset(&u, 0, sizeof(u));
-	u.service = st->ops == &up_local ? "local" : "deepgram";
+	u.service = st->ops->name;
 	u.endpoint = NSP;
 	u.audio_seconds = audio_seconds(st);
 	u.status = st->failed ? "error" : "success";
@@ -191,6 +194,16 @@ end_done(struct work_job *j)
 	st_release(st);
 }
 
+/* Why an open stream ends, the first reason given (or a later upstream
+ * error: see on_uperror). */
+static void
+st_ending(struct stream *st, const char *why, const char *detail)
+{
+	if (st->end[0] == '\0')
+		snprintf(st->end, sizeof(st->end), "%s%s%s", why,
+		    detail != NULL ? ": " : "", detail != NULL ? detail : "");
+}
+
 /* The stream is over (upstream closed, client gone or refused): give
  * back its slot and bill it, once. */
 static void
@@ -201,6 +214,9 @@ st_end(struct stream *st)
 		return;
 	}
 	st->logged = 1;
+	if (st->opened)
+		tr_info("stream %s: ended (%s), %.3f s of audio",
+		    tr_request_id(st->req), st->end, audio_seconds(st));
 	if (st->req == NULL || tr_principal(st->req)->kind == TR_PRIN_NONE) {
 		st_release(st);
 		return;
@@ -236,6 +252,7 @@ idle_cb(lws_sorted_usec_list_t *sul)
 		return;
 	}
 	emit_error(st, "no audio for too long: stream closed");
+	st_ending(st, "idle timeout", NULL);
 	sio_disconnect(st->sock, "idle timeout");
 }
 
@@ -281,6 +298,8 @@ on_uperror(void *arg, const char *msg)
 	st->failed = 1;
 	tr_warnx("stream %s: %s", st->req != NULL ? tr_request_id(st->req) :
 	    "-", msg);
+	st->end[0] = '\0';	/* it ended the stream, whatever else did */
+	st_ending(st, "upstream error", msg);
 	if (st->state == ST_UPWAIT)
 		snprintf(st->why, sizeof(st->why), "%s", msg);
 	else
@@ -301,6 +320,7 @@ on_closed(void *arg)
 		return;
 	}
 	st->state = ST_ENDED;
+	st_ending(st, "upstream closed", NULL);
 	if (st->sock != NULL) {
 		if (st->failed)
 			sio_disconnect(st->sock, "upstream failed");
@@ -420,18 +440,7 @@ params(struct stream *st, struct eio *e)
 	if (st->params.encoding != NULL && st->params.sample_rate == 0)
 		st->params.sample_rate = strcmp(st->encoding, "amr-nb") == 0 ?
 		    8000 : 16000;
-	if (st->ops == &up_local) {
-		if (strncmp(st->lang, "en", 2) != 0)
-			return "The local engine transcribes English only";
-		/* No encoding: container audio, which ffmpeg reads. */
-		if (st->params.encoding != NULL &&
-		    (strcmp(st->encoding, "linear16") != 0 ||
-		    st->params.sample_rate != 16000 ||
-		    st->params.channels != 1))
-			return "The local engine takes container audio (webm,"
-			    " ogg, mp3, wav...) or linear16 mono at 16000 Hz";
-	}
-	return NULL;
+	return st->ops->check != NULL ? st->ops->check(&st->params) : NULL;
 }
 
 static int
@@ -461,8 +470,7 @@ st_connect(struct sio_sock *sock, struct json_object *auth, const char **msg)
 		return -1;
 	}
 	st = tr_xcalloc(1, sizeof(*st));
-	st->ops = strcmp(bconf.engine, "local") == 0 ? &up_local :
-	    &up_deepgram;
+	st->ops = bconf.up;
 	if ((why = params(st, sio_eio(sock))) != NULL) {
 		free(st);
 		*msg = why;
@@ -573,6 +581,7 @@ st_event(struct sio_sock *sock, const char *name, struct json_object *args,
 	} else if (strcmp(name, "stop_streaming") == 0) {
 		if (st->state == ST_OPEN && st->up != NULL) {
 			st->state = ST_FINISHING;
+			st_ending(st, "client stop", NULL);
 			lws_sul_cancel(&st->idle_sul);
 			st->ops->finish(st->up);
 		}
@@ -591,6 +600,7 @@ st_disconnect(struct sio_sock *sock, const char *why)
 	lws_sul_cancel(&st->idle_sul);
 	if (st->state == ST_AUTH)
 		return;		/* auth_done cleans up */
+	st_ending(st, "disconnect", why);
 	if (st->up != NULL) {
 		st->ops->abort(st->up);
 		st->up = NULL;
@@ -614,6 +624,7 @@ stream_shutdown(void)
 			st_refuse(st, "server shutting down");
 		} else if (st->state == ST_OPEN && st->up != NULL) {
 			emit_error(st, "server shutting down");
+			st_ending(st, "shutdown", NULL);
 			st->state = ST_FINISHING;
 			lws_sul_cancel(&st->idle_sul);
 			st->ops->finish(st->up);

@@ -254,6 +254,7 @@ dg_open(const struct up_params *pr, const struct up_events *ev, void *arg,
 
 	memset(&ci, 0, sizeof(ci));
 	ci.context = bctx;
+	ci.vhost = lws_get_vhost_by_name(bctx, BRIDGE_UPSTREAM_VHOST);
 	ci.address = host;
 	ci.port = port;
 	ci.path = path;
@@ -496,8 +497,8 @@ up_deepgram_callback(struct lws *wsi, enum lws_callback_reasons reason,
  * At exit, after the context (and its timers) are gone.  Every upstream
  * has had its close callback by then; one left is a bug, said and freed.
  */
-void
-up_deepgram_free(void)
+static void
+dg_free(void)
 {
 	size_t	 n = 0;
 
@@ -510,5 +511,6 @@ up_deepgram_free(void)
 }
 
 const struct up_ops up_deepgram = {
-	"deepgram", 1, dg_open, dg_send, dg_finish, dg_abort
+	"deepgram", 1, NULL, dg_free, NULL, dg_open, dg_send, dg_finish,
+	dg_abort
 };

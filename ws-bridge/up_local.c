@@ -397,6 +397,19 @@ loc_send(struct upstream *u, const void *p, size_t len)
 	return 0;
 }
 
+/* English, from container audio (ffmpeg reads it) or 16 kHz mono PCM. */
+static const char *
+loc_check(const struct up_params *p)
+{
+	if (strncmp(p->lang, "en", 2) != 0)
+		return "The local engine transcribes English only";
+	if (p->encoding != NULL && (strcmp(p->encoding, "linear16") != 0 ||
+	    p->sample_rate != 16000 || p->channels != 1))
+		return "The local engine takes container audio (webm, ogg,"
+		    " mp3, wav...) or linear16 mono at 16000 Hz";
+	return NULL;
+}
+
 static void
 loc_finish(struct upstream *u)
 {
@@ -435,8 +448,8 @@ warm_done(struct work_job *wj)
 		tr_errx("local engine: no model; local streams will fail");
 }
 
-int
-up_local_init(void)
+static int
+loc_init(void)
 {
 	nslots = tr_conf_ll("LOCAL_STREAM_MAX", 2, 1, 64);
 	slots = tr_xcalloc((size_t)nslots, sizeof(*slots));
@@ -447,8 +460,8 @@ up_local_init(void)
 	return 0;
 }
 
-void
-up_local_free(void)
+static void
+loc_free(void)
 {
 	long long	 i;
 
@@ -460,5 +473,6 @@ up_local_free(void)
 }
 
 const struct up_ops up_local = {
-	"local", 0, loc_open, loc_send, loc_finish, loc_abort
+	"local", 0, loc_init, loc_free, loc_check, loc_open, loc_send,
+	loc_finish, loc_abort
 };

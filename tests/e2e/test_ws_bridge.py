@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import socket
 import struct
@@ -19,7 +20,7 @@ import uuid
 import pytest
 import socketio
 
-from conftest import BUILD, JWT_SECRET, ROOT
+from conftest import BUILD, JWT_SECRET, ROOT, free_port
 
 NSP = "/audio-stream"
 SDK = os.path.join(ROOT, "tests", "sdk")
@@ -316,6 +317,9 @@ def test_upstream_failure(stack, bridge, token, script, seconds, want):
         assert errs and all(w in errs[0] for w in want), errs
         assert time.time() - t0 < 8
         c.close()
+        assert mock_wait(lambda: re.search(
+            r"ended \(upstream error: [^)]*%s" % re.escape(want[0]),
+            bridge.log()))
     finally:
         mock.script = {}
 
@@ -550,6 +554,7 @@ def test_sigterm_finishes_streams(stack, token):
     msgs = [d["message"] for e, d in c.events if e == "error"]
     assert "server shutting down" in msgs
     c.close()
+    assert re.search(r"ended \(shutdown\), 1\.000 s of audio", b.log())
 
 
 def test_plan_concurrency_limit(stack, bridge):
@@ -704,6 +709,7 @@ def test_idle_and_stream_limits(stack, token):
         assert time.time() - t0 < 4
         msgs = [d["message"] for e, d in c.events if e == "error"]
         assert msgs and "no audio" in msgs[0]
+        assert "ended (idle timeout), 0.000 s of audio" in b.log()
     finally:
         c.close()
 
@@ -1003,3 +1009,108 @@ def test_usage_row_survives_database_outage(stack, bridge, token):
         c.stop()
     finally:
         c.close()
+
+
+def listeners(port):
+    """The addresses a TCP socket listens on at port, from /proc/net."""
+    out = set()
+    for name, family in (("tcp", socket.AF_INET), ("tcp6", socket.AF_INET6)):
+        with open(os.path.join("/proc/net", name)) as f:
+            next(f)
+            for line in f:
+                local, state = line.split()[1], line.split()[3]
+                addr, _, hexport = local.partition(":")
+                if state != "0A" or int(hexport, 16) != port:
+                    continue
+                raw = b"".join(struct.pack("<I", int(addr[i:i + 8], 16))
+                               for i in range(0, len(addr), 8))
+                out.add(socket.inet_ntop(family, raw))
+    return out
+
+
+def wait_listening(port, proc=None, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError("server exited with %d" % proc.returncode)
+        if listeners(port):
+            return
+        time.sleep(0.05)
+    raise RuntimeError("port %d did not open" % port)
+
+
+def bridge_on(stack, monkeypatch, name, *args):
+    """A ws-bridge started with args (-h ...), waited for in /proc/net
+    rather than by connecting to 127.0.0.1."""
+    import conftest
+    monkeypatch.setattr(conftest, "wait_port", wait_listening)
+    return stack.bridge(name, args=list(args))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_listens_on_the_configured_address_only(stack, monkeypatch, host):
+    """-h 127.0.0.1 (the default) is 127.0.0.1 alone, not every
+    interface; -h ::1 is ::1 alone; the log says where it listens."""
+    b = bridge_on(stack, monkeypatch, "bridge-at-" + host, "-h", host)
+    assert listeners(b.port) == {host}
+    shown = "[%s]" % host if ":" in host else host
+    assert "listening on %s:%d " % (shown, b.port) in b.log()
+    assert b.stop() == 0
+
+
+def test_protocol_test_mode_listens_everywhere(stack, monkeypatch):
+    """-t -h '*': every address, dual-stack."""
+    b = bridge_on(stack, monkeypatch, "bridge-star", "-t", "-h", "*")
+    assert listeners(b.port) == {"::"}
+    assert "listening on [::]:%d " % b.port in b.log()
+    assert b.stop() == 0
+
+
+@pytest.mark.parametrize("host", ["no such host", "300.1.2.3", ""])
+def test_bad_listen_address_refuses_to_start(stack, host):
+    conf = stack.write_config(os.path.join(stack.base, "bad-host.conf"),
+                              DEEPGRAM_API_KEY="k")
+    r = subprocess.run([os.path.join(BUILD, "ws-bridge", "ws-bridge"), "-h",
+                        host, "-p", str(free_port())],
+                       env=dict(os.environ, APP_CONFIG=conf),
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert "-h or WS_BRIDGE_HOST '%s' is not an address" % host in r.stderr
+    assert "listening" not in r.stderr
+
+
+@pytest.mark.parametrize("env", ["prod", "production "])
+def test_unknown_app_env_refuses_to_start(stack, env):
+    """An APP_ENV that names no environment would run as development,
+    with default secrets: refused, as the programs refuse it."""
+    conf = stack.write_config(os.path.join(stack.base, "bad-env.conf"),
+                              DEEPGRAM_API_KEY="k")
+    r = subprocess.run([os.path.join(BUILD, "ws-bridge", "ws-bridge"), "-h",
+                        "127.0.0.1", "-p", str(free_port())],
+                       env=dict(os.environ, APP_CONFIG=conf, APP_ENV=env),
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert "APP_ENV is not one of production, development, test" in r.stderr
+    assert "listening" not in r.stderr
+
+
+def test_stream_end_is_logged(stack, token):
+    """Each stream's end has a log line: why it ended and its audio
+    seconds, to the millisecond."""
+    b = stack.bridge("bridge-endlog")
+    c = Client(b.url, token, transports=["websocket"])
+    c.send(tagged_pcm(0x47000001, 0.5))
+    c.stop()
+    c.close()
+    c = Client(b.url, token, transports=["websocket"])
+    c.send(tagged_pcm(0x47000002, 0.25))
+    time.sleep(0.3)
+    c.close()
+    assert mock_wait(lambda: b.log().count(": ended (") == 2)
+    log = b.log()
+    started = re.findall(r"stream (\S+): user \d+, deepgram", log)
+    ended = re.findall(r"stream (\S+): ended \(([^)]*)\), (\S+) s of audio",
+                       log)
+    assert [e[0] for e in ended] == started
+    assert ended[0][1:] == ("client stop", "0.500")
+    assert ended[1][1].startswith("disconnect") and ended[1][2] == "0.250"
