@@ -177,12 +177,45 @@ void		 tr_transcript_word(struct tr_transcript *, const char *,
 void		 tr_transcript_segment(struct tr_transcript *, const char *,
 		    double, double, int);
 void		 tr_transcript_finish(struct tr_transcript *);
-enum tr_err	 tr_transcript_subtitles(const struct tr_transcript *, int vtt,
-		    struct tr_buf *) TR_WUR;
 struct json_object *tr_transcript_words_json(const struct tr_transcript *,
 		    int openai);
 struct json_object *tr_transcript_json(const struct tr_transcript *,
 		    const char *reqid);
+
+/*
+ * Output formats (format.c): one row per response_format, with its
+ * Content-Type, its renderer and the endpoints that offer it.
+ */
+#define TR_FMT_SEED	0x01	/* /transcriptions/deepgram, /assemblyai */
+#define TR_FMT_WHISPER	0x02	/* /transcriptions/whisper */
+#define TR_FMT_OPENAI	0x04	/* /v1/audio/transcriptions, /translations */
+#define TR_RENDER_MAX	(64 * 1024 * 1024)	/* bytes of a rendering */
+
+/* What a renderer needs besides the transcript. */
+struct	tr_render {
+	const char	*reqid;		/* our request id, for our JSON */
+	int		 translate;	/* OpenAI's task: translate */
+	int		 words;		/* timestamp_granularities[] word */
+	int		 segments;	/* timestamp_granularities[] segment */
+};
+
+typedef enum tr_err (*tr_renderer)(const struct tr_transcript *,
+		    const struct tr_render *, struct tr_buf *);
+
+struct	tr_format {
+	const char	*name;		/* response_format: "srt" */
+	const char	*ctype;		/* the reply's Content-Type */
+	unsigned int	 offered;	/* TR_FMT_*: who offers it */
+	tr_renderer	 render;	/* appends the rendering */
+};
+
+const struct tr_format *tr_format(const char *, unsigned int family);
+enum tr_err	 tr_format_names(unsigned int family, struct tr_buf *) TR_WUR;
+/* The renderers of subtitle.c. */
+enum tr_err	 tr_subtitle_srt(const struct tr_transcript *,
+		    const struct tr_render *, struct tr_buf *) TR_WUR;
+enum tr_err	 tr_subtitle_vtt(const struct tr_transcript *,
+		    const struct tr_render *, struct tr_buf *) TR_WUR;
 
 /* Helper programs by argv (proc.c) and media files (media.c). */
 enum tr_err	 tr_proc_run(char *const [], long timeout_ms, struct tr_buf *,
@@ -212,8 +245,12 @@ struct	tr_prov_opts;
 enum tr_err	 tr_transcribe(struct tr_req *, const struct tr_upload *,
 		    const char *provider, const char *want,
 		    const struct tr_prov_opts *, struct tr_transcript *) TR_WUR;
+enum tr_err	 tr_transcript_format(struct tr_req *, const char *name,
+		    unsigned int family, enum tr_err,
+		    const struct tr_format **) TR_WUR;
 enum tr_err	 tr_transcript_reply(struct tr_req *,
-		    const struct tr_transcript *, const char *) TR_WUR;
+		    const struct tr_transcript *, const struct tr_format *,
+		    int translate) TR_WUR;
 enum	tr_seed_key { TR_SEED_AUDIO, TR_SEED_LANG, TR_SEED_DIARIZE,
 	TR_SEED_PROVIDER, TR_SEED_FORMAT, TR_SEED_MODEL, TR_SEED__MAX };
 extern const struct tr_field tr_seed_fields[TR_SEED__MAX];
@@ -226,8 +263,6 @@ enum	tr_oai_key { TR_OAI_FILE, TR_OAI_MODEL, TR_OAI_LANG, TR_OAI_PROMPT,
 	TR_OAI_FORMAT, TR_OAI_TEMP, TR_OAI__MAX };
 extern const struct tr_field tr_oai_fields[TR_OAI__MAX];
 enum tr_err	 tr_oai_transcriptions(struct tr_req *);
-struct json_object *tr_oai_verbose(struct tr_req *,
-		    const struct tr_transcript *, int translate);
 enum tr_err	 tr_oai_translations(struct tr_req *);
 
 /* Database connection for tools that run whole scripts (migrate). */
