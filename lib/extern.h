@@ -179,12 +179,45 @@ void		 tr_transcript_word(struct tr_transcript *, const char *,
 void		 tr_transcript_segment(struct tr_transcript *, const char *,
 		    double, double, int);
 void		 tr_transcript_finish(struct tr_transcript *);
-enum tr_err	 tr_transcript_subtitles(const struct tr_transcript *, int vtt,
-		    struct tr_buf *) TR_WUR;
 struct json_object *tr_transcript_words_json(const struct tr_transcript *,
 		    int openai);
 struct json_object *tr_transcript_json(const struct tr_transcript *,
 		    const char *reqid);
+
+/*
+ * Output formats (format.c): one row per response_format, with its
+ * Content-Type, its renderer and the endpoints that offer it.
+ */
+#define TR_FMT_SEED	0x01	/* /transcriptions/deepgram, /assemblyai */
+#define TR_FMT_WHISPER	0x02	/* /transcriptions/whisper */
+#define TR_FMT_OPENAI	0x04	/* /v1/audio/transcriptions, /translations */
+#define TR_RENDER_MAX	(64 * 1024 * 1024)	/* bytes of a rendering */
+
+/* What a renderer needs besides the transcript. */
+struct	tr_render {
+	const char	*reqid;		/* our request id, for our JSON */
+	int		 translate;	/* OpenAI's task: translate */
+	int		 words;		/* timestamp_granularities[] word */
+	int		 segments;	/* timestamp_granularities[] segment */
+};
+
+typedef enum tr_err (*tr_renderer)(const struct tr_transcript *,
+		    const struct tr_render *, struct tr_buf *);
+
+struct	tr_format {
+	const char	*name;		/* response_format: "srt" */
+	const char	*ctype;		/* the reply's Content-Type */
+	unsigned int	 offered;	/* TR_FMT_*: who offers it */
+	tr_renderer	 render;	/* appends the rendering */
+};
+
+const struct tr_format *tr_format(const char *, unsigned int family);
+enum tr_err	 tr_format_names(unsigned int family, struct tr_buf *) TR_WUR;
+/* The renderers of subtitle.c. */
+enum tr_err	 tr_subtitle_srt(const struct tr_transcript *,
+		    const struct tr_render *, struct tr_buf *) TR_WUR;
+enum tr_err	 tr_subtitle_vtt(const struct tr_transcript *,
+		    const struct tr_render *, struct tr_buf *) TR_WUR;
 
 /* Helper programs by argv (proc.c) and media files (media.c). */
 enum tr_err	 tr_proc_run(char *const [], long timeout_ms, struct tr_buf *,
@@ -214,13 +247,15 @@ struct	tr_prov_opts;
 enum tr_err	 tr_transcribe(struct tr_req *, const struct tr_upload *,
 		    const char *provider, const char *want,
 		    const struct tr_prov_opts *, struct tr_transcript *) TR_WUR;
+enum tr_err	 tr_transcript_format(struct tr_req *, const char *name,
+		    unsigned int family, enum tr_err,
+		    const struct tr_format **) TR_WUR;
 enum tr_err	 tr_transcript_reply(struct tr_req *,
-		    const struct tr_transcript *, const char *) TR_WUR;
+		    const struct tr_transcript *, const struct tr_format *,
+		    int translate) TR_WUR;
 
 /* OpenAI-compatible audio endpoints (oai.c). */
 const char	*tr_oai_model_provider(const char *);
-struct json_object *tr_oai_verbose(struct tr_req *,
-		    const struct tr_transcript *, int translate);
 
 /*
  * A timestamptz column as ISO 8601 UTC text ("2024-05-01T12:00:00Z")

@@ -227,6 +227,27 @@ int		 tr_valid_uint(struct tr_pair *);	/* integer >= 0 */
 int		 tr_valid_amount(struct tr_pair *);	/* finite number >= 0 */
 int		 tr_valid_lang(struct tr_pair *);	/* "en", "pt-BR" */
 
+/* Spoken languages (lang.c): one row each, and who transcribes it. */
+#define TR_LANG_DEEPGRAM	0x01	/* nova-2, pre-recorded and live */
+#define TR_LANG_OPENAI		0x02	/* Whisper */
+#define TR_LANG_ASSEMBLYAI	0x04
+#define TR_LANG_LOCAL		0x08	/* the local engine (English) */
+/* The engines behind /audio-stream: Deepgram live, the local engine. */
+#define TR_LANG_LIVE		(TR_LANG_DEEPGRAM | TR_LANG_LOCAL)
+
+struct	tr_lang {
+	const char	*code;		/* our tag: "en", "pt-BR" */
+	const char	*name;		/* in English: "Portuguese (Brazil)" */
+	const char	*openai;	/* Whisper's name, "english"; or NULL */
+	unsigned int	 engines;	/* TR_LANG_* */
+};
+
+const struct tr_lang *tr_lang(const char *code);
+const struct tr_lang *tr_lang_primary(const char *tag);
+const struct tr_lang *tr_lang_openai(const char *name);
+int		 tr_lang_has(const char *code, unsigned int engines);
+int		 tr_lang_wellformed(const char *, size_t);
+
 #define TR_REQUIRED	0x01	/* a missing field is a 400 */
 #define TR_FILE		0x02	/* the field is a file upload */
 

@@ -60,16 +60,6 @@ static struct stream	*streams;
 static size_t		 nstreams;
 static int		 shutting_down;
 
-/* Deepgram's nova-2 languages (the seed's list and more). */
-static const char *const langs[] = {
-	"bg", "ca", "cs", "da", "da-DK", "de", "de-CH", "el", "en", "en-AU",
-	"en-GB", "en-IN", "en-NZ", "en-US", "es", "es-419", "et", "fi", "fr",
-	"fr-CA", "hi", "hu", "id", "it", "ja", "ko", "ko-KR", "lt", "lv",
-	"ms", "multi", "nl", "nl-BE", "no", "pl", "pt", "pt-BR", "pt-PT",
-	"ro", "ru", "sk", "sv", "sv-SE", "th", "th-TH", "tr", "uk", "vi",
-	"zh", "zh-CN", "zh-HK", "zh-Hans", "zh-Hant", "zh-TW"
-};
-
 static const char *const encodings[] = {
 	"linear16", "linear32", "flac", "alaw", "mulaw", "amr-nb", "amr-wb",
 	"opus", "ogg-opus", "speex", "g729"
@@ -412,7 +402,7 @@ params(struct stream *st, struct eio *e)
 		lang = eio_query(e, "language");
 	if (lang == NULL || *lang == '\0')
 		lang = "en";
-	if (!in_list(lang, langs, sizeof(langs) / sizeof(langs[0])))
+	if (!tr_lang_has(lang, TR_LANG_LIVE))
 		return "Unsupported language";
 	snprintf(st->lang, sizeof(st->lang), "%s", lang);
 	st->params.lang = st->lang;

@@ -401,7 +401,7 @@ loc_send(struct upstream *u, const void *p, size_t len)
 static const char *
 loc_check(const struct up_params *p)
 {
-	if (strncmp(p->lang, "en", 2) != 0)
+	if (!tr_lang_has(p->lang, TR_LANG_LOCAL))
 		return "The local engine transcribes English only";
 	if (p->encoding != NULL && (strcmp(p->encoding, "linear16") != 0 ||
 	    p->sample_rate != 16000 || p->channels != 1))

@@ -173,27 +173,12 @@ tr_valid_amount(struct tr_pair *p)
 	return 1;
 }
 
-/* A BCP-47-ish language tag: "en", "it", "pt-BR", "zh-Hans". */
+/* A BCP-47-ish language tag: "en", "it", "pt-BR", "zh-Hans" (lang.c). */
 int
 tr_valid_lang(struct tr_pair *p)
 {
-	size_t	 i, n = p->valsz;
-
-	if (n < 2 || n > 16 || strlen(p->val) != n)
+	if (!tr_lang_wellformed(p->val, p->valsz))
 		return 0;
-	for (i = 0; i < n && p->val[i] >= 'a' && p->val[i] <= 'z'; i++)
-		continue;
-	if (i < 2 || i > 3)
-		return 0;
-	if (i < n) {
-		if (p->val[i] != '-' || n - i - 1 < 2)
-			return 0;
-		for (i++; i < n; i++)
-			if (!((p->val[i] >= 'a' && p->val[i] <= 'z') ||
-			    (p->val[i] >= 'A' && p->val[i] <= 'Z') ||
-			    (p->val[i] >= '0' && p->val[i] <= '9')))
-				return 0;
-	}
 	p->parsed.s = p->val;
 	return 1;
 }

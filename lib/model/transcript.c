@@ -1,9 +1,9 @@
 /*
  * The one transcript model every provider fills (text, language,
  * duration, words with times, confidence and speaker, segments,
- * speakers), and its renderings: our JSON, plain text, SubRip (SRT),
- * WebVTT, and OpenAI's json/verbose_json.  Rendering from one model is
- * what lets every provider offer every format.
+ * speakers), and our JSON of it.  Rendering from one model is what
+ * lets every provider offer every format: the formats are the table of
+ * format.c, the subtitles are subtitle.c.
  */
 #include <math.h>
 #include <stdio.h>
@@ -36,6 +36,27 @@ tr_transcript_free(struct tr_transcript *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/*
+ * Makes room for one more element in arr, of n used out of *cap, each
+ * size bytes: the first allocation holds first, each next one twice
+ * as many.
+ */
+static void *
+grow(void *arr, size_t n, size_t *cap, size_t first, size_t size)
+{
+	size_t	 ncap;
+
+	if (n < *cap)
+		return arr;
+	ncap = *cap ? *cap * 2 : first;
+	if ((arr = reallocarray(arr, ncap, size)) == NULL) {
+		tr_errx("transcript: out of memory");
+		abort();
+	}
+	*cap = ncap;
+	return arr;
+}
+
 /* Adds a word; text is copied.  speaker < 0: none. */
 void
 tr_transcript_word(struct tr_transcript *t, const char *text, double start,
@@ -43,14 +64,8 @@ tr_transcript_word(struct tr_transcript *t, const char *text, double start,
 {
 	struct tr_word	*w;
 
-	if (t->nwords == t->wordcap) {
-		t->wordcap = t->wordcap ? t->wordcap * 2 : 64;
-		t->words = realloc(t->words, t->wordcap * sizeof(*t->words));
-		if (t->words == NULL) {
-			tr_errx("transcript: out of memory");
-			abort();
-		}
-	}
+	t->words = grow(t->words, t->nwords, &t->wordcap, 64,
+	    sizeof(*t->words));
 	w = &t->words[t->nwords++];
 	w->text = tr_xstrdup(text);
 	w->start = start;
@@ -68,14 +83,7 @@ tr_transcript_segment(struct tr_transcript *t, const char *text,
 {
 	struct tr_segment	*s;
 
-	if (t->nsegs == t->segcap) {
-		t->segcap = t->segcap ? t->segcap * 2 : 16;
-		t->segs = realloc(t->segs, t->segcap * sizeof(*t->segs));
-		if (t->segs == NULL) {
-			tr_errx("transcript: out of memory");
-			abort();
-		}
-	}
+	t->segs = grow(t->segs, t->nsegs, &t->segcap, 16, sizeof(*t->segs));
 	s = &t->segs[t->nsegs++];
 	s->text = tr_xstrdup(text);
 	s->start = start;
@@ -131,72 +139,6 @@ tr_transcript_finish(struct tr_transcript *t)
 	tr_buf_free(&all);
 	if (t->duration <= 0 && t->nwords > 0)
 		t->duration = t->words[t->nwords - 1].end;
-}
-
-/* Writes seconds as HH:MM:SS,mmm (SRT) or HH:MM:SS.mmm (VTT). */
-static enum tr_err
-stamp(struct tr_buf *b, double secs, char sep)
-{
-	long long	 ms = llround(secs * 1000);
-
-	if (ms < 0)
-		ms = 0;
-	return tr_buf_addf(b, "%02lld:%02lld:%02lld%c%03lld", ms / 3600000,
-	    ms / 60000 % 60, ms / 1000 % 60, sep, ms % 1000);
-}
-
-/* Appends cue text, one line, without "-->" (which would end a cue). */
-static enum tr_err
-cue_text(struct tr_buf *b, const char *s)
-{
-	enum tr_err	 er = TR_OK;
-
-	for (; *s != '\0' && er == TR_OK; s++) {
-		if (*s == '\n' || *s == '\r')
-			er = tr_buf_add(b, " ", 1);
-		else if (s[0] == '-' && s[1] == '-' && s[2] == '>') {
-			er = tr_buf_add(b, "->", 2);
-			s += 2;
-		} else
-			er = tr_buf_add(b, s, 1);
-	}
-	return er;
-}
-
-/*
- * Renders the segments as SubRip (vtt = 0) or WebVTT (vtt = 1), with
- * the speaker as a voice tag or prefix when there are several.
- */
-enum tr_err
-tr_transcript_subtitles(const struct tr_transcript *t, int vtt,
-    struct tr_buf *b)
-{
-	const char	*text;
-	size_t		 i;
-	enum tr_err	 er;
-
-	if (vtt && (er = tr_buf_adds(b, "WEBVTT\n\n")) != TR_OK)
-		return er;
-	for (i = 0; i < t->nsegs; i++) {
-		text = t->segs[i].text;
-		while (*text == ' ')
-			text++;
-		if (!vtt && (er = tr_buf_addf(b, "%zu\n", i + 1)) != TR_OK)
-			return er;
-		if ((er = stamp(b, t->segs[i].start, vtt ? '.' : ',')) != TR_OK ||
-		    (er = tr_buf_adds(b, " --> ")) != TR_OK ||
-		    (er = stamp(b, t->segs[i].end, vtt ? '.' : ',')) != TR_OK ||
-		    (er = tr_buf_add(b, "\n", 1)) != TR_OK)
-			return er;
-		if (t->speakers > 1 && t->segs[i].speaker >= 0 &&
-		    (er = tr_buf_addf(b, vtt ? "<v Speaker %d>" : "Speaker %d: ",
-		    t->segs[i].speaker)) != TR_OK)
-			return er;
-		if ((er = cue_text(b, text)) != TR_OK ||
-		    (er = tr_buf_adds(b, "\n\n")) != TR_OK)
-			return er;
-	}
-	return TR_OK;
 }
 
 static struct json_object *

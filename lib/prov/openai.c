@@ -21,29 +21,17 @@
 #define OAI_MAXBODY	(64 * 1024 * 1024)
 #define OAI_LIMIT	(24 * 1024 * 1024)	/* under the 26214400 body cap */
 
-static const struct {
-	const char	*name;
-	const char	*code;
-} langs[] = {
-	{ "english", "en" }, { "italian", "it" }, { "french", "fr" },
-	{ "german", "de" }, { "spanish", "es" }, { "portuguese", "pt" },
-	{ "dutch", "nl" }, { "japanese", "ja" }, { "chinese", "zh" },
-	{ "russian", "ru" },
-};
-
+/* Whisper names the language ("english"): ours is its code, "en". */
 static void
 set_language(struct tr_transcript *t, const char *name)
 {
-	size_t	 i;
+	const struct tr_lang	*l;
 
-	for (i = 0; name != NULL && i < sizeof(langs) / sizeof(langs[0]); i++)
-		if (strcmp(langs[i].name, name) == 0) {
-			snprintf(t->language, sizeof(t->language), "%s",
-			    langs[i].code);
-			return;
-		}
+	if (name == NULL)
+		name = "";
+	l = tr_lang_openai(name);
 	snprintf(t->language, sizeof(t->language), "%.15s",
-	    name != NULL ? name : "");
+	    l != NULL ? l->code : name);
 }
 
 static enum tr_err

@@ -3,7 +3,7 @@
  * upload (415 if it is not audio, and the real duration for billing),
  * choose the provider (the local engine when the asked-for provider has
  * no key), take a quota slot, transcribe, write the usage row, and
- * render the transcript in the format asked for.
+ * render the transcript in the format asked for (format.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -70,36 +70,54 @@ tr_transcribe(struct tr_req *r, const struct tr_upload *up, const char *name,
 }
 
 /*
- * Replies with t in format: "json" (ours), "text", "srt" or "vtt".
- * Returns TR_EFIELD for another format.
+ * The format that name (NULL: json) asks for among those offered to
+ * family; else er, with a message that lists them.
  */
 enum tr_err
-tr_transcript_reply(struct tr_req *r, const struct tr_transcript *t,
-    const char *format)
+tr_transcript_format(struct tr_req *r, const char *name, unsigned int family,
+    enum tr_err er, const struct tr_format **fp)
 {
-	struct json_object	*o;
+	struct tr_buf	 b;
+	enum tr_err	 ner;
+
+	if ((*fp = tr_format(name != NULL ? name : "json", family)) != NULL)
+		return TR_OK;
+	tr_buf_init(&b, 1024);
+	if ((ner = tr_format_names(family, &b)) != TR_OK)
+		return ner;
+	er = tr_fail(r, er, "response_format must be %s", tr_buf_str(&b));
+	tr_buf_free(&b);
+	return er;
+}
+
+/* Was timestamp_granularities[] val asked for (it may be repeated)? */
+static int
+wants(struct tr_req *r, const char *val)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->kvsz; i++)
+		if (strcmp(r->kvs[i].key, "timestamp_granularities[]") == 0 &&
+		    strcmp(r->kvs[i].val, val) == 0)
+			return 1;
+	return 0;
+}
+
+/* Replies with t rendered in f; translate: OpenAI's task. */
+enum tr_err
+tr_transcript_reply(struct tr_req *r, const struct tr_transcript *t,
+    const struct tr_format *f, int translate)
+{
+	struct tr_render	 o = {
+		.reqid = tr_request_id(r), .translate = translate,
+		.words = wants(r, "word"), .segments = wants(r, "segment"),
+	};
 	struct tr_buf		 b;
 	enum tr_err		 er;
 
-	if (format == NULL || strcmp(format, "json") == 0) {
-		o = tr_transcript_json(t, tr_request_id(r));
-		er = tr_reply_json(r, 200, o);
-		json_object_put(o);
-		return er;
-	}
-	tr_buf_init(&b, 64 * 1024 * 1024);
-	if (strcmp(format, "text") == 0)
-		er = tr_buf_adds(&b, t->text != NULL ? t->text : "");
-	else if (strcmp(format, "srt") == 0 || strcmp(format, "vtt") == 0)
-		er = tr_transcript_subtitles(t, format[0] == 'v', &b);
-	else
-		return tr_fail(r, TR_EFIELD, "response_format must be json, "
-		    "text, srt or vtt");
-	if (er == TR_OK)
-		er = tr_reply(r, 200, strcmp(format, "text") == 0 ?
-		    "text/plain; charset=utf-8" : strcmp(format, "srt") == 0 ?
-		    "application/x-subrip; charset=utf-8" :
-		    "text/vtt; charset=utf-8", b.ptr, b.len);
+	tr_buf_init(&b, TR_RENDER_MAX);
+	if ((er = f->render(t, &o, &b)) == TR_OK)
+		er = tr_reply(r, 200, f->ctype, b.ptr, b.len);
 	tr_buf_free(&b);
 	return er;
 }
@@ -131,17 +149,16 @@ tr_seed_transcribe(struct tr_req *r, const char *want)
 		.ctype = up->ctype, .filename = up->filename,
 	};
 	struct tr_transcript	 t;
-	const char		*fmt = tr_str(r, TR_SEED_FORMAT);
+	const struct tr_format	*f;
 	enum tr_err		 er;
 
-	if (fmt != NULL && strcmp(fmt, "json") != 0 && strcmp(fmt, "text") != 0 &&
-	    strcmp(fmt, "srt") != 0 && strcmp(fmt, "vtt") != 0)
-		return tr_fail(r, TR_EFIELD, "response_format must be json, "
-		    "text, srt or vtt");
+	if ((er = tr_transcript_format(r, tr_str(r, TR_SEED_FORMAT),
+	    TR_FMT_SEED, TR_EFIELD, &f)) != TR_OK)
+		return er;
 	tr_transcript_init(&t);
 	if ((er = tr_transcribe(r, up, tr_str(r, TR_SEED_PROVIDER), want, &o,
 	    &t)) == TR_OK)
-		er = tr_transcript_reply(r, &t, fmt);
+		er = tr_transcript_reply(r, &t, f, 0);
 	tr_transcript_free(&t);
 	return er;
 }

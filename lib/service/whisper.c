@@ -4,8 +4,6 @@
  * in our JSON, text, srt, vtt or OpenAI's verbose_json.  Without an
  * OPENAI_API_KEY the local engine answers.
  */
-#include <string.h>
-
 #include "prov/prov.h"
 
 /* The fields of /transcriptions/whisper. */
@@ -24,7 +22,6 @@ tr_whisper_transcribe(struct tr_req *r)
 {
 	const struct tr_pair	*temp = tr_field_get(r, TR_WHISPER_TEMP);
 	const struct tr_upload	*up = tr_upload_get(r, TR_WHISPER_AUDIO);
-	const char		*fmt = tr_str(r, TR_WHISPER_FORMAT);
 	struct tr_prov_opts	 o = {
 		.language = tr_str(r, TR_WHISPER_LANG),
 		.prompt = tr_str(r, TR_WHISPER_PROMPT),
@@ -32,25 +29,19 @@ tr_whisper_transcribe(struct tr_req *r)
 		.ctype = up->ctype, .filename = up->filename,
 	};
 	struct tr_transcript	 t;
-	struct json_object	*v;
+	const struct tr_format	*f;
 	enum tr_err		 er;
 
 	if (temp != NULL && temp->parsed.d > 1)
 		return tr_fail(r, TR_EFIELD, "temperature must be from 0 to 1");
-	if (fmt != NULL && strcmp(fmt, "json") != 0 && strcmp(fmt, "text") != 0 &&
-	    strcmp(fmt, "srt") != 0 && strcmp(fmt, "vtt") != 0 &&
-	    strcmp(fmt, "verbose_json") != 0)
-		return tr_fail(r, TR_EFIELD, "response_format must be json, "
-		    "text, srt, vtt or verbose_json");
+	if ((er = tr_transcript_format(r, tr_str(r, TR_WHISPER_FORMAT),
+	    TR_FMT_WHISPER, TR_EFIELD, &f)) != TR_OK)
+		return er;
 	tr_transcript_init(&t);
 	er = tr_transcribe(r, up, tr_str(r, TR_WHISPER_PROVIDER), "openai", &o,
 	    &t);
-	if (er == TR_OK && fmt != NULL && strcmp(fmt, "verbose_json") == 0) {
-		v = tr_oai_verbose(r, &t, 0);
-		er = tr_reply_json(r, 200, v);
-		json_object_put(v);
-	} else if (er == TR_OK)
-		er = tr_transcript_reply(r, &t, fmt);
+	if (er == TR_OK)
+		er = tr_transcript_reply(r, &t, f, 0);
 	tr_transcript_free(&t);
 	return er;
 }
