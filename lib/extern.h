@@ -310,6 +310,7 @@ struct	tr_req {
 	int			 tmpfd;		/* holds tmpdir's lock */
 	struct tr_buf		 hdrs;		/* extra response headers */
 	struct tr_buf		 msg;		/* error message */
+	const char		*errparam;	/* the field it is about */
 	struct tr_principal	 prin;		/* who is calling */
 	int			 replied;	/* a response was written */
 	int			 status;	/* its status */

@@ -470,6 +470,7 @@ enum	tr_whisper_key { TR_WHISPER_AUDIO, TR_WHISPER_LANG, TR_WHISPER_PROMPT,
 extern const struct tr_field tr_whisper_fields[TR_WHISPER__MAX];
 enum tr_err	 tr_whisper_transcribe(struct tr_req *);
 struct json_object *tr_oai_models(void);
+struct json_object *tr_oai_model(const char *id);
 enum	tr_oai_key { TR_OAI_FILE, TR_OAI_MODEL, TR_OAI_LANG, TR_OAI_PROMPT,
 	TR_OAI_FORMAT, TR_OAI_TEMP, TR_OAI__MAX };
 extern const struct tr_field tr_oai_fields[TR_OAI__MAX];
@@ -483,6 +484,8 @@ enum tr_err	 tr_reply(struct tr_req *, int status, const char *ctype,
 enum tr_err	 tr_reply_json(struct tr_req *, int status,
 		    struct json_object *) TR_WUR;
 /* Set the message of the error the handler is about to return. */
+enum tr_err	 tr_fail_param(struct tr_req *, enum tr_err, const char *param,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
 enum tr_err	 tr_fail(struct tr_req *, enum tr_err, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 /* The JSON error body for a request (err.c); the caller frees it. */

@@ -20,6 +20,7 @@
 #include "extern.h"
 
 #define REQ_CHUNK	(64 * 1024)
+#define DRAIN_MAX	(16 * 1024 * 1024)	/* read past a refusal, at most */
 #define REQ_MAXPAIRS	1000
 #define REQ_DEF_FIELDMAX (1024 * 1024)
 #define REQ_DEF_PARTS	1000
@@ -322,8 +323,16 @@ tr__req_drain(struct tr_req *r)
 	char	 buf[REQ_CHUNK];
 	ssize_t	 n;
 
-	if (r->fcgi != NULL || !r->hasclen)
+	if (r->fcgi != NULL)
 		return;
+	/* A body of unknown length (chunked, refused with 411): to its end,
+	 * or DRAIN_MAX, whichever comes first. */
+	if (!r->hasclen) {
+		while (r->consumed < DRAIN_MAX &&
+		    body_read(r, buf, sizeof(buf)) > 0)
+			continue;
+		return;
+	}
 	while (r->consumed < r->clen) {
 		n = body_read(r, buf, r->clen - r->consumed < sizeof(buf) ?
 		    (size_t)(r->clen - r->consumed) : sizeof(buf));
@@ -728,21 +737,47 @@ tr_method(const struct tr_req *r)
  * set wins.  Returns er, so that handlers can write
  * "return tr_fail(r, TR_EINVAL, ...)".
  */
-enum tr_err
-tr_fail(struct tr_req *r, enum tr_err er, const char *fmt, ...)
+static enum tr_err
+vfail(struct tr_req *r, enum tr_err er, const char *param, const char *fmt,
+    va_list ap)
 {
-	va_list	 ap;
 	char	 msg[512];
 	int	 n;
 
 	if (r->msg.len > 0)
 		return er;
-	va_start(ap, fmt);
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (n > 0 && tr_buf_add(&r->msg, msg, strlen(msg)) != TR_OK)
 		tr_buf_init(&r->msg, 1024);
+	r->errparam = param;
 	return er;
+}
+
+enum tr_err
+tr_fail(struct tr_req *r, enum tr_err er, const char *fmt, ...)
+{
+	va_list		 ap;
+	enum tr_err	 ret;
+
+	va_start(ap, fmt);
+	ret = vfail(r, er, NULL, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* tr_fail() about one input field, which OpenAI's errors name (param);
+ * param must outlive the request (a field table's name). */
+enum tr_err
+tr_fail_param(struct tr_req *r, enum tr_err er, const char *param,
+    const char *fmt, ...)
+{
+	va_list		 ap;
+	enum tr_err	 ret;
+
+	va_start(ap, fmt);
+	ret = vfail(r, er, param, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 /* Adds a response header; the value may not hold CR or LF. */
@@ -857,7 +892,7 @@ tr_reply_json(struct tr_req *r, int status, struct json_object *o)
  * exceptions; our request id travels in X-Request-Id.
  */
 static struct json_object *
-openai_error(enum tr_err er, const char *msg)
+openai_error(enum tr_err er, const char *msg, const char *param)
 {
 	struct json_object	*o, *e;
 	int			 st = tr_err_status(er);
@@ -868,7 +903,8 @@ openai_error(enum tr_err er, const char *msg)
 	json_object_object_add(e, "type", json_object_new_string(
 	    st == 401 ? "authentication_error" : st == 429 ? "rate_limit_error" :
 	    st < 500 ? "invalid_request_error" : "server_error"));
-	json_object_object_add(e, "param", NULL);
+	json_object_object_add(e, "param", param != NULL ?
+	    json_object_new_string(param) : NULL);
 	json_object_object_add(e, "code", json_object_new_string(
 	    st == 401 ? "invalid_api_key" : tr_err_code(er)));
 	o = json_object_new_object();
@@ -882,12 +918,16 @@ tr__req_error(struct tr_req *r, enum tr_err er)
 {
 	struct json_object	*o;
 	enum tr_err		 wr;
+	int			 st = tr_err_status(er);
 
-	if (r->ep->openai_errors)
-		o = openai_error(er, tr_buf_str(&r->msg));
-	else
+	if (r->ep->openai_errors) {
+		o = openai_error(er, tr_buf_str(&r->msg), r->errparam);
+		/* OpenAI answers an upload that is not audio with 400. */
+		if (er == TR_EMEDIA)
+			st = 400;
+	} else
 		o = tr_err_body(er, tr_buf_str(&r->msg), r->reqid);
-	wr = tr_reply_json(r, tr_err_status(er), o);
+	wr = tr_reply_json(r, st, o);
 	json_object_put(o);
 	return wr;
 }

@@ -32,30 +32,49 @@ tr_oai_model_provider(const char *model)
 	return NULL;
 }
 
+/* Model i as OpenAI describes one, or NULL if nothing serves it now. */
+static struct json_object *
+model(size_t i)
+{
+	const struct tr_provider *p = tr_provider(models[i].provider);
+	struct json_object	*m;
+
+	/* whisper-1 is always served: by the local engine if need be */
+	if (p != NULL && !tr_provider_ready(p) &&
+	    strcmp(models[i].model, "whisper-1") != 0)
+		return NULL;
+	m = json_object_new_object();
+	json_object_object_add(m, "id", json_object_new_string(models[i].model));
+	json_object_object_add(m, "object", json_object_new_string("model"));
+	json_object_object_add(m, "created", json_object_new_int64(1677610602));
+	json_object_object_add(m, "owned_by", json_object_new_string(
+	    p != NULL && tr_provider_ready(p) ? p->name : "local"));
+	return m;
+}
+
+/* GET /v1/models/{id}: the model of that id, or NULL (404). */
+struct json_object *
+tr_oai_model(const char *id)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(models) / sizeof(models[0]); i++)
+		if (strcmp(models[i].model, id) == 0)
+			return model(i);
+	return NULL;
+}
+
 /* The models whose provider is ready, as GET /v1/models lists them. */
 struct json_object *
 tr_oai_models(void)
 {
 	struct json_object	*o, *arr, *m;
-	const struct tr_provider *p;
 	size_t			 i;
 
 	arr = json_object_new_array();
-	for (i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
-		p = tr_provider(models[i].provider);
-		/* whisper-1 is always served: by the local engine if need be */
-		if (p != NULL && !tr_provider_ready(p) &&
-		    strcmp(models[i].model, "whisper-1") != 0)
-			continue;
-		m = json_object_new_object();
-		json_object_object_add(m, "id",
-		    json_object_new_string(models[i].model));
-		json_object_object_add(m, "object", json_object_new_string("model"));
-		json_object_object_add(m, "created", json_object_new_int64(1677610602));
-		json_object_object_add(m, "owned_by", json_object_new_string(
-		    p != NULL && tr_provider_ready(p) ? p->name : "local"));
-		json_object_array_add(arr, m);
-	}
+	for (i = 0; i < sizeof(models) / sizeof(models[0]); i++)
+		if ((m = model(i)) != NULL)
+			json_object_array_add(arr, m);
 	o = json_object_new_object();
 	json_object_object_add(o, "object", json_object_new_string("list"));
 	json_object_object_add(o, "data", arr);
@@ -97,7 +116,8 @@ audio(struct tr_req *r, int translate)
 	    &f)) != TR_OK)
 		return er;
 	if ((prov = tr_oai_model_provider(model)) == NULL)
-		return tr_fail(r, TR_EINVAL, "model '%.64s' does not exist", model);
+		return tr_fail_param(r, TR_EINVAL, "model", "model '%.64s' does "
+		    "not exist", model);
 	o.translate = translate;
 	o.ctype = up->ctype;
 	o.filename = up->filename;

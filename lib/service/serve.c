@@ -70,15 +70,16 @@ no_file(struct tr_req *r, const char *name)
 	size_t	 j;
 
 	if (r->json != NULL)
-		return tr_fail(r, TR_EMEDIA, "this endpoint takes the file "
-		    "'%s' as multipart/form-data, or the audio itself as the "
-		    "body (audio/* or video/*), not JSON", name);
+		return tr_fail_param(r, TR_EMEDIA, name, "this endpoint takes "
+		    "the file '%s' as multipart/form-data, or the audio itself "
+		    "as the body (audio/* or video/*), not JSON", name);
 	for (j = 0; j < r->kvsz; j++)
 		if (strcmp(r->kvs[j].key, name) == 0)
-			return tr_fail(r, TR_EINVAL, "field '%s' arrived as "
-			    "text, not as a file (with curl: -F %s=@file)",
-			    name, name);
-	return tr_fail(r, TR_EINVAL, "field '%s' is required", name);
+			return tr_fail_param(r, TR_EINVAL, name, "field '%s' "
+			    "arrived as text, not as a file (with curl: -F "
+			    "%s=@file)", name, name);
+	return tr_fail_param(r, TR_EINVAL, name, "field '%s' is required",
+	    name);
 }
 
 /* Runs each field's validator on the first parameter of its name. */
@@ -107,7 +108,7 @@ validate(struct tr_req *r)
 				break;
 		if (j == r->kvsz) {
 			if (f->flags & TR_REQUIRED)
-				return tr_fail(r, TR_EINVAL,
+				return tr_fail_param(r, TR_EINVAL, f->name,
 				    "field '%s' is required", f->name);
 			continue;
 		}
@@ -115,7 +116,7 @@ validate(struct tr_req *r)
 		 * service name, "12" no token count, an object nothing. */
 		kind = r->kvs[j].kind;
 		if (kind != TR_KIND_TEXT && kind != tr_valid_kind(f->valid))
-			return tr_fail(r, TR_EFIELD,
+			return tr_fail_param(r, TR_EFIELD, f->name,
 			    "field '%s' must be a JSON %s", f->name,
 			    tr_kind_name(tr_valid_kind(f->valid)));
 		p = &r->fields[i];
@@ -125,7 +126,7 @@ validate(struct tr_req *r)
 		p->parsed.s = p->val;
 		if (f->valid != NULL && !f->valid(p)) {
 			p->key = NULL;
-			return tr_fail(r, TR_EFIELD,
+			return tr_fail_param(r, TR_EFIELD, f->name,
 			    "field '%s' has an invalid value", f->name);
 		}
 	}

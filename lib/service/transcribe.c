@@ -39,10 +39,11 @@ tr_transcribe(struct tr_req *r, const struct tr_upload *up, const char *name,
 			p = &tr_prov_local;
 	}
 	if (up->size == 0)
-		return tr_fail(r, TR_EINVAL, "the uploaded file is empty");
+		return tr_fail_param(r, TR_EINVAL, up->field, "the uploaded "
+		    "file is empty");
 	if ((er = tr_media_probe(up->path, &m)) != TR_OK)
-		return tr_fail(r, er, "the upload is not audio or video "
-		    "with an audio track");
+		return tr_fail_param(r, er, up->field, "the upload is not "
+		    "audio or video with an audio track");
 	if ((er = tr_quota_begin(r, m.duration, &slot)) != TR_OK)
 		return er;
 	er = p->transcribe(r, up->path, &m, o, t);
@@ -85,7 +86,8 @@ tr_transcript_format(struct tr_req *r, const char *name, unsigned int family,
 	tr_buf_init(&b, 1024);
 	if ((ner = tr_format_names(family, &b)) != TR_OK)
 		return ner;
-	er = tr_fail(r, er, "response_format must be %s", tr_buf_str(&b));
+	er = tr_fail_param(r, er, "response_format", "response_format must "
+	    "be %s", tr_buf_str(&b));
 	tr_buf_free(&b);
 	return er;
 }
