@@ -13,14 +13,10 @@
 #define TR_REQ_INTERNAL
 #include "prov.h"
 
-#define AAI_MAXBODY	(64 * 1024 * 1024)
-
 struct	aai {
 	struct tr_req	*r;
 	struct tr_buf	 auth;		/* "Authorization: <key>" */
 	const char	*base;
-	long		 timeout_ms;
-	int		 retries;
 };
 
 /* AssemblyAI's error body: {"error": "..."}. */
@@ -42,15 +38,10 @@ call(struct aai *a, const char *url, const char *body, const char *file,
 	hdrs[1] = file != NULL ? "Content-Type: application/octet-stream" :
 	    "Content-Type: application/json";
 	hdrs[2] = NULL;
-	memset(&ho, 0, sizeof(ho));
-	ho.url = url;
-	ho.headers = hdrs;
+	tr__prov_http(&ho, url, hdrs, "ASSEMBLYAI_REQUEST_TIMEOUT", 300, NULL);
 	ho.body = body;
 	ho.bodysz = body != NULL ? strlen(body) : 0;
 	ho.bodyfile = file;
-	ho.timeout_ms = a->timeout_ms;
-	ho.maxbody = AAI_MAXBODY;
-	ho.retries = a->retries;
 	return tr__prov_call(a->r, "assemblyai", &ho, errmsg, doc, NULL, 0);
 }
 
@@ -64,8 +55,9 @@ speaker(struct json_object *o)
 	return s[0] - 'A';
 }
 
-static void
-parse(struct json_object *doc, struct tr_transcript *t)
+/* Reads a completed transcript job: text, words, utterances. */
+void
+tr__assemblyai_parse(struct json_object *doc, struct tr_transcript *t)
 {
 	struct json_object	*arr, *e;
 	const char		*s;
@@ -132,8 +124,6 @@ transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
 	memset(&a, 0, sizeof(a));
 	a.r = r;
 	a.base = tr_conf_def("ASSEMBLYAI_BASE_URL", "https://api.assemblyai.com");
-	a.timeout_ms = tr_conf_ll("ASSEMBLYAI_REQUEST_TIMEOUT", 300, 1, 7200) * 1000;
-	a.retries = (int)tr_conf_ll("PROVIDER_RETRIES", 2, 0, 10);
 	tr_buf_init(&a.auth, 1024);
 	tr_buf_init(&url, 4096);
 	if ((er = tr_buf_addf(&a.auth, "Authorization: %s",
@@ -216,7 +206,7 @@ transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
 		    &doc)) != TR_OK)
 			goto out;
 	}
-	parse(doc, t);
+	tr__assemblyai_parse(doc, t);
 	snprintf(t->provider, sizeof(t->provider), "assemblyai");
 	snprintf(t->model, sizeof(t->model), "universal");
 	snprintf(t->request_id, sizeof(t->request_id), "%s", id);

@@ -21,6 +21,28 @@ tr__jnum(struct json_object *o, const char *key)
 }
 
 /*
+ * The options every cloud call starts from: its URL and headers, the
+ * timeout in the provider's own setting (seconds; timeout_def when it
+ * is unset), the response cap, PROVIDER_RETRIES and the header that
+ * carries the provider's request id (or NULL).  The caller adds a body.
+ */
+void
+tr__prov_http(struct tr_http_opts *ho, const char *url,
+    const char *const *hdrs, const char *timeoutvar, long long timeout_def,
+    const char *reqid_header)
+{
+	memset(ho, 0, sizeof(*ho));
+	ho->url = url;
+	ho->headers = hdrs;
+	ho->timeout_ms = tr_conf_ll(timeoutvar, timeout_def, 1,
+	    TR_PROV_MAXSECS) * 1000;
+	ho->maxbody = TR_PROV_MAXBODY;
+	ho->retries = (int)tr_conf_ll("PROVIDER_RETRIES", 2, 0,
+	    TR_PROV_MAXRETRIES);
+	ho->reqid_header = reqid_header;
+}
+
+/*
  * Fails the request for a provider's answer.  er is the transport
  * result; resp (if the transport worked) the answer; msg what the
  * provider said, if it said anything parseable.
@@ -71,7 +93,7 @@ tr__prov_call(struct tr_req *r, const char *prov, const struct tr_http_opts *ho,
 	if (reqid != NULL)
 		snprintf(reqid, reqidsz, "%s", resp.reqid);
 	if (tr_json_parse(tr_buf_str(&resp.body), resp.body.len, ho->maxbody,
-	    64, doc) != TR_OK || *doc == NULL) {
+	    TR_PROV_JSONDEPTH, doc) != TR_OK || *doc == NULL) {
 		json_object_put(*doc);
 		*doc = NULL;
 		er = tr__prov_fail(r, prov, TR_OK, &resp, resp.status == 200 ?

@@ -11,11 +11,10 @@
 #define TR_REQ_INTERNAL
 #include "prov.h"
 
-#define DG_MAXBODY	(64 * 1024 * 1024)
-
 /* Reads results.channels[0].alternatives[0] and the utterances. */
-static enum tr_err
-parse(struct json_object *doc, int diarize, struct tr_transcript *t)
+enum tr_err
+tr__deepgram_parse(struct json_object *doc, int diarize,
+    struct tr_transcript *t)
 {
 	struct json_object	*res, *ch, *alt, *words, *w, *utt, *u, *md;
 	const char		*text, *lang;
@@ -105,20 +104,15 @@ transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
 	hdrs[0] = auth.ptr;
 	hdrs[1] = ct.ptr;
 	hdrs[2] = NULL;
-	memset(&ho, 0, sizeof(ho));
-	ho.url = url.ptr;
-	ho.headers = hdrs;
+	tr__prov_http(&ho, url.ptr, hdrs, "DEEPGRAM_TIMEOUT", 600,
+	    "dg-request-id");
 	ho.bodyfile = path;
-	ho.timeout_ms = tr_conf_ll("DEEPGRAM_TIMEOUT", 600, 1, 7200) * 1000;
-	ho.maxbody = DG_MAXBODY;
-	ho.retries = (int)tr_conf_ll("PROVIDER_RETRIES", 2, 0, 10);
-	ho.reqid_header = "dg-request-id";
 	er = tr__prov_call(r, "deepgram", &ho, errmsg, &doc, reqid,
 	    sizeof(reqid));
 	tr_wipe(auth.ptr, auth.len);
 	if (er != TR_OK)
 		goto out;
-	if (parse(doc, o->diarize, t) != TR_OK) {
+	if (tr__deepgram_parse(doc, o->diarize, t) != TR_OK) {
 		er = tr_fail(r, TR_EPROVIDER, "deepgram: unexpected response "
 		    "shape (request %.96s)", reqid);
 		goto out;

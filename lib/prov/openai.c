@@ -19,7 +19,6 @@
 #define TR_REQ_INTERNAL
 #include "prov.h"
 
-#define OAI_MAXBODY	(64 * 1024 * 1024)
 #define OAI_LIMIT	(24 * 1024 * 1024)	/* under the 26214400 body cap */
 
 static const struct {
@@ -47,8 +46,9 @@ set_language(struct tr_transcript *t, const char *name)
 	    name != NULL ? name : "");
 }
 
-static enum tr_err
-parse(struct json_object *doc, struct tr_transcript *t)
+/* Reads a verbose_json answer: text, language, segments, words. */
+enum tr_err
+tr__openai_parse(struct json_object *doc, struct tr_transcript *t)
 {
 	struct json_object	*arr, *e;
 	const char		*s;
@@ -162,21 +162,16 @@ send_one(struct tr_req *r, const char *path, const struct tr_media *m,
 		goto out;
 	hdrs[0] = auth.ptr;
 	hdrs[1] = NULL;
-	memset(&ho, 0, sizeof(ho));
-	ho.url = url.ptr;
-	ho.headers = hdrs;
+	tr__prov_http(&ho, url.ptr, hdrs, "OPENAI_TIMEOUT", 600,
+	    "x-request-id");
 	ho.parts = parts;
 	ho.nparts = n;
-	ho.timeout_ms = tr_conf_ll("OPENAI_TIMEOUT", 600, 1, 7200) * 1000;
-	ho.maxbody = OAI_MAXBODY;
-	ho.retries = (int)tr_conf_ll("PROVIDER_RETRIES", 2, 0, 10);
-	ho.reqid_header = "x-request-id";
 	er = tr__prov_call(r, "openai", &ho, errmsg, &doc, reqid,
 	    sizeof(reqid));
 	tr_wipe(auth.ptr, auth.len);
 	if (er != TR_OK)
 		goto out;
-	if (parse(doc, t) != TR_OK) {
+	if (tr__openai_parse(doc, t) != TR_OK) {
 		er = tr_fail(r, TR_EPROVIDER, "openai: unexpected response "
 		    "shape (request %.96s)", reqid);
 		goto out;
