@@ -61,29 +61,27 @@ tr__assemblyai_parse(struct json_object *doc, struct tr_transcript *t)
 {
 	struct json_object	*arr, *e;
 	const char		*s;
-	size_t			 i;
+	size_t			 i, n;
 
 	t->text = tr_xstrdup((s = tr_json_str(doc, "text")) != NULL ? s : "");
 	if ((s = tr_json_str(doc, "language_code")) != NULL)
 		snprintf(t->language, sizeof(t->language), "%.2s", s);
 	t->duration = tr__jnum(doc, "audio_duration");
-	if (json_object_object_get_ex(doc, "words", &arr) &&
-	    json_object_is_type(arr, json_type_array))
-		for (i = 0; i < json_object_array_length(arr); i++) {
-			e = json_object_array_get_idx(arr, i);
-			if ((s = tr_json_str(e, "text")) != NULL)
-				tr_transcript_word(t, s, tr__jnum(e, "start") /
-				    1000, tr__jnum(e, "end") / 1000,
-				    tr__jnum(e, "confidence"), speaker(e));
-		}
-	if (json_object_object_get_ex(doc, "utterances", &arr) &&
-	    json_object_is_type(arr, json_type_array))
-		for (i = 0; i < json_object_array_length(arr); i++) {
-			e = json_object_array_get_idx(arr, i);
-			if ((s = tr_json_str(e, "text")) != NULL)
-				tr_transcript_segment(t, s, tr__jnum(e, "start") /
-				    1000, tr__jnum(e, "end") / 1000, speaker(e));
-		}
+	n = tr__jarray(doc, "words", &arr);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(arr, i);
+		if ((s = tr_json_str(e, "text")) != NULL)
+			tr_transcript_word(t, s, tr__jnum(e, "start") / 1000,
+			    tr__jnum(e, "end") / 1000, tr__jnum(e, "confidence"),
+			    speaker(e));
+	}
+	n = tr__jarray(doc, "utterances", &arr);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(arr, i);
+		if ((s = tr_json_str(e, "text")) != NULL)
+			tr_transcript_segment(t, s, tr__jnum(e, "start") / 1000,
+			    tr__jnum(e, "end") / 1000, speaker(e));
+	}
 }
 
 static int

@@ -21,6 +21,41 @@ tr__jnum(struct json_object *o, const char *key)
 }
 
 /*
+ * Sets *arr to o's member key and returns its length when it is an
+ * array; else 0 (json-c aborts on indexing anything but an array).
+ */
+size_t
+tr__jarray(struct json_object *o, const char *key, struct json_object **arr)
+{
+	*arr = NULL;
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, arr) ||
+	    !json_object_is_type(*arr, json_type_array)) {
+		*arr = NULL;
+		return 0;
+	}
+	return json_object_array_length(*arr);
+}
+
+/*
+ * o's numeric "speaker", or -1 when it has none or one out of range
+ * (a huge number would not fit an int, nor the count of speakers).
+ */
+int
+tr__jspeaker(struct json_object *o)
+{
+	struct json_object	*v;
+	double			 n;
+
+	if (o == NULL || !json_object_object_get_ex(o, "speaker", &v) ||
+	    (!json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_double)))
+		return -1;
+	n = json_object_get_double(v);
+	return n >= 0 && n < TR_PROV_MAXSPEAKERS ? (int)n : -1;
+}
+
+/*
  * The options every cloud call starts from: its URL and headers, the
  * timeout in the provider's own setting (seconds; timeout_def when it
  * is unset), the response cap, PROVIDER_RETRIES and the header that

@@ -18,14 +18,12 @@ tr__deepgram_parse(struct json_object *doc, int diarize,
 {
 	struct json_object	*res, *ch, *alt, *words, *w, *utt, *u, *md;
 	const char		*text, *lang;
-	size_t			 i;
-	int			 spk;
+	size_t			 i, n;
 
 	if (!json_object_object_get_ex(doc, "results", &res) ||
-	    !json_object_object_get_ex(res, "channels", &ch) ||
-	    json_object_array_length(ch) < 1 ||
-	    !json_object_object_get_ex(json_object_array_get_idx(ch, 0),
-	    "alternatives", &alt) || json_object_array_length(alt) < 1)
+	    tr__jarray(res, "channels", &ch) < 1 ||
+	    tr__jarray(json_object_array_get_idx(ch, 0), "alternatives",
+	    &alt) < 1)
 		return TR_EPROVIDER;
 	alt = json_object_array_get_idx(alt, 0);
 	t->text = tr_xstrdup((text = tr_json_str(alt, "transcript")) != NULL ?
@@ -33,29 +31,23 @@ tr__deepgram_parse(struct json_object *doc, int diarize,
 	if ((lang = tr_json_str(json_object_array_get_idx(ch, 0),
 	    "detected_language")) != NULL)
 		snprintf(t->language, sizeof(t->language), "%s", lang);
-	if (json_object_object_get_ex(alt, "words", &words))
-		for (i = 0; i < json_object_array_length(words); i++) {
-			w = json_object_array_get_idx(words, i);
-			text = tr_json_str(w, "punctuated_word");
-			if (text == NULL)
-				text = tr_json_str(w, "word");
-			if (text == NULL)
-				continue;
-			spk = diarize && json_object_object_get_ex(w, "speaker",
-			    NULL) ? (int)tr__jnum(w, "speaker") : -1;
+	n = tr__jarray(alt, "words", &words);
+	for (i = 0; i < n; i++) {
+		w = json_object_array_get_idx(words, i);
+		if ((text = tr_json_str(w, "punctuated_word")) == NULL)
+			text = tr_json_str(w, "word");
+		if (text != NULL)
 			tr_transcript_word(t, text, tr__jnum(w, "start"),
-			    tr__jnum(w, "end"), tr__jnum(w, "confidence"), spk);
-		}
-	if (json_object_object_get_ex(res, "utterances", &utt))
-		for (i = 0; i < json_object_array_length(utt); i++) {
-			u = json_object_array_get_idx(utt, i);
-			if ((text = tr_json_str(u, "transcript")) == NULL)
-				continue;
-			spk = diarize && json_object_object_get_ex(u, "speaker",
-			    NULL) ? (int)tr__jnum(u, "speaker") : -1;
+			    tr__jnum(w, "end"), tr__jnum(w, "confidence"),
+			    diarize ? tr__jspeaker(w) : -1);
+	}
+	n = tr__jarray(res, "utterances", &utt);
+	for (i = 0; i < n; i++) {
+		u = json_object_array_get_idx(utt, i);
+		if ((text = tr_json_str(u, "transcript")) != NULL)
 			tr_transcript_segment(t, text, tr__jnum(u, "start"),
-			    tr__jnum(u, "end"), spk);
-		}
+			    tr__jnum(u, "end"), diarize ? tr__jspeaker(u) : -1);
+	}
 	if (json_object_object_get_ex(doc, "metadata", &md)) {
 		t->duration = tr__jnum(md, "duration");
 		if ((text = tr_json_str(md, "request_id")) != NULL)

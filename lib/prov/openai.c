@@ -52,7 +52,7 @@ tr__openai_parse(struct json_object *doc, struct tr_transcript *t)
 {
 	struct json_object	*arr, *e;
 	const char		*s;
-	size_t			 i;
+	size_t			 i, n;
 
 	if ((s = tr_json_str(doc, "text")) == NULL)
 		return TR_EPROVIDER;
@@ -61,23 +61,23 @@ tr__openai_parse(struct json_object *doc, struct tr_transcript *t)
 		memmove(t->text, t->text + 1, strlen(t->text));
 	set_language(t, tr_json_str(doc, "language"));
 	t->duration = tr__jnum(doc, "duration");
-	if (json_object_object_get_ex(doc, "segments", &arr))
-		for (i = 0; i < json_object_array_length(arr); i++) {
-			e = json_object_array_get_idx(arr, i);
-			if ((s = tr_json_str(e, "text")) == NULL)
-				continue;
-			while (*s == ' ')
-				s++;
-			tr_transcript_segment(t, s, tr__jnum(e, "start"),
-			    tr__jnum(e, "end"), -1);
-		}
-	if (json_object_object_get_ex(doc, "words", &arr))
-		for (i = 0; i < json_object_array_length(arr); i++) {
-			e = json_object_array_get_idx(arr, i);
-			if ((s = tr_json_str(e, "word")) != NULL)
-				tr_transcript_word(t, s, tr__jnum(e, "start"),
-				    tr__jnum(e, "end"), 1.0, -1);
-		}
+	n = tr__jarray(doc, "segments", &arr);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(arr, i);
+		if ((s = tr_json_str(e, "text")) == NULL)
+			continue;
+		while (*s == ' ')
+			s++;
+		tr_transcript_segment(t, s, tr__jnum(e, "start"),
+		    tr__jnum(e, "end"), -1);
+	}
+	n = tr__jarray(doc, "words", &arr);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(arr, i);
+		if ((s = tr_json_str(e, "word")) != NULL)
+			tr_transcript_word(t, s, tr__jnum(e, "start"),
+			    tr__jnum(e, "end"), 1.0, -1);
+	}
 	return TR_OK;
 }
 

@@ -43,6 +43,7 @@ int		 tr_provider_ready(const struct tr_provider *);
 #define TR_PROV_JSONDEPTH	64	/* its JSON's nesting */
 #define TR_PROV_MAXSECS		7200	/* the longest timeout setting */
 #define TR_PROV_MAXRETRIES	10	/* the most PROVIDER_RETRIES */
+#define TR_PROV_MAXSPEAKERS	256	/* a speaker number above is none */
 
 void		 tr__prov_http(struct tr_http_opts *, const char *url,
 		    const char *const *hdrs, const char *timeoutvar,
@@ -51,6 +52,9 @@ enum tr_err	 tr__prov_fail(struct tr_req *, const char *prov,
 		    enum tr_err, const struct tr_http_resp *,
 		    const char *msg) TR_WUR;
 double		 tr__jnum(struct json_object *, const char *);
+size_t		 tr__jarray(struct json_object *, const char *,
+		    struct json_object **);
+int		 tr__jspeaker(struct json_object *);
 enum tr_err	 tr__prov_call(struct tr_req *, const char *prov,
 		    const struct tr_http_opts *,
 		    const char *(*)(struct json_object *), struct json_object **,
