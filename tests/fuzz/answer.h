@@ -4,6 +4,7 @@
  * any answer must pass (every word and segment with text and an end no
  * earlier than its start, speakers only when asked for and counted,
  * the language a string), before tr_transcript_finish() runs on it.
+ * A target includes it and defines parse().
  */
 #ifndef ANSWER_H
 #define ANSWER_H
@@ -14,17 +15,8 @@
 
 #include "prov/prov.h"
 
-/* The answer as JSON, or NULL where tr__prov_call() refuses it. */
-static struct json_object *
-answer(const uint8_t *data, size_t size)
-{
-	struct json_object	*doc = NULL;
-
-	if (tr_json_parse((const char *)data, size, TR_PROV_MAXBODY,
-	    TR_PROV_JSONDEPTH, &doc) != TR_OK)
-		return NULL;
-	return doc;
-}
+/* Each target's own part: the answer, parsed, to its parser. */
+static void	 parse(struct json_object *);
 
 /* A speaker is -1 (none) or one of those counted, and only if asked. */
 static void
@@ -60,6 +52,20 @@ sound(struct tr_transcript *t, int diarized)
 	if (t->text == NULL || (t->nwords > 0 && t->nsegs == 0))
 		abort();
 	tr_transcript_free(t);
+}
+
+/* The answer read as JSON as tr__prov_call() reads it, then parsed. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct json_object	*doc = NULL;
+
+	if (tr_json_parse((const char *)data, size, TR_PROV_MAXBODY,
+	    TR_PROV_JSONDEPTH, &doc) != TR_OK || doc == NULL)
+		return 0;
+	parse(doc);
+	json_object_put(doc);
+	return 0;
 }
 
 #endif /* ANSWER_H */
