@@ -17,6 +17,18 @@
 
 #define RATE	16000
 
+static char	 dir[256], in[300], txt[300], out[300];
+
+/* At exit, a skip (T_NEED) included. */
+static void
+cleanup(void)
+{
+	unlink(in);
+	unlink(txt);
+	unlink(out);
+	rmdir(dir);
+}
+
 static void
 le(FILE *f, uint32_t v, int n)
 {
@@ -59,7 +71,6 @@ main(void)
 {
 	struct tr_media	 m;
 	const char	*tmp = getenv("TMPDIR");
-	char		 dir[256], in[300], txt[300], out[300];
 	double		*sil;
 	size_t		 n;
 	FILE		*f;
@@ -67,6 +78,7 @@ main(void)
 	snprintf(dir, sizeof(dir), "%s/test_media.XXXXXX",
 	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
 	T(mkdtemp(dir) != NULL);
+	atexit(cleanup);
 	snprintf(in, sizeof(in), "%s/in.wav", dir);
 	snprintf(txt, sizeof(txt), "%s/notes.wav", dir);
 	snprintf(out, sizeof(out), "%s/piece.wav", dir);
@@ -93,9 +105,5 @@ main(void)
 	T(tr_media_probe(out, &m) == TR_OK);
 	T(fabs(m.duration - 1.5) < 0.05);
 
-	unlink(in);
-	unlink(txt);
-	unlink(out);
-	T(rmdir(dir) == 0);
 	return 0;
 }
