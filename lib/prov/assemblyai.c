@@ -12,14 +12,10 @@
 
 #include "prov.h"
 
-#define AAI_MAXBODY	(64 * 1024 * 1024)
-
 struct	aai {
 	struct tr_req	*r;
 	struct tr_buf	 auth;		/* "Authorization: <key>" */
 	const char	*base;
-	long		 timeout_ms;
-	int		 retries;
 };
 
 /* AssemblyAI's error body: {"error": "..."}. */
@@ -41,15 +37,10 @@ call(struct aai *a, const char *url, const char *body, const char *file,
 	hdrs[1] = file != NULL ? "Content-Type: application/octet-stream" :
 	    "Content-Type: application/json";
 	hdrs[2] = NULL;
-	memset(&ho, 0, sizeof(ho));
-	ho.url = url;
-	ho.headers = hdrs;
+	tr__prov_http(&ho, url, hdrs, "ASSEMBLYAI_REQUEST_TIMEOUT", 300, NULL);
 	ho.body = body;
 	ho.bodysz = body != NULL ? strlen(body) : 0;
 	ho.bodyfile = file;
-	ho.timeout_ms = a->timeout_ms;
-	ho.maxbody = AAI_MAXBODY;
-	ho.retries = a->retries;
 	return tr__prov_call(a->r, "assemblyai", &ho, errmsg, doc, NULL, 0);
 }
 
@@ -63,34 +54,33 @@ speaker(struct json_object *o)
 	return s[0] - 'A';
 }
 
-static void
-parse(struct json_object *doc, struct tr_transcript *t)
+/* Reads a completed transcript job: text, words, utterances. */
+void
+tr__assemblyai_parse(struct json_object *doc, struct tr_transcript *t)
 {
 	struct json_object	*arr, *e;
 	const char		*s;
-	size_t			 i;
+	size_t			 i, n;
 
 	t->text = tr_xstrdup((s = tr_json_str(doc, "text")) != NULL ? s : "");
 	if ((s = tr_json_str(doc, "language_code")) != NULL)
 		snprintf(t->language, sizeof(t->language), "%.2s", s);
 	t->duration = tr__jnum(doc, "audio_duration");
-	if (json_object_object_get_ex(doc, "words", &arr) &&
-	    json_object_is_type(arr, json_type_array))
-		for (i = 0; i < json_object_array_length(arr); i++) {
-			e = json_object_array_get_idx(arr, i);
-			if ((s = tr_json_str(e, "text")) != NULL)
-				tr_transcript_word(t, s, tr__jnum(e, "start") /
-				    1000, tr__jnum(e, "end") / 1000,
-				    tr__jnum(e, "confidence"), speaker(e));
-		}
-	if (json_object_object_get_ex(doc, "utterances", &arr) &&
-	    json_object_is_type(arr, json_type_array))
-		for (i = 0; i < json_object_array_length(arr); i++) {
-			e = json_object_array_get_idx(arr, i);
-			if ((s = tr_json_str(e, "text")) != NULL)
-				tr_transcript_segment(t, s, tr__jnum(e, "start") /
-				    1000, tr__jnum(e, "end") / 1000, speaker(e));
-		}
+	n = tr__jarray(doc, "words", &arr);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(arr, i);
+		if ((s = tr_json_str(e, "text")) != NULL)
+			tr_transcript_word(t, s, tr__jnum(e, "start") / 1000,
+			    tr__jnum(e, "end") / 1000, tr__jnum(e, "confidence"),
+			    speaker(e));
+	}
+	n = tr__jarray(doc, "utterances", &arr);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(arr, i);
+		if ((s = tr_json_str(e, "text")) != NULL)
+			tr_transcript_segment(t, s, tr__jnum(e, "start") / 1000,
+			    tr__jnum(e, "end") / 1000, speaker(e));
+	}
 }
 
 static int
@@ -131,8 +121,6 @@ transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
 	memset(&a, 0, sizeof(a));
 	a.r = r;
 	a.base = tr_conf_def("ASSEMBLYAI_BASE_URL", "https://api.assemblyai.com");
-	a.timeout_ms = tr_conf_ll("ASSEMBLYAI_REQUEST_TIMEOUT", 300, 1, 7200) * 1000;
-	a.retries = (int)tr_conf_ll("PROVIDER_RETRIES", 2, 0, 10);
 	tr_buf_init(&a.auth, 1024);
 	tr_buf_init(&url, 4096);
 	if ((er = tr_buf_addf(&a.auth, "Authorization: %s",
@@ -215,7 +203,7 @@ transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
 		    &doc)) != TR_OK)
 			goto out;
 	}
-	parse(doc, t);
+	tr__assemblyai_parse(doc, t);
 	snprintf(t->provider, sizeof(t->provider), "assemblyai");
 	snprintf(t->model, sizeof(t->model), "universal");
 	snprintf(t->request_id, sizeof(t->request_id), "%s", id);

@@ -21,6 +21,63 @@ tr__jnum(struct json_object *o, const char *key)
 }
 
 /*
+ * Sets *arr to o's member key and returns its length when it is an
+ * array; else 0 (json-c aborts on indexing anything but an array).
+ */
+size_t
+tr__jarray(struct json_object *o, const char *key, struct json_object **arr)
+{
+	*arr = NULL;
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, arr) ||
+	    !json_object_is_type(*arr, json_type_array)) {
+		*arr = NULL;
+		return 0;
+	}
+	return json_object_array_length(*arr);
+}
+
+/*
+ * o's numeric "speaker", or -1 when it has none or one out of range
+ * (a huge number would not fit an int, nor the count of speakers).
+ */
+int
+tr__jspeaker(struct json_object *o)
+{
+	struct json_object	*v;
+	double			 n;
+
+	if (o == NULL || !json_object_object_get_ex(o, "speaker", &v) ||
+	    (!json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_double)))
+		return -1;
+	n = json_object_get_double(v);
+	return n >= 0 && n < TR_PROV_MAXSPEAKERS ? (int)n : -1;
+}
+
+/*
+ * The options every cloud call starts from: its URL and headers, the
+ * timeout in the provider's own setting (seconds; timeout_def when it
+ * is unset), the response cap, PROVIDER_RETRIES and the header that
+ * carries the provider's request id (or NULL).  The caller adds a body.
+ */
+void
+tr__prov_http(struct tr_http_opts *ho, const char *url,
+    const char *const *hdrs, const char *timeoutvar, long long timeout_def,
+    const char *reqid_header)
+{
+	memset(ho, 0, sizeof(*ho));
+	ho->url = url;
+	ho->headers = hdrs;
+	ho->timeout_ms = tr_conf_ll(timeoutvar, timeout_def, 1,
+	    TR_PROV_MAXSECS) * 1000;
+	ho->maxbody = TR_PROV_MAXBODY;
+	ho->retries = (int)tr_conf_ll("PROVIDER_RETRIES", 2, 0,
+	    TR_PROV_MAXRETRIES);
+	ho->reqid_header = reqid_header;
+}
+
+/*
  * Fails the request for a provider's answer.  er is the transport
  * result; resp (if the transport worked) the answer; msg what the
  * provider said, if it said anything parseable.
@@ -71,7 +128,7 @@ tr__prov_call(struct tr_req *r, const char *prov, const struct tr_http_opts *ho,
 	if (reqid != NULL)
 		snprintf(reqid, reqidsz, "%s", resp.reqid);
 	if (tr_json_parse(tr_buf_str(&resp.body), resp.body.len, ho->maxbody,
-	    64, doc) != TR_OK || *doc == NULL) {
+	    TR_PROV_JSONDEPTH, doc) != TR_OK || *doc == NULL) {
 		json_object_put(*doc);
 		*doc = NULL;
 		er = tr__prov_fail(r, prov, TR_OK, &resp, resp.status == 200 ?

@@ -10,22 +10,19 @@
 
 #include "prov.h"
 
-#define DG_MAXBODY	(64 * 1024 * 1024)
-
 /* Reads results.channels[0].alternatives[0] and the utterances. */
-static enum tr_err
-parse(struct json_object *doc, int diarize, struct tr_transcript *t)
+enum tr_err
+tr__deepgram_parse(struct json_object *doc, int diarize,
+    struct tr_transcript *t)
 {
 	struct json_object	*res, *ch, *alt, *words, *w, *utt, *u, *md;
 	const char		*text, *lang;
-	size_t			 i;
-	int			 spk;
+	size_t			 i, n;
 
 	if (!json_object_object_get_ex(doc, "results", &res) ||
-	    !json_object_object_get_ex(res, "channels", &ch) ||
-	    json_object_array_length(ch) < 1 ||
-	    !json_object_object_get_ex(json_object_array_get_idx(ch, 0),
-	    "alternatives", &alt) || json_object_array_length(alt) < 1)
+	    tr__jarray(res, "channels", &ch) < 1 ||
+	    tr__jarray(json_object_array_get_idx(ch, 0), "alternatives",
+	    &alt) < 1)
 		return TR_EPROVIDER;
 	alt = json_object_array_get_idx(alt, 0);
 	t->text = tr_xstrdup((text = tr_json_str(alt, "transcript")) != NULL ?
@@ -33,29 +30,23 @@ parse(struct json_object *doc, int diarize, struct tr_transcript *t)
 	if ((lang = tr_json_str(json_object_array_get_idx(ch, 0),
 	    "detected_language")) != NULL)
 		snprintf(t->language, sizeof(t->language), "%s", lang);
-	if (json_object_object_get_ex(alt, "words", &words))
-		for (i = 0; i < json_object_array_length(words); i++) {
-			w = json_object_array_get_idx(words, i);
-			text = tr_json_str(w, "punctuated_word");
-			if (text == NULL)
-				text = tr_json_str(w, "word");
-			if (text == NULL)
-				continue;
-			spk = diarize && json_object_object_get_ex(w, "speaker",
-			    NULL) ? (int)tr__jnum(w, "speaker") : -1;
+	n = tr__jarray(alt, "words", &words);
+	for (i = 0; i < n; i++) {
+		w = json_object_array_get_idx(words, i);
+		if ((text = tr_json_str(w, "punctuated_word")) == NULL)
+			text = tr_json_str(w, "word");
+		if (text != NULL)
 			tr_transcript_word(t, text, tr__jnum(w, "start"),
-			    tr__jnum(w, "end"), tr__jnum(w, "confidence"), spk);
-		}
-	if (json_object_object_get_ex(res, "utterances", &utt))
-		for (i = 0; i < json_object_array_length(utt); i++) {
-			u = json_object_array_get_idx(utt, i);
-			if ((text = tr_json_str(u, "transcript")) == NULL)
-				continue;
-			spk = diarize && json_object_object_get_ex(u, "speaker",
-			    NULL) ? (int)tr__jnum(u, "speaker") : -1;
+			    tr__jnum(w, "end"), tr__jnum(w, "confidence"),
+			    diarize ? tr__jspeaker(w) : -1);
+	}
+	n = tr__jarray(res, "utterances", &utt);
+	for (i = 0; i < n; i++) {
+		u = json_object_array_get_idx(utt, i);
+		if ((text = tr_json_str(u, "transcript")) != NULL)
 			tr_transcript_segment(t, text, tr__jnum(u, "start"),
-			    tr__jnum(u, "end"), spk);
-		}
+			    tr__jnum(u, "end"), diarize ? tr__jspeaker(u) : -1);
+	}
 	if (json_object_object_get_ex(doc, "metadata", &md)) {
 		t->duration = tr__jnum(md, "duration");
 		if ((text = tr_json_str(md, "request_id")) != NULL)
@@ -104,20 +95,15 @@ transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
 	hdrs[0] = auth.ptr;
 	hdrs[1] = ct.ptr;
 	hdrs[2] = NULL;
-	memset(&ho, 0, sizeof(ho));
-	ho.url = url.ptr;
-	ho.headers = hdrs;
+	tr__prov_http(&ho, url.ptr, hdrs, "DEEPGRAM_TIMEOUT", 600,
+	    "dg-request-id");
 	ho.bodyfile = path;
-	ho.timeout_ms = tr_conf_ll("DEEPGRAM_TIMEOUT", 600, 1, 7200) * 1000;
-	ho.maxbody = DG_MAXBODY;
-	ho.retries = (int)tr_conf_ll("PROVIDER_RETRIES", 2, 0, 10);
-	ho.reqid_header = "dg-request-id";
 	er = tr__prov_call(r, "deepgram", &ho, errmsg, &doc, reqid,
 	    sizeof(reqid));
 	tr_wipe(auth.ptr, auth.len);
 	if (er != TR_OK)
 		goto out;
-	if (parse(doc, o->diarize, t) != TR_OK) {
+	if (tr__deepgram_parse(doc, o->diarize, t) != TR_OK) {
 		er = tr_fail(r, TR_EPROVIDER, "deepgram: unexpected response "
 		    "shape (request %.96s)", reqid);
 		goto out;

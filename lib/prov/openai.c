@@ -18,7 +18,6 @@
 
 #include "prov.h"
 
-#define OAI_MAXBODY	(64 * 1024 * 1024)
 #define OAI_LIMIT	(24 * 1024 * 1024)	/* under the 26214400 body cap */
 
 /* Whisper names the language ("english"): ours is its code, "en". */
@@ -34,12 +33,13 @@ set_language(struct tr_transcript *t, const char *name)
 	    l != NULL ? l->code : name);
 }
 
-static enum tr_err
-parse(struct json_object *doc, struct tr_transcript *t)
+/* Reads a verbose_json answer: text, language, segments, words. */
+enum tr_err
+tr__openai_parse(struct json_object *doc, struct tr_transcript *t)
 {
 	struct json_object	*arr, *e;
 	const char		*s;
-	size_t			 i;
+	size_t			 i, n;
 
 	if ((s = tr_json_str(doc, "text")) == NULL)
 		return TR_EPROVIDER;
@@ -48,23 +48,23 @@ parse(struct json_object *doc, struct tr_transcript *t)
 		memmove(t->text, t->text + 1, strlen(t->text));
 	set_language(t, tr_json_str(doc, "language"));
 	t->duration = tr__jnum(doc, "duration");
-	if (json_object_object_get_ex(doc, "segments", &arr))
-		for (i = 0; i < json_object_array_length(arr); i++) {
-			e = json_object_array_get_idx(arr, i);
-			if ((s = tr_json_str(e, "text")) == NULL)
-				continue;
-			while (*s == ' ')
-				s++;
-			tr_transcript_segment(t, s, tr__jnum(e, "start"),
-			    tr__jnum(e, "end"), -1);
-		}
-	if (json_object_object_get_ex(doc, "words", &arr))
-		for (i = 0; i < json_object_array_length(arr); i++) {
-			e = json_object_array_get_idx(arr, i);
-			if ((s = tr_json_str(e, "word")) != NULL)
-				tr_transcript_word(t, s, tr__jnum(e, "start"),
-				    tr__jnum(e, "end"), 1.0, -1);
-		}
+	n = tr__jarray(doc, "segments", &arr);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(arr, i);
+		if ((s = tr_json_str(e, "text")) == NULL)
+			continue;
+		while (*s == ' ')
+			s++;
+		tr_transcript_segment(t, s, tr__jnum(e, "start"),
+		    tr__jnum(e, "end"), -1);
+	}
+	n = tr__jarray(doc, "words", &arr);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(arr, i);
+		if ((s = tr_json_str(e, "word")) != NULL)
+			tr_transcript_word(t, s, tr__jnum(e, "start"),
+			    tr__jnum(e, "end"), 1.0, -1);
+	}
 	return TR_OK;
 }
 
@@ -149,21 +149,16 @@ send_one(struct tr_req *r, const char *path, const struct tr_media *m,
 		goto out;
 	hdrs[0] = auth.ptr;
 	hdrs[1] = NULL;
-	memset(&ho, 0, sizeof(ho));
-	ho.url = url.ptr;
-	ho.headers = hdrs;
+	tr__prov_http(&ho, url.ptr, hdrs, "OPENAI_TIMEOUT", 600,
+	    "x-request-id");
 	ho.parts = parts;
 	ho.nparts = n;
-	ho.timeout_ms = tr_conf_ll("OPENAI_TIMEOUT", 600, 1, 7200) * 1000;
-	ho.maxbody = OAI_MAXBODY;
-	ho.retries = (int)tr_conf_ll("PROVIDER_RETRIES", 2, 0, 10);
-	ho.reqid_header = "x-request-id";
 	er = tr__prov_call(r, "openai", &ho, errmsg, &doc, reqid,
 	    sizeof(reqid));
 	tr_wipe(auth.ptr, auth.len);
 	if (er != TR_OK)
 		goto out;
-	if (parse(doc, t) != TR_OK) {
+	if (tr__openai_parse(doc, t) != TR_OK) {
 		er = tr_fail(r, TR_EPROVIDER, "openai: unexpected response "
 		    "shape (request %.96s)", reqid);
 		goto out;

@@ -39,13 +39,36 @@ const struct tr_provider *tr_provider(const char *);
 int		 tr_provider_ready(const struct tr_provider *);
 
 /* Shared by the cloud clients (prov/call.c). */
+#define TR_PROV_MAXBODY		(64 * 1024 * 1024) /* a provider's answer */
+#define TR_PROV_JSONDEPTH	64	/* its JSON's nesting */
+#define TR_PROV_MAXSECS		7200	/* the longest timeout setting */
+#define TR_PROV_MAXRETRIES	10	/* the most PROVIDER_RETRIES */
+#define TR_PROV_MAXSPEAKERS	256	/* a speaker number above is none */
+
+void		 tr__prov_http(struct tr_http_opts *, const char *url,
+		    const char *const *hdrs, const char *timeoutvar,
+		    long long timeout_def, const char *reqid_header);
 enum tr_err	 tr__prov_fail(struct tr_req *, const char *prov,
 		    enum tr_err, const struct tr_http_resp *,
 		    const char *msg) TR_WUR;
 double		 tr__jnum(struct json_object *, const char *);
+size_t		 tr__jarray(struct json_object *, const char *,
+		    struct json_object **);
+int		 tr__jspeaker(struct json_object *);
 enum tr_err	 tr__prov_call(struct tr_req *, const char *prov,
 		    const struct tr_http_opts *,
 		    const char *(*)(struct json_object *), struct json_object **,
 		    char *reqid, size_t) TR_WUR;
+
+/*
+ * Each cloud provider's answer read into a transcript, in that
+ * provider's file; unit tests and fuzz targets call them too.
+ */
+enum tr_err	 tr__deepgram_parse(struct json_object *, int diarize,
+		    struct tr_transcript *) TR_WUR;
+enum tr_err	 tr__openai_parse(struct json_object *,
+		    struct tr_transcript *) TR_WUR;
+void		 tr__assemblyai_parse(struct json_object *,
+		    struct tr_transcript *);
 
 #endif /* TR_PROV_H */

@@ -40,6 +40,24 @@ SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
                    "left at exit")     # ws-bridge's own leak check
 # BRIDGE_VALGRIND=1 runs every ws-bridge under valgrind (by hand: slow).
 BRIDGE_VALGRIND = bool(os.environ.get("BRIDGE_VALGRIND"))
+# CI installs every tool the tests use (CI set to anything but "", "0"
+# or "false", the rule of T_NEED in tests/unit/t.h too).
+CI = os.environ.get("CI", "") not in ("", "0", "false")
+
+
+def need(*tools, why):
+    """Each tool is a program (looked up in PATH) or, when it has a "/",
+    a file or directory that must exist.  A missing one skips the test
+    on a developer's machine but fails it under CI, where a skip would
+    hide a broken install step."""
+    missing = [t for t in tools
+               if not (os.path.exists(t) if "/" in t else shutil.which(t))]
+    if not missing:
+        return
+    msg = "needs %s (%s)" % (", ".join(missing), why)
+    if CI:
+        pytest.fail(msg + ", which CI must install", pytrace=False)
+    pytest.skip(msg)
 
 
 def free_port():

@@ -22,6 +22,8 @@ import uuid
 import pytest
 import websockets
 
+from conftest import need
+
 CHROMIUM = "/usr/bin/chromium"
 WORDS = "hello world this is a test"
 TIMEOUT = 40
@@ -31,9 +33,11 @@ def norm(text):
     """Captions without Deepgram's punctuation and capitals."""
     return re.sub(r"[^a-z ]", "", text.lower()).strip()
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM),
-    reason="needs Debian's chromium at %s (apt-get install chromium)" % CHROMIUM)
+
+@pytest.fixture(scope="module", autouse=True)
+def tools():
+    need(CHROMIUM, "flite", "sox",
+         why="Debian's chromium, flite and sox: apt-get install them")
 
 
 class CDPError(Exception):

@@ -6,9 +6,7 @@ import json
 import os
 import subprocess
 
-import pytest
-
-from conftest import LEGACY_KEY, ROOT
+from conftest import LEGACY_KEY, ROOT, need
 
 SDK = os.path.join(ROOT, "tests", "sdk")
 
@@ -21,9 +19,9 @@ def sdk(srv, key, path, fmt):
     return json.loads(out.stdout)
 
 
-@pytest.mark.skipif(not os.path.isdir(os.path.join(SDK, "node_modules", "openai")),
-                    reason="npm ci in tests/sdk has not run")
 def test_openai_sdk(stack, speech):
+    need("node", os.path.join(SDK, "node_modules", "openai"),
+         why="make tests/sdk/node_modules")
     srv = stack.server("lighttpd")
     r = sdk(srv, LEGACY_KEY, speech[0], "json")
     assert "transcription" in r["result"]["text"] and "whisper-1" in r["models"]

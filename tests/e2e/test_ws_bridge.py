@@ -273,10 +273,16 @@ def test_refusals(stack, bridge, token):
 
 
 def test_unknown_namespace(bridge, token):
+    """The bridge is up and says why: a refusal that is only a failed
+    connection would pass as well with no bridge at all."""
+    assert bridge.proc.poll() is None, "the bridge is not running"
+    why = []
     sio = socketio.Client(reconnection=False)
+    sio.on("connect_error", lambda d=None: why.append(d), namespace="/nope")
     with pytest.raises(socketio.exceptions.ConnectionError):
         sio.connect(bridge.url, namespaces=["/nope"], auth={"token": token},
                     transports=["websocket"], wait_timeout=5)
+    assert why == [{"message": "Invalid namespace"}], why
 
 
 def test_languages(stack, bridge, token):

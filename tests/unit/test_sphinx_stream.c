@@ -4,7 +4,7 @@
  * is fed in 100 ms chunks; the results must have interims and finals
  * with the key words and sane times, on two threads decoding at once,
  * and be the same again after a reset.  Skipped when flite, sox or the
- * model is missing.
+ * model is missing (failed under CI: see T_NEED).
  */
 #include <sys/stat.h>
 
@@ -178,25 +178,6 @@ same_finals(const struct run *a, const struct run *b, int prefix)
 	}
 }
 
-static int
-inpath(const char *prog)
-{
-	const char	*path = getenv("PATH"), *p, *e;
-	char		 f[1024];
-
-	if (path == NULL)
-		path = "/usr/bin:/bin";
-	for (p = path; *p != '\0'; p = *e != '\0' ? e + 1 : e) {
-		e = strchr(p, ':');
-		if (e == NULL)
-			e = p + strlen(p);
-		if ((size_t)snprintf(f, sizeof(f), "%.*s/%s", (int)(e - p), p,
-		    prog) < sizeof(f) && access(f, X_OK) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 static void
 cleanup(void)
 {
@@ -259,23 +240,16 @@ main(void)
 {
 	static struct run	 th[2], again;
 	pthread_t		 tid[2];
-	struct stat		 st;
 	const char		*model;
 	int16_t			*pcm;
 	size_t			 n, i;
 
-	if (!inpath("flite") || !inpath("sox")) {
-		printf("skipped: flite or sox is not installed (the test "
-		    "makes its speech with them)\n");
-		return 0;
-	}
+	T_NEED("flite", "the test makes its speech with it");
+	T_NEED("sox", "the test resamples the speech with it");
 	model = getenv("SPHINX_MODEL_DIR");
 	if (model == NULL || *model == '\0')
 		model = "/usr/share/pocketsphinx/model/en-us";
-	if (stat(model, &st) == -1) {
-		printf("skipped: no PocketSphinx model in %s\n", model);
-		return 0;
-	}
+	T_NEED(model, "the PocketSphinx model, or SPHINX_MODEL_DIR");
 	pcm = speech(&n);
 
 	/* Two threads at once, each making its decoder. */
