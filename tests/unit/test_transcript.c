@@ -14,10 +14,12 @@
 static void
 subtitles(const struct tr_transcript *t, int vtt, const char *want)
 {
-	struct tr_buf	 b;
+	struct tr_render	 rd = { 0 };
+	struct tr_buf		 b;
 
 	tr_buf_init(&b, 1 << 20);
-	T(tr_transcript_subtitles(t, vtt, &b) == TR_OK);
+	T((vtt ? tr_subtitle_vtt(t, &rd, &b) : tr_subtitle_srt(t, &rd, &b)) ==
+	    TR_OK);
 	T_STREQ(tr_buf_str(&b), want);
 	tr_buf_free(&b);
 }
