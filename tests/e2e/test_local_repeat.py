@@ -2,7 +2,7 @@
 with one process per program, the same file posted again and again,
 with other speech decoded in between, gets the same words, times and
 subtitles each time as on the process's first request, and every time
-lies inside the file."""
+lies inside the file, where the words were said, pauses included."""
 
 import json
 import re
@@ -27,13 +27,21 @@ def single(request, stack):
 
 
 @pytest.fixture(scope="module")
-def other(stack):
-    """Other speech, a longer file, to decode in between."""
+def other(stack, speech):
+    """Other speech to decode in between: the test sentence, 2 s of
+    silence, another sentence."""
+    fox = stack.base + "/fox.wav"
     wav = stack.base + "/other.wav"
     subprocess.run(["flite", "-voice", "slt", "-t", "the quick brown fox "
-                    "jumped over the lazy dog and then it went to sleep",
-                    "-o", wav], check=True)
-    return wav
+                    "jumped over the lazy dog", "-o", fox], check=True)
+    subprocess.run(["sox", speech[0], wav, "pad", "0", "2"], check=True)
+    subprocess.run(["sox", wav, fox, stack.base + "/other2.wav"], check=True)
+    return stack.base + "/other2.wav"
+
+
+def seconds(path):
+    return float(subprocess.run(["soxi", "-D", path], check=True,
+                                capture_output=True, text=True).stdout)
 
 
 def post(srv, url, path, headers=KEY, field="audio", **data):
@@ -95,6 +103,21 @@ def test_deepgram_endpoint(single, speech, other):
                    lambda: post(single, url, other, provider="local"))
     words = json.loads(first)["transcript"].split()
     assert "test" in words and "transcription" in words, words
+
+
+def test_pause_keeps_time(single, speech, other):
+    """The words after a pause are timed after it, and those before it
+    as in the file alone."""
+    alone = post(single, "/transcriptions/deepgram", speech[0],
+                 provider="local").json()["words"]
+    both = post(single, "/transcriptions/deepgram", other,
+                provider="local").json()
+    inside([(w["start"], w["end"]) for w in both["words"]],
+           both["processing_info"]["duration"])
+    assert abs(both["words"][0]["start"] - alone[0]["start"]) < 0.05
+    pause = seconds(speech[0]) + 2
+    fox = [w for w in both["words"] if w["word"] in ("quick", "fox", "dog")]
+    assert fox and all(w["start"] > pause - 0.1 for w in fox), both["words"]
 
 
 @pytest.mark.parametrize("fmt", ["srt", "vtt", "verbose_json"])

@@ -315,8 +315,12 @@ file_decodes(const int16_t *pcm, size_t n)
 		    first.words[i].start, first.words[i].end);
 	fprintf(stderr, "\n");
 	file_decode(raw2, 2 * len, &t);
-	/* The second sentence is timed from the file's start too. */
+	/*
+	 * Both sentences are timed from the file's start, the silence
+	 * between them included.
+	 */
 	T(t.nwords == 2 * first.nwords);
+	T(t.words[0].start == first.words[0].start);
 	T(t.words[first.nwords].start > len);
 	tr_transcript_free(&t);
 	for (i = 0; i < 3; i++) {
