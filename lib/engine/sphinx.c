@@ -2,8 +2,10 @@
  * The local speech engine: CMU PocketSphinx (Debian's libpocketsphinx
  * and pocketsphinx-en-us model), decoding 16 kHz mono PCM in the
  * program's own process.  The file decoder loads the model once per
- * process and keeps it (a cache safe to lose); each decode yields words
- * with their times (PocketSphinx counts 100 frames a second) and
+ * process and keeps it (a cache safe to lose), set back before each
+ * file to the state it was loaded in, so that a file's transcript
+ * depends on that file alone; each decode yields words with their times
+ * from the file's start (PocketSphinx counts 100 frames a second) and
  * confidences.  Live streams have a decoder each, fed in chunks, and
  * report interim and final hypotheses as they go.
  */
@@ -25,7 +27,20 @@
 #define SAMPLE_RATE	16000
 #define MODEL_DIR	"/usr/share/pocketsphinx/model/en-us"
 
-static ps_decoder_t	*ps;	/* the file decoder, loaded once per process */
+/*
+ * A decoder, and the cepstral mean normalisation (CMN) means it was
+ * made with.  CMN adapts to the speaker and channel from one utterance
+ * to the next, and PocketSphinx counts frames from the start of the
+ * stream: decoder_fresh() sets both back, so that what the decoder did
+ * before changes neither the words nor their times.
+ */
+struct	decoder {
+	ps_decoder_t	*ps;
+	mfcc_t		*cmn;		/* the CMN means of a fresh decoder */
+	int		 ncmn;
+};
+
+static struct decoder	 filedec;	/* loaded once per process */
 
 /*
  * PocketSphinx 5prealpha logs through globals of sphinxbase: ps_init()
@@ -39,16 +54,38 @@ static ps_decoder_t	*ps;	/* the file decoder, loaded once per process */
 static pthread_mutex_t	 ps_lock = PTHREAD_MUTEX_INITIALIZER;
 static int		 ps_quiet;	/* the log callback is off */
 
-/* A decoder with the model of SPHINX_MODEL_DIR; TR_EUNAVAIL if none. */
+static void
+decoder_free(struct decoder *d)
+{
+	if (d->ps != NULL) {
+		pthread_mutex_lock(&ps_lock);
+		ps_free(d->ps);
+		pthread_mutex_unlock(&ps_lock);
+	}
+	free(d->cmn);
+	memset(d, 0, sizeof(*d));
+}
+
+/*
+ * A decoder with the model of SPHINX_MODEL_DIR; TR_EUNAVAIL if none.
+ * With vad, the front end's voice activity detector drops the frames of
+ * silence, and times count from the start of the latest speech it
+ * found (as the stream's frame number): right for live utterances, each
+ * ended at the silence after its speech, but a whole file is decoded as
+ * one utterance, whose words would all be timed from its last onset.
+ * The file decoder goes without: every frame is decoded and a word's
+ * time is that of the file.
+ */
 static enum tr_err
-decoder_new(ps_decoder_t **out)
+decoder_new(struct decoder *d, int vad)
 {
 	cmd_ln_t	*config;
+	cmn_t		*cmn;
 	const char	*dir;
 	char		 hmm[1024], lm[1024], dict[1024];
 	struct stat	 st;
 
-	*out = NULL;
+	memset(d, 0, sizeof(*d));
 	dir = tr_conf_def("SPHINX_MODEL_DIR", MODEL_DIR);
 	snprintf(hmm, sizeof(hmm), "%s/en-us", dir);
 	snprintf(lm, sizeof(lm), "%s/en-us.lm.bin", dir);
@@ -64,26 +101,48 @@ decoder_new(ps_decoder_t **out)
 		ps_quiet = 1;
 	}
 	config = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-lm", lm,
-	    "-dict", dict, "-logfn", "/dev/null", NULL);
+	    "-dict", dict, "-logfn", "/dev/null",
+	    "-remove_silence", vad ? "yes" : "no", NULL);
 	if (config != NULL) {
 		/* The decoder keeps a reference of its own. */
-		*out = ps_init(config);
+		d->ps = ps_init(config);
 		cmd_ln_free_r(config);
 	}
 	pthread_mutex_unlock(&ps_lock);
-	if (*out == NULL) {
+	if (d->ps == NULL) {
 		tr_errx("sphinx: cannot load the model from %s", dir);
 		return TR_EUNAVAIL;
+	}
+	/* The means of -cmninit, as cmn_init() left them. */
+	cmn = ps_get_feat(d->ps)->cmn_struct;
+	if (cmn != NULL && cmn->veclen > 0) {
+		d->ncmn = cmn->veclen;
+		if ((d->cmn = calloc(d->ncmn, sizeof(*d->cmn))) == NULL) {
+			decoder_free(d);
+			return TR_ENOMEM;
+		}
+		memcpy(d->cmn, cmn->cmn_mean, d->ncmn * sizeof(*d->cmn));
 	}
 	return TR_OK;
 }
 
-static enum tr_err
-load(void)
+/*
+ * Sets the decoder back to how decoder_new() made it, outside an
+ * utterance: the CMN of no frames seen, and a new stream, whose frames
+ * count from 0.  It costs a copy of a dozen numbers.
+ */
+static void
+decoder_fresh(struct decoder *d)
 {
-	if (ps != NULL)
-		return TR_OK;
-	return decoder_new(&ps);
+	cmn_t	*cmn;
+
+	cmn = ps_get_feat(d->ps)->cmn_struct;
+	if (d->cmn != NULL && cmn != NULL && cmn->veclen == d->ncmn) {
+		memcpy(cmn->cmn_mean, d->cmn, d->ncmn * sizeof(*d->cmn));
+		memset(cmn->sum, 0, d->ncmn * sizeof(*cmn->sum));
+		cmn->nframe = 0;
+	}
+	ps_start_stream(d->ps);
 }
 
 /* A dictionary word as text: "<s>", "<sil>", "[NOISE]" are not words,
@@ -116,12 +175,15 @@ tr_sphinx_decode(const char *path, struct tr_transcript *t)
 	ssize_t		 n;
 	long long	 samples = 0;
 	int		 fd, sf, ef, prob, a, l, b;
+	ps_decoder_t	*ps;
 	enum tr_err	 er;
 
-	if ((er = load()) != TR_OK)
+	if (filedec.ps == NULL && (er = decoder_new(&filedec, 0)) != TR_OK)
 		return er;
+	ps = filedec.ps;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return TR_ESYSTEM;
+	decoder_fresh(&filedec);
 	if (ps_start_utt(ps) < 0) {
 		close(fd);
 		return TR_ESYSTEM;
@@ -170,9 +232,7 @@ tr_sphinx_decode(const char *path, struct tr_transcript *t)
 #define TEXT_MAX	(256 * 1024)
 
 struct	tr_sphinx_stream {
-	ps_decoder_t	*ps;
-	mfcc_t		*cmn;		/* the CMN means of a fresh decoder */
-	int		 ncmn;
+	struct decoder	 d;
 	int		 inutt;		/* ps_start_utt() called */
 	int		 speech;	/* the detector's state after a step */
 	size_t		 sincehyp;	/* samples of speech since a check */
@@ -185,7 +245,6 @@ enum tr_err
 tr_sphinx_stream_new(struct tr_sphinx_stream **out)
 {
 	struct tr_sphinx_stream	*s;
-	cmn_t			*cmn;
 	enum tr_err		 er;
 
 	*out = NULL;
@@ -193,25 +252,11 @@ tr_sphinx_stream_new(struct tr_sphinx_stream **out)
 		return TR_ENOMEM;
 	tr_buf_init(&s->text, TEXT_MAX);
 	tr_buf_init(&s->last, TEXT_MAX);
-	if ((er = decoder_new(&s->ps)) != TR_OK) {
+	if ((er = decoder_new(&s->d, 1)) != TR_OK) {
 		free(s);
 		return er;
 	}
-	/*
-	 * Cepstral mean normalisation adapts to the speaker and channel
-	 * from one utterance to the next; a new stream starts again from
-	 * the model's means (-cmninit), as a fresh decoder would.
-	 */
-	cmn = ps_get_feat(s->ps)->cmn_struct;
-	if (cmn != NULL && cmn->veclen > 0) {
-		s->ncmn = cmn->veclen;
-		if ((s->cmn = calloc(s->ncmn, sizeof(*s->cmn))) == NULL) {
-			tr_sphinx_stream_free(s);
-			return TR_ENOMEM;
-		}
-		memcpy(s->cmn, cmn->cmn_mean, s->ncmn * sizeof(*s->cmn));
-	}
-	ps_start_stream(s->ps);
+	ps_start_stream(s->d.ps);
 	*out = s;
 	return TR_OK;
 }
@@ -234,7 +279,7 @@ hyp_text(struct tr_sphinx_stream *s, double *start, double *end)
 
 	*start = *end = 0.0;
 	tr_buf_reset(&s->text);
-	for (seg = ps_seg_iter(s->ps); seg != NULL; seg = ps_seg_next(seg)) {
+	for (seg = ps_seg_iter(s->d.ps); seg != NULL; seg = ps_seg_next(seg)) {
 		if (!word_text(ps_seg_word(seg), w, sizeof(w)))
 			continue;
 		for (i = 0; w[i] != '\0'; i++)
@@ -299,13 +344,13 @@ final(struct tr_sphinx_stream *s, tr_sphinx_cb cb, void *arg)
 	s->inutt = s->speech = 0;
 	s->sincehyp = 0;
 	tr_buf_reset(&s->last);
-	if (ps_end_utt(s->ps) < 0)
+	if (ps_end_utt(s->d.ps) < 0)
 		return TR_ESYSTEM;
 	if ((er = hyp_text(s, &start, &end)) != TR_OK)
 		return er;
 	if (s->text.len == 0)
 		return TR_OK;
-	conf = logmath_exp(ps_get_logmath(s->ps), ps_get_prob(s->ps));
+	conf = logmath_exp(ps_get_logmath(s->d.ps), ps_get_prob(s->d.ps));
 	if (!(conf >= 0.0))
 		conf = 0.0;
 	else if (conf > 1.0)
@@ -330,17 +375,17 @@ tr_sphinx_stream_feed(struct tr_sphinx_stream *s, const int16_t *pcm,
 
 	while (nsamples > 0) {
 		if (!s->inutt) {
-			if (ps_start_utt(s->ps) < 0)
+			if (ps_start_utt(s->d.ps) < 0)
 				return TR_ESYSTEM;
 			s->inutt = 1;
 		}
 		n = nsamples < STEP ? nsamples : STEP;
-		if (ps_process_raw(s->ps, pcm, n, FALSE, FALSE) < 0)
+		if (ps_process_raw(s->d.ps, pcm, n, FALSE, FALSE) < 0)
 			return TR_ESYSTEM;
 		pcm += n;
 		nsamples -= n;
 		s->fed += n;
-		speech = ps_get_in_speech(s->ps);
+		speech = ps_get_in_speech(s->d.ps);
 		if (s->speech && !speech) {
 			if ((er = final(s, cb, arg)) != TR_OK)
 				return er;
@@ -374,22 +419,13 @@ tr_sphinx_stream_finish(struct tr_sphinx_stream *s, tr_sphinx_cb cb,
 void
 tr_sphinx_stream_reset(struct tr_sphinx_stream *s)
 {
-	cmn_t	*cmn;
-
-	if (s->inutt && ps_end_utt(s->ps) < 0)
+	if (s->inutt && ps_end_utt(s->d.ps) < 0)
 		tr_warnx("sphinx: cannot end the utterance of a stream");
 	s->inutt = s->speech = 0;
 	s->sincehyp = 0;
 	s->fed = 0;
 	tr_buf_reset(&s->last);
-	/* As cmn_init() and -cmninit left it: no frames seen. */
-	cmn = ps_get_feat(s->ps)->cmn_struct;
-	if (s->cmn != NULL && cmn != NULL && cmn->veclen == s->ncmn) {
-		memcpy(cmn->cmn_mean, s->cmn, s->ncmn * sizeof(*s->cmn));
-		memset(cmn->sum, 0, s->ncmn * sizeof(*cmn->sum));
-		cmn->nframe = 0;
-	}
-	ps_start_stream(s->ps);
+	decoder_fresh(&s->d);
 }
 
 void
@@ -397,12 +433,7 @@ tr_sphinx_stream_free(struct tr_sphinx_stream *s)
 {
 	if (s == NULL)
 		return;
-	if (s->ps != NULL) {
-		pthread_mutex_lock(&ps_lock);
-		ps_free(s->ps);
-		pthread_mutex_unlock(&ps_lock);
-	}
-	free(s->cmn);
+	decoder_free(&s->d);
 	tr_buf_free(&s->text);
 	tr_buf_free(&s->last);
 	free(s);

@@ -151,7 +151,7 @@ class Postgres:
 class Server:
     """One web server serving every program, configured by mkconf.sh."""
 
-    def __init__(self, stack, kind, name=None, config=None):
+    def __init__(self, stack, kind, name=None, config=None, procs=None):
         self.kind = kind
         self.stack = stack
         self.port = free_port()
@@ -160,10 +160,19 @@ class Server:
         for d in ("run", "log", "tmp", "www", "run/fcgid"):
             mkdirs(os.path.join(self.state, d))
         self.conf = os.path.join(self.state, "conf")
+        routes = stack.routes
+        if procs is not None:
+            # Every program with procs processes at most (and at least).
+            routes = os.path.join(self.state, "routes")
+            with open(stack.routes) as f, open(routes, "w") as out:
+                for line in f:
+                    fields = line.rstrip("\n").split("\t")
+                    fields[4:6] = [str(procs), str(procs)]
+                    out.write("\t".join(fields) + "\n")
         cmd = ["sh", os.path.join(ROOT, "tools", "mkconf.sh"),
                "-o", self.conf, "-c", stack.cgidir, "-s", self.state,
                "-f", config or stack.config, "-p", str(self.port),
-               "-r", stack.routes,
+               "-r", routes,
                "-m", str(MAX_UPLOAD),
                "-e", os.path.join(BUILD, "tools", "trapi-errors"),
                "-w", str(stack.ws_port), "-W", os.path.join(BUILD, "www")]
@@ -372,11 +381,13 @@ class Stack:
             self.servers[kind] = Server(self, kind).start()
         return self.servers[kind]
 
-    def extra_server(self, name, kind="lighttpd", **settings):
-        """A server of its own with settings added to the config."""
+    def extra_server(self, name, kind="lighttpd", procs=None, **settings):
+        """A server of its own with settings added to the config; procs
+        sets how many processes each program has."""
         config = self.write_config(os.path.join(self.base, name + ".conf"),
                                    **settings)
-        srv = Server(self, kind, name=name, config=config).start()
+        srv = Server(self, kind, name=name, config=config,
+                     procs=procs).start()
         self.servers[name] = srv
         return srv
 

@@ -1,10 +1,13 @@
 /*
- * Unit tests of the live decoder of lib/engine/sphinx.c: speech made by
- * flite (run through tr_proc_run(), so that building does not need it)
- * is fed in 100 ms chunks; the results must have interims and finals
- * with the key words and sane times, on two threads decoding at once,
- * and be the same again after a reset.  Skipped when flite, sox or the
- * model is missing (failed under CI: see T_NEED).
+ * Unit tests of the decoders of lib/engine/sphinx.c on speech made by
+ * flite (run through tr_proc_run(), so that building does not need it).
+ * The live decoder is fed in 100 ms chunks; the results must have
+ * interims and finals with the key words and sane times, on two threads
+ * decoding at once, and be the same again after a reset.  The file
+ * decoder must give the same words, times and confidences for the same
+ * file however many files the process decoded before, with every time
+ * inside the file.  Skipped when flite, sox or the model is missing
+ * (failed under CI: see T_NEED).
  */
 #include <sys/stat.h>
 
@@ -45,7 +48,7 @@ struct	run {
 };
 
 static char	 dir[64];
-static char	 wav[128], raw[128];
+static char	 wav[128], raw[128], raw2[128];
 
 static void
 cb(void *arg, const char *text, int is_final, double conf, double start,
@@ -185,6 +188,8 @@ cleanup(void)
 		unlink(wav);
 	if (*raw != '\0')
 		unlink(raw);
+	if (*raw2 != '\0')
+		unlink(raw2);
 	if (*dir != '\0')
 		rmdir(dir);
 }
@@ -235,6 +240,79 @@ speech(size_t *np)
 	return pcm;
 }
 
+/* The file decoder's transcript of path, checked for sane times. */
+static void
+file_decode(const char *path, double len, struct tr_transcript *t)
+{
+	size_t	 i;
+
+	tr_transcript_init(t);
+	T(tr_sphinx_decode(path, t) == TR_OK);
+	T(t->duration == len);
+	T(t->nwords >= 3);
+	for (i = 0; i < t->nwords; i++) {
+		T(t->words[i].start >= 0.0);
+		T(t->words[i].start < t->words[i].end);
+		T(t->words[i].end <= len);
+		T(i == 0 || t->words[i].start >= t->words[i - 1].end);
+	}
+}
+
+static void
+same_words(const struct tr_transcript *a, const struct tr_transcript *b)
+{
+	size_t	 i;
+
+	T(a->nwords == b->nwords);
+	for (i = 0; i < a->nwords; i++) {
+		T_STREQ(a->words[i].text, b->words[i].text);
+		T(a->words[i].start == b->words[i].start);
+		T(a->words[i].end == b->words[i].end);
+		T(a->words[i].confidence == b->words[i].confidence);
+	}
+}
+
+/*
+ * The sentence, then the sentence twice (another file), then the
+ * sentence again and again: each decode depends on its file alone.
+ */
+static void
+file_decodes(const int16_t *pcm, size_t n)
+{
+	struct tr_transcript	 first, t;
+	double			 len = n / (double)RATE;
+	size_t			 i;
+	int			 fd;
+
+	snprintf(raw2, sizeof(raw2), "%s/s2.raw", dir);
+	T((fd = open(raw2, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) != -1);
+	T(write(fd, pcm, 2 * n * sizeof(*pcm)) ==
+	    (ssize_t)(2 * n * sizeof(*pcm)));
+	T(close(fd) == 0);
+	file_decode(raw, len, &first);
+	fprintf(stderr, "file:");
+	for (i = 0; i < first.nwords; i++)
+		fprintf(stderr, " %s %.2f-%.2f", first.words[i].text,
+		    first.words[i].start, first.words[i].end);
+	fprintf(stderr, "\n");
+	file_decode(raw2, 2 * len, &t);
+	/*
+	 * Both sentences are timed from the file's start, the silence
+	 * between them included.
+	 */
+	T(t.nwords == 2 * first.nwords);
+	T(t.words[0].start == first.words[0].start);
+	T(t.words[first.nwords].start > len);
+	tr_transcript_free(&t);
+	for (i = 0; i < 3; i++) {
+		file_decode(raw, len, &t);
+		same_words(&first, &t);
+		tr_transcript_free(&t);
+	}
+	tr_transcript_free(&first);
+}
+
 int
 main(void)
 {
@@ -251,6 +329,7 @@ main(void)
 		model = "/usr/share/pocketsphinx/model/en-us";
 	T_NEED(model, "the PocketSphinx model, or SPHINX_MODEL_DIR");
 	pcm = speech(&n);
+	file_decodes(pcm, n);
 
 	/* Two threads at once, each making its decoder. */
 	for (i = 0; i < 2; i++) {
