@@ -524,7 +524,8 @@ int		 tr_memeq_ct(const void *, const void *, size_t);
  * used on different threads at once.  Results come through the callback:
  * interim ones whenever the hypothesis of the current utterance changes,
  * a final one when the speaker pauses (PocketSphinx's voice activity
- * detection) and on finish.
+ * detection) and on finish.  A final's confidence is the mean posterior
+ * of its words, in [0, 1]; an interim has none (-1).
  */
 struct tr_sphinx_stream;
 typedef void	(*tr_sphinx_cb)(void *arg, const char *text, int is_final,

@@ -12,6 +12,7 @@
  * and why it ended (client stop, disconnect, upstream error, idle
  * timeout, shutdown, upstream closed).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,7 +277,11 @@ on_result(void *arg, const char *text, int is_final, double conf)
 	json_object_object_add(o, "transcript", json_object_new_string(text));
 	json_object_object_add(o, "is_final", json_object_new_boolean(
 	    is_final));
-	json_object_object_add(o, "confidence", json_object_new_double(conf));
+	/* An upstream that has none (the local engine's interims) says -1:
+	 * no number rather than a made-up one. */
+	if (conf >= 0)
+		json_object_object_add(o, "confidence",
+		    json_object_new_double(conf));
 	emit_obj(st->sock, "transcription", o);
 }
 
@@ -316,8 +321,10 @@ on_closed(void *arg)
 			sio_disconnect(st->sock, "upstream failed");
 		else {
 			o = json_object_new_object();
+			/* To the millisecond: 6.965, not 6.964999999999994. */
 			json_object_object_add(o, "audio_seconds",
-			    json_object_new_double(audio_seconds(st)));
+			    json_object_new_double(round(audio_seconds(st) *
+			    1000) / 1000));
 			emit_obj(st->sock, "stream_stopped", o);
 		}
 	}

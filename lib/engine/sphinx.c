@@ -307,8 +307,8 @@ hyp_text(struct tr_sphinx_stream *s, double *start, double *end)
 
 /*
  * Reports the partial hypothesis if it has words and they differ from
- * the interim reported last.  Its confidence is 0.0: ps_get_prob() has
- * a posterior only for a finished utterance.
+ * the interim reported last.  It has no confidence (-1): posteriors
+ * exist only for a finished utterance.
  */
 static enum tr_err
 interim(struct tr_sphinx_stream *s, tr_sphinx_cb cb, void *arg)
@@ -325,15 +325,39 @@ interim(struct tr_sphinx_stream *s, tr_sphinx_cb cb, void *arg)
 	if ((er = tr_buf_add(&s->last, s->text.ptr, s->text.len)) != TR_OK)
 		return er;
 	if (cb != NULL)
-		cb(arg, s->text.ptr, 0, 0.0, start, end);
+		cb(arg, s->text.ptr, 0, -1.0, start, end);
 	return TR_OK;
 }
 
 /*
- * Ends the utterance and reports its words, if any, as final.  The
- * confidence is the posterior probability of the best path through the
- * utterance's word lattice (ps_get_prob(), -bestpath is on by default),
- * as a linear probability through the decoder's logmath.
+ * The mean posterior probability of the words of the finished
+ * utterance (each word's from the lattice, as the batch path gives its
+ * words), in [0, 1]; 0 when it has none.  The utterance's own posterior
+ * (ps_get_prob()) is the product of its words' and so falls towards 0
+ * with every word, however sure: 4e-8 for a correct sentence.
+ */
+static double
+mean_posterior(ps_decoder_t *ps)
+{
+	ps_seg_t	*seg;
+	char		 w[256];
+	double		 sum = 0, p;
+	int32		 a, l, b;
+	int		 n = 0;
+
+	for (seg = ps_seg_iter(ps); seg != NULL; seg = ps_seg_next(seg)) {
+		if (!word_text(ps_seg_word(seg), w, sizeof(w)))
+			continue;
+		p = logmath_exp(ps_get_logmath(ps), ps_seg_prob(seg, &a, &l, &b));
+		sum += p >= 0.0 && p <= 1.0 ? p : p > 1.0 ? 1.0 : 0.0;
+		n++;
+	}
+	return n > 0 ? sum / n : 0.0;
+}
+
+/*
+ * Ends the utterance and reports its words, if any, as final, with the
+ * mean posterior of its words as its confidence.
  */
 static enum tr_err
 final(struct tr_sphinx_stream *s, tr_sphinx_cb cb, void *arg)
@@ -350,11 +374,7 @@ final(struct tr_sphinx_stream *s, tr_sphinx_cb cb, void *arg)
 		return er;
 	if (s->text.len == 0)
 		return TR_OK;
-	conf = logmath_exp(ps_get_logmath(s->d.ps), ps_get_prob(s->d.ps));
-	if (!(conf >= 0.0))
-		conf = 0.0;
-	else if (conf > 1.0)
-		conf = 1.0;
+	conf = mean_posterior(s->d.ps);
 	if (cb != NULL)
 		cb(arg, s->text.ptr, 1, conf, start, end);
 	return TR_OK;

@@ -42,6 +42,11 @@ def test_index_lists_endpoints(server):
     paths = {e["path"]: e for e in body["endpoints"]}
     assert paths["/health"]["methods"] == "GET"
     assert "/" in paths
+    # Live streaming and its page are listed, and both answer.
+    live = {e["path"]: e for e in body["streaming"]}
+    assert set(live) == {"/socket.io/", "/live/"}
+    assert "/audio-stream" in live["/socket.io/"]["description"]
+    assert "README.md" in body["documentation"]
 
 
 @pytest.mark.parametrize("path", ["/nope", "/health/extra", "/healthz",

@@ -478,6 +478,13 @@ def hear_speech(bridge, token, audio, chunk, pace, **query):
     finals = " ".join(t["transcript"] for t in got if t["is_final"])
     assert "hello" in finals or "test" in finals, got
     assert any(not t["is_final"] for t in got)
+    # A final's confidence is its words' mean posterior, in [0, 1] and
+    # far from 0 for clear speech; an interim has none rather than 0.
+    for t in got:
+        if t["is_final"]:
+            assert 0.2 <= t["confidence"] <= 1, t
+        else:
+            assert "confidence" not in t, t
     return c
 
 
@@ -505,6 +512,8 @@ def test_local_engine_container_audio(stack, token, speech, fmt):
     stopped = [d for e, d in c.events if e == "stream_stopped"]
     assert stopped and abs(stopped[0]["audio_seconds"] - secs) < 0.15, \
         (stopped, secs)
+    # Shown to the millisecond, never as 6.964999999999994.
+    assert stopped[0]["audio_seconds"] == round(stopped[0]["audio_seconds"], 3)
     assert mock_wait(lambda: not children(b)), "ffmpeg left running"
 
 

@@ -125,11 +125,11 @@ check(const struct run *r)
 		/* Times of the audio, never past what was fed. */
 		T(x->start >= 0.0 && x->start < x->end);
 		T(x->end <= x->at && x->at <= len);
-		T(x->conf >= 0.0 && x->conf <= 1.0);
+		T(x->final ? x->conf >= 0.0 && x->conf <= 1.0 :
+		    x->conf == -1.0);
 		if (!x->final) {
 			/* Reported only when it changed. */
 			T(last == NULL || strcmp(last, x->text) != 0);
-			T(x->conf == 0.0);
 			last = x->text;
 			ninterim++;
 			continue;
