@@ -160,9 +160,13 @@ tr_conf_load(void)
 		close(fd);
 		return TR_ESYSTEM;
 	}
+	/*
+	 * Group-readable is fine: INSTALL gives the file to root and a
+	 * group of the users that run the programs and ws-bridge.
+	 */
 	if (st.st_mode & S_IROTH)
 		tr_warnx("config: %s is world-readable; it may hold secrets, "
-		    "make it mode 0600", path);
+		    "make it mode 0640 or 0600", path);
 	tr_buf_init(&b, CONF_MAXSZ);
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
 		if ((er = tr_buf_add(&b, chunk, (size_t)n)) != TR_OK)

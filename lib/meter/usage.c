@@ -74,6 +74,7 @@ spool(const char *const p[11])
 	struct json_object	*o;
 	const char		*line;
 	char			 path[4096];
+	struct stat		 st;
 	struct tr_buf		 b;
 	ssize_t			 w;
 	int			 fd;
@@ -89,11 +90,19 @@ spool(const char *const p[11])
 	json_object_put(o);
 	spool_path(path, sizeof(path));
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600)) == -1) {
+	    0660)) == -1) {
 		tr_warn("usage spool %s", path);
 		tr_buf_free(&b);
 		return TR_ESYSTEM;
 	}
+	/*
+	 * The programs and ws-bridge may run as two users of one group
+	 * (INSTALL), each appending and the programs replaying: the file
+	 * is group-writable whatever the umask.
+	 */
+	if (fstat(fd, &st) == 0 && st.st_uid == geteuid() &&
+	    (st.st_mode & 0660) != 0660)
+		(void)fchmod(fd, (st.st_mode & 07777) | 0660);
 	if (flock(fd, LOCK_EX) == -1 ||
 	    (w = write(fd, b.ptr, b.len)) != (ssize_t)b.len || fsync(fd) == -1) {
 		tr_warn("usage spool %s", path);

@@ -282,10 +282,57 @@ test_load(void)
 	tr_conf_free();
 }
 
+/* Loads the config with the given mode; returns whether it warned. */
+static int
+load_warns(mode_t mode)
+{
+	char	 log[] = "/tmp/test_config_log.XXXXXX", out[512];
+	ssize_t	 n;
+	int	 fd, saved;
+
+	T((fd = mkstemp(log)) != -1);
+	T(chmod(path, mode) == 0);
+	T((saved = dup(STDERR_FILENO)) != -1);
+	T(dup2(fd, STDERR_FILENO) != -1);
+	T(tr_conf_load() == TR_OK);
+	T(dup2(saved, STDERR_FILENO) != -1);
+	T(close(saved) == 0);
+	T((n = pread(fd, out, sizeof(out) - 1, 0)) >= 0);
+	out[n] = '\0';
+	T(close(fd) == 0);
+	T(unlink(log) == 0);
+	return strstr(out, "readable") != NULL;
+}
+
+/*
+ * The file may be readable by its group (INSTALL: root:trapi 0640, for
+ * the web server's user and ws-bridge's), but not by everyone.
+ */
+static void
+test_mode(void)
+{
+	int	 fd;
+
+	memcpy(path, "/tmp/test_config.XXXXXX", sizeof(path));
+	T((fd = mkstemp(path)) != -1);
+	T(close(fd) == 0);
+	writeconf(TR_LIT("SECRET_KEY=x\n"));
+	T(setenv("APP_CONFIG", path, 1) == 0);
+	T(!load_warns(0600));
+	T(!load_warns(0640));
+	T(!load_warns(0660));
+	T(load_warns(0644));
+	T(load_warns(0604));
+	T(unlink(path) == 0);
+	T(unsetenv("APP_CONFIG") == 0);
+	tr_conf_free();
+}
+
 int
 main(void)
 {
 	test_parse();
 	test_load();
+	test_mode();
 	return 0;
 }
