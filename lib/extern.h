@@ -315,6 +315,8 @@ struct	tr_req {
 	int			 replied;	/* a response was written */
 	int			 status;	/* its status */
 	int			 bare;		/* tr_req_new(): no I/O */
+	long long		 slot;		/* quota slot held, 0: none */
+	long long		 slot_renewed;	/* its lease, monotonic secs */
 	/* multipart: the part being read */
 	int			 curfd;
 	struct tr_upload	*curup;
@@ -340,6 +342,9 @@ enum tr_err	 tr__auth(struct tr_req *) TR_WUR;
 void		 tr__principal_free(struct tr_principal *);
 enum tr_err	 tr__ratelimit(struct tr_req *) TR_WUR;
 enum tr_err	 tr__throttle(struct tr_req *) TR_WUR;
+enum tr_err	 tr__throttle_account(struct tr_req *, const char *email)
+		    TR_WUR;
+void		 tr__throttle_account_ok(const char *email);
 enum tr_err	 tr__cors(struct tr_req *, int *preflight) TR_WUR;
 
 #endif /* TR_EXTERN_H */

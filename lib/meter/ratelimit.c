@@ -1,8 +1,11 @@
 /*
  * Per-plan rate limits kept in PostgreSQL, so that every process on
- * every host shares them: a fixed one-minute window per caller, counted
- * with one upsert.  Over the plan's requests per minute the request is
- * refused with 429, Retry-After and X-RateLimit-* headers.
+ * every host shares them: calls per caller over a sliding minute (the
+ * last minute's count, weighted by how much of it is still within sixty
+ * seconds, plus this minute's), counted by one call of the SQL function
+ * rate_take().  Over the limit the request is refused with 429,
+ * Retry-After and X-RateLimit-* headers.  Password checks are also
+ * limited per account, whichever address they come from.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,9 @@
 
 /* Requests per minute for a plan missing from the plans table. */
 #define PER_MINUTE_DEFAULT	"60"
+
+/* Failed password checks per account per minute. */
+#define LOGIN_FAILURES_DEFAULT	10
 
 static enum tr_err	 count_call(struct tr_req *, const char *,
 			    const char *, const char *);
@@ -53,6 +59,49 @@ tr__throttle(struct tr_req *r)
 	return count_call(r, bucket, "", lim);
 }
 
+/* The bucket of an account's password checks: its address, lowercased. */
+static void
+account_bucket(const char *email, char *bucket, size_t sz)
+{
+	size_t	 i;
+
+	snprintf(bucket, sz, "acct:%.256s", email);
+	for (i = 5; bucket[i] != '\0'; i++)
+		if (bucket[i] >= 'A' && bucket[i] <= 'Z')
+			bucket[i] = (char)(bucket[i] - 'A' + 'a');
+}
+
+/*
+ * Counts a password check against the account of email, before the
+ * hash is computed: LOGIN_FAILURES_PER_MINUTE (default 10) per account
+ * over a sliding minute, from any address.  A check that succeeds is
+ * given back with tr__throttle_account_ok(), so that only failures
+ * count; counting first keeps concurrent guesses from slipping past.
+ */
+enum tr_err
+tr__throttle_account(struct tr_req *r, const char *email)
+{
+	char	 bucket[270], lim[24];
+
+	account_bucket(email, bucket, sizeof(bucket));
+	snprintf(lim, sizeof(lim), "%lld", tr_conf_ll(
+	    "LOGIN_FAILURES_PER_MINUTE", LOGIN_FAILURES_DEFAULT, 1, 1000000));
+	return count_call(r, bucket, "", lim);
+}
+
+/* Gives back the count of a password check that succeeded. */
+void
+tr__throttle_account_ok(const char *email)
+{
+	char	 bucket[270];
+
+	account_bucket(email, bucket, sizeof(bucket));
+	if (tr_db_queryv(tr_db_get(), NULL, "UPDATE rate_limits SET count ="
+	    " count - 1 WHERE bucket = $1 AND window_start ="
+	    " date_trunc('minute', now()) AND count > 0", 1, bucket) != TR_OK)
+		tr_warnx("login count not given back");
+}
+
 /*
  * Counts a call in bucket against the plan's limit, or against limit
  * when that is not NULL.
@@ -62,38 +111,33 @@ count_call(struct tr_req *r, const char *bucket, const char *plan,
     const char *limit)
 {
 	PGresult	*res = NULL;
-	long long	 count, lim, reset, in;
+	long long	 lim, left, reset, in;
 	unsigned char	 dice;
+	int		 ok = 0;
 	enum tr_err	 er;
 
-	er = tr_db_queryv(tr_db_get(), &res,
-	    "INSERT INTO rate_limits AS rl (bucket, window_start, count)"
-	    " VALUES ($1, date_trunc('minute', now()), 1)"
-	    " ON CONFLICT (bucket, window_start) DO UPDATE"
-	    " SET count = rl.count + 1"
-	    " RETURNING count, COALESCE($3::int,"
-	    " (SELECT requests_per_minute FROM plans WHERE plan = $2), "
-	    PER_MINUTE_DEFAULT ") AS lim,"
-	    " extract(epoch FROM window_start + interval '1 minute')::bigint"
-	    " AS reset_at,"
-	    " ceil(extract(epoch FROM window_start + interval '1 minute'"
-	    " - now()))::bigint AS retry_in", 3, bucket, plan, limit);
+	er = tr_db_queryv(tr_db_get(), &res, "SELECT admitted, lim,"
+	    " remaining, reset_at, retry_in FROM rate_take($1,"
+	    " COALESCE($3::int, (SELECT requests_per_minute FROM plans"
+	    " WHERE plan = $2), " PER_MINUTE_DEFAULT "))", 3, bucket, plan,
+	    limit);
 	if (er == TR_EDBDOWN) {
 		tr_warnx("rate limit not checked: database unavailable");
 		return TR_OK;
 	}
 	if (er != TR_OK)
 		return er;
-	if ((er = tr_db_col_ll(res, 0, "count", &count)) == TR_OK &&
+	if ((er = tr_db_col_bool(res, 0, "admitted", &ok)) == TR_OK &&
 	    (er = tr_db_col_ll(res, 0, "lim", &lim)) == TR_OK &&
+	    (er = tr_db_col_ll(res, 0, "remaining", &left)) == TR_OK &&
 	    (er = tr_db_col_ll(res, 0, "reset_at", &reset)) == TR_OK)
 		er = tr_db_col_ll(res, 0, "retry_in", &in);
 	PQclear(res);
 	if (er != TR_OK)
 		return er;
+	/* Reset: when the whole limit is back. */
 	if ((er = hdr(r, "X-RateLimit-Limit", lim)) != TR_OK ||
-	    (er = hdr(r, "X-RateLimit-Remaining",
-	    count >= lim ? 0 : lim - count)) != TR_OK ||
+	    (er = hdr(r, "X-RateLimit-Remaining", left)) != TR_OK ||
 	    (er = hdr(r, "X-RateLimit-Reset", reset)) != TR_OK)
 		return er;
 	/* Now and then, drop windows nobody will look at again. */
@@ -101,11 +145,11 @@ count_call(struct tr_req *r, const char *bucket, const char *plan,
 	    tr_db_queryv(tr_db_get(), NULL, "DELETE FROM rate_limits"
 	    " WHERE window_start < now() - interval '10 minutes'", 0) != TR_OK)
 		tr_warnx("rate limit windows not pruned");
-	if (count > lim) {
-		if ((er = hdr(r, "Retry-After", in < 1 ? 1 : in)) != TR_OK)
+	if (!ok) {
+		if ((er = hdr(r, "Retry-After", in)) != TR_OK)
 			return er;
 		return tr_fail(r, TR_ERATE, "rate limit of %lld requests per "
-		    "minute exceeded; retry in %lld s", lim, in < 1 ? 1 : in);
+		    "minute exceeded; retry in %lld s", lim, in);
 	}
 	return TR_OK;
 }

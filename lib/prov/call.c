@@ -123,7 +123,11 @@ tr__prov_call(struct tr_req *r, const char *prov, const struct tr_http_opts *ho,
 	enum tr_err		 er;
 
 	*doc = NULL;
-	if ((er = tr_http_do(ho, &resp)) != TR_OK)
+	/* A long call (or a poll of many) keeps its quota slot's lease. */
+	tr_quota_renew(r, r->slot);
+	er = tr_http_do(ho, &resp);
+	tr_quota_renew(r, r->slot);
+	if (er != TR_OK)
 		return tr__prov_fail(r, prov, er, NULL, NULL);
 	if (reqid != NULL)
 		snprintf(reqid, reqidsz, "%s", resp.reqid);
