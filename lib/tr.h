@@ -392,6 +392,7 @@ void		 tr_usage_replay(void);
 enum tr_err	 tr_quota_begin(struct tr_req *, double audio_seconds,
 		    long long *slot) TR_WUR;
 void		 tr_quota_renew(struct tr_req *, long long slot);
+long long	 tr_quota_lease(void);	/* SLOT_LEASE_SECONDS */
 void		 tr_quota_end(struct tr_req *, long long slot);
 
 /* Own access tokens (auth.c): issue for a user, HS256. */

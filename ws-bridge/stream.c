@@ -7,8 +7,9 @@
  * socket accepted, so that a refusal from either is a CONNECT_ERROR with
  * its reason.  audio_chunk events feed the upstream; results come back
  * as "transcription" events, later failures as "error" events.  Each
- * stream takes one of its user's concurrency slots and leaves one usage
- * row (its audio seconds) when it ends, and a log line with those seconds
+ * stream takes one of its user's concurrency slots (its lease renewed on
+ * a timer while it streams) and leaves one usage row (its audio seconds)
+ * when it ends, and a log line with those seconds
  * and why it ended (client stop, disconnect, upstream error, idle
  * timeout, shutdown, upstream closed).
  */
@@ -52,7 +53,10 @@ struct	stream {
 	int			 failed;	/* upstream error */
 	struct work_job		 auth_job;
 	struct work_job		 end_job;
+	struct work_job		 renew_job;	/* the slot's lease renewed */
+	int			 renewing;	/* renew_job queued */
 	lws_sorted_usec_list_t	 idle_sul;
+	lws_sorted_usec_list_t	 renew_sul;
 	struct stream		*next;
 };
 
@@ -94,6 +98,7 @@ st_free(struct stream *st)
 			break;
 		}
 	lws_sul_cancel(&st->idle_sul);
+	lws_sul_cancel(&st->renew_sul);
 	if (st->token != NULL) {
 		tr_wipe(st->token, strlen(st->token));
 		free(st->token);
@@ -171,7 +176,8 @@ end_run(struct work_job *j)
 static void
 st_release(struct stream *st)
 {
-	if (st->logged && st->jobs == 0 && st->sock == NULL && st->up == NULL)
+	if (st->logged && st->jobs == 0 && !st->renewing && st->sock == NULL &&
+	    st->up == NULL)
 		st_free(st);
 }
 
@@ -204,6 +210,7 @@ st_end(struct stream *st)
 		return;
 	}
 	st->logged = 1;
+	lws_sul_cancel(&st->renew_sul);
 	if (st->opened)
 		tr_info("stream %s: ended (%s), %.3f s of audio",
 		    tr_request_id(st->req), st->end, audio_seconds(st));
@@ -246,6 +253,43 @@ idle_cb(lws_sorted_usec_list_t *sul)
 	sio_disconnect(st->sock, "idle timeout");
 }
 
+/* On the database thread: the slot's lease renewed (end_run, on the
+ * same thread, may have given the slot back already). */
+static void
+renew_run(struct work_job *j)
+{
+	struct stream	*st = lws_container_of(j, struct stream, renew_job);
+
+	tr_quota_renew(st->req, st->slot);
+}
+
+static void
+renew_done(struct work_job *j)
+{
+	struct stream	*st = lws_container_of(j, struct stream, renew_job);
+
+	st->renewing = 0;
+	st_release(st);
+}
+
+/* Four times a lease, while the stream lasts. */
+static void
+renew_cb(lws_sorted_usec_list_t *sul)
+{
+	struct stream	*st = lws_container_of(sul, struct stream, renew_sul);
+
+	if (st->logged)
+		return;
+	if (!st->renewing) {
+		st->renewing = 1;
+		st->renew_job.run = renew_run;
+		st->renew_job.done = renew_done;
+		work_submit(WORK_DB, &st->renew_job);
+	}
+	lws_sul_schedule(bctx, 0, &st->renew_sul, renew_cb,
+	    (lws_usec_t)tr_quota_lease() * 1000000 / 4);
+}
+
 /* Upstream events. */
 static void
 on_ready(void *arg)
@@ -259,6 +303,8 @@ on_ready(void *arg)
 	st->last_ms = bridge_now_ms();
 	lws_sul_schedule(bctx, 0, &st->idle_sul, idle_cb,
 	    (lws_usec_t)bconf.idle_timeout * 1000000);
+	lws_sul_schedule(bctx, 0, &st->renew_sul, renew_cb,
+	    (lws_usec_t)tr_quota_lease() * 1000000 / 4);
 	sio_accept(st->sock);
 	tr_info("stream %s: user %lld, %s, lang %s", tr_request_id(st->req),
 	    tr_principal(st->req)->user_id, st->ops->name, st->lang);

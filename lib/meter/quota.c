@@ -30,6 +30,15 @@ lease(char *s, size_t sz)
 	return secs;
 }
 
+/* The lease of a slot in seconds, for a caller that renews on a timer. */
+long long
+tr_quota_lease(void)
+{
+	char	 s[24];
+
+	return lease(s, sizeof(s));
+}
+
 static long long
 mono_secs(void)
 {

@@ -202,3 +202,26 @@ def test_rate_limit_slides_across_minute_boundary(stack):
     # windows let 20 through here, 10 each side of the boundary.
     assert 8 <= len(admitted) <= 11, admitted
     assert remaining[0] == 9 and remaining[-1] <= 1
+
+
+def test_stream_renews_its_slot(stack):
+    """A live stream holds its concurrency slot past SLOT_LEASE_SECONDS:
+    the bridge renews the lease while it streams, and gives the slot
+    back when it ends."""
+    from test_ws_bridge import Client
+    b = stack.bridge("bridge-lease", SLOT_LEASE_SECONDS="2")
+    addr, key = quota_user(stack, "lease3", 1000, 1, 1000)
+    bucket = "user:%s" % user_id(stack, addr)
+    c = Client(b.url, key, transports=["websocket"])
+    try:
+        wait_slot(stack, bucket)
+        time.sleep(4)		# twice the lease
+        assert stack.pg.psql("SELECT count(*) FROM inflight WHERE bucket ="
+                             " '%s' AND expires_at > now()" % bucket) == [["1"]]
+    finally:
+        c.close()
+    end = time.time() + 10
+    while stack.pg.psql("SELECT count(*) FROM inflight WHERE bucket = '%s'"
+                        % bucket) != [["0"]]:
+        assert time.time() < end
+        time.sleep(0.1)
