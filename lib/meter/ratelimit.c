@@ -18,9 +18,11 @@
 
 /* Failed password checks per account per minute. */
 #define LOGIN_FAILURES_DEFAULT	10
+/* The unit of a limit, in a refusal. */
+#define PER_MINUTE		"requests per minute"
 
 static enum tr_err	 count_call(struct tr_req *, const char *,
-			    const char *, const char *);
+			    const char *, const char *, const char *);
 
 static enum tr_err
 hdr(struct tr_req *r, const char *name, long long v)
@@ -41,7 +43,7 @@ tr__ratelimit(struct tr_req *r)
 {
 	if (r->prin.bucket[0] == '\0')
 		return TR_OK;
-	return count_call(r, r->prin.bucket, r->prin.plan, NULL);
+	return count_call(r, r->prin.bucket, r->prin.plan, NULL, PER_MINUTE);
 }
 
 /*
@@ -56,19 +58,7 @@ tr__throttle(struct tr_req *r)
 	snprintf(bucket, sizeof(bucket), "ip:%.64s", r->remote);
 	snprintf(lim, sizeof(lim), "%lld",
 	    tr_conf_ll("THROTTLE_PER_MINUTE", 30, 1, 1000000));
-	return count_call(r, bucket, "", lim);
-}
-
-/* The bucket of an account's password checks: its address, lowercased. */
-static void
-account_bucket(const char *email, char *bucket, size_t sz)
-{
-	size_t	 i;
-
-	snprintf(bucket, sz, "acct:%.256s", email);
-	for (i = 5; bucket[i] != '\0'; i++)
-		if (bucket[i] >= 'A' && bucket[i] <= 'Z')
-			bucket[i] = (char)(bucket[i] - 'A' + 'a');
+	return count_call(r, bucket, "", lim, PER_MINUTE);
 }
 
 /*
@@ -77,16 +67,18 @@ account_bucket(const char *email, char *bucket, size_t sz)
  * over a sliding minute, from any address.  A check that succeeds is
  * given back with tr__throttle_account_ok(), so that only failures
  * count; counting first keeps concurrent guesses from slipping past.
+ * The bucket is the address as the database compares it, lowercased.
  */
 enum tr_err
 tr__throttle_account(struct tr_req *r, const char *email)
 {
 	char	 bucket[270], lim[24];
 
-	account_bucket(email, bucket, sizeof(bucket));
+	snprintf(bucket, sizeof(bucket), "acct:%.256s", email);
 	snprintf(lim, sizeof(lim), "%lld", tr_conf_ll(
 	    "LOGIN_FAILURES_PER_MINUTE", LOGIN_FAILURES_DEFAULT, 1, 1000000));
-	return count_call(r, bucket, "", lim);
+	return count_call(r, bucket, "", lim,
+	    "failed sign-ins per minute for this account");
 }
 
 /* Gives back the count of a password check that succeeded. */
@@ -95,20 +87,22 @@ tr__throttle_account_ok(const char *email)
 {
 	char	 bucket[270];
 
-	account_bucket(email, bucket, sizeof(bucket));
+	snprintf(bucket, sizeof(bucket), "acct:%.256s", email);
 	if (tr_db_queryv(tr_db_get(), NULL, "UPDATE rate_limits SET count ="
-	    " count - 1 WHERE bucket = $1 AND window_start ="
+	    " count - 1 WHERE bucket = lower($1) AND window_start ="
 	    " date_trunc('minute', now()) AND count > 0", 1, bucket) != TR_OK)
 		tr_warnx("login count not given back");
 }
 
 /*
  * Counts a call in bucket against the plan's limit, or against limit
- * when that is not NULL.
+ * when that is not NULL; what names the unit in a refusal.  Buckets
+ * are compared lowercased, as the database compares an account's
+ * e-mail address.
  */
 static enum tr_err
 count_call(struct tr_req *r, const char *bucket, const char *plan,
-    const char *limit)
+    const char *limit, const char *what)
 {
 	PGresult	*res = NULL;
 	long long	 lim, left, reset, in;
@@ -117,7 +111,7 @@ count_call(struct tr_req *r, const char *bucket, const char *plan,
 	enum tr_err	 er;
 
 	er = tr_db_queryv(tr_db_get(), &res, "SELECT admitted, lim,"
-	    " remaining, reset_at, retry_in FROM rate_take($1,"
+	    " remaining, reset_at, retry_in FROM rate_take(lower($1),"
 	    " COALESCE($3::int, (SELECT requests_per_minute FROM plans"
 	    " WHERE plan = $2), " PER_MINUTE_DEFAULT "))", 3, bucket, plan,
 	    limit);
@@ -148,8 +142,8 @@ count_call(struct tr_req *r, const char *bucket, const char *plan,
 	if (!ok) {
 		if ((er = hdr(r, "Retry-After", in)) != TR_OK)
 			return er;
-		return tr_fail(r, TR_ERATE, "rate limit of %lld requests per "
-		    "minute exceeded; retry in %lld s", lim, in);
+		return tr_fail(r, TR_ERATE, "rate limit of %lld %s exceeded; "
+		    "retry in %lld s", lim, what, in);
 	}
 	return TR_OK;
 }
