@@ -55,6 +55,7 @@ struct	stream {
 	struct work_job		 end_job;
 	struct work_job		 renew_job;	/* the slot's lease renewed */
 	int			 renewing;	/* renew_job queued */
+	int			 end_wanted;	/* st_end() waits for it */
 	lws_sorted_usec_list_t	 idle_sul;
 	lws_sorted_usec_list_t	 renew_sul;
 	struct stream		*next;
@@ -205,6 +206,11 @@ st_ending(struct stream *st, const char *why, const char *detail)
 static void
 st_end(struct stream *st)
 {
+	/* One job of a stream at a time (work.c): after the renewal. */
+	if (!st->logged && st->renewing) {
+		st->end_wanted = 1;
+		return;
+	}
 	if (st->logged || st->jobs > 0) {
 		st_release(st);
 		return;
@@ -253,8 +259,8 @@ idle_cb(lws_sorted_usec_list_t *sul)
 	sio_disconnect(st->sock, "idle timeout");
 }
 
-/* On the database thread: the slot's lease renewed (end_run, on the
- * same thread, may have given the slot back already). */
+/* On a database thread: the slot's lease renewed.  No other job of the
+ * stream runs meanwhile (renew_cb, st_end). */
 static void
 renew_run(struct work_job *j)
 {
@@ -269,7 +275,10 @@ renew_done(struct work_job *j)
 	struct stream	*st = lws_container_of(j, struct stream, renew_job);
 
 	st->renewing = 0;
-	st_release(st);
+	if (st->end_wanted)
+		st_end(st);
+	else
+		st_release(st);
 }
 
 /* Four times a lease, while the stream lasts. */
@@ -280,7 +289,7 @@ renew_cb(lws_sorted_usec_list_t *sul)
 
 	if (st->logged)
 		return;
-	if (!st->renewing) {
+	if (!st->renewing && st->jobs == 0) {
 		st->renewing = 1;
 		st->renew_job.run = renew_run;
 		st->renew_job.done = renew_done;
