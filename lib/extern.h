@@ -127,6 +127,9 @@ struct	tr_http_opts {
 	int			 retries;	/* on 429, 5xx, no connection */
 	const char		*reqid_header;
 	size_t			 nparts;
+	/* Called now and then while a transfer runs, and before each try. */
+	void			(*progress)(void *);
+	void			*progress_arg;
 };
 
 enum tr_err	 tr_http_do(const struct tr_http_opts *,

@@ -225,3 +225,41 @@ def test_stream_renews_its_slot(stack):
                         % bucket) != [["0"]]:
         assert time.time() < end
         time.sleep(0.1)
+
+
+def test_slow_provider_call_keeps_its_slot(stack, speech):
+    """One provider request that takes longer than SLOT_LEASE_SECONDS
+    (the Deepgram mock's "slow": 5 s) renews its slot while it waits: a
+    second call of a one-slot plan meanwhile is 429, and the first one
+    succeeds and gives the slot back."""
+    m = stack.deepgram
+    srv = stack.extra_server("lease-dg", DEEPGRAM_API_KEY=m.key,
+                             DEEPGRAM_BASE_URL=m.base_url,
+                             DEEPGRAM_TIMEOUT="20", PROVIDER_RETRIES="0",
+                             SLOT_LEASE_SECONDS="2")
+    addr, key = quota_user(stack, "lease4", 1000, 1, 1000)
+    bucket = "user:%s" % user_id(stack, addr)
+    h = {"x-api-key": key}
+    done = {}
+
+    def slow():
+        with open(speech[0], "rb") as f:
+            done["r"] = srv.request(
+                "POST", "/transcriptions/deepgram", headers=h,
+                data={"response_format": "json"},
+                files={"audio": ("s.wav", f, "audio/wav")}, timeout=60)
+
+    m.script = ["slow"]
+    try:
+        t = threading.Thread(target=slow)
+        t.start()
+        wait_slot(stack, bucket)
+        time.sleep(3.5)		# past the lease of the first slot
+        r = srv.request("POST", "/test/quota", headers=h, json={"seconds": 1})
+        t.join()
+    finally:
+        m.script = []
+    error_of(r, 429, "rate_limited")
+    assert done["r"].status_code == 200, done["r"].text
+    assert stack.pg.psql("SELECT count(*) FROM inflight WHERE bucket = '%s'"
+                         % bucket) == [["0"]]
