@@ -166,7 +166,9 @@ def test_login_limited_per_account_from_any_address(stack):
         st, hdrs, body = login_from(srv, "127.0.0.5", path, victim,
                                     "s3cretpass")
         assert st == 429, body
-        assert json.loads(body)["error"]["code"] == "rate_limited"
+        err = json.loads(body)["error"]
+        assert err["code"] == "rate_limited"
+        assert "failed sign-ins per minute for this account" in err["message"]
         assert int(hdrs["Retry-After"]) >= 1
     st, _, body = login_from(srv, "127.0.0.6", "/auth/login", other,
                              "s3cretpass")
