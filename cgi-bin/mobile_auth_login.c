@@ -17,11 +17,7 @@ handle(struct tr_req *r)
 	long long		 uid = 0;
 	enum tr_err		 er;
 
-	er = tr_auth_password(tr_str(r, TR_LOGIN_EMAIL),
-	    tr_str(r, TR_LOGIN_PASSWORD), &uid);
-	if (er == TR_EUNAUTH)
-		return tr_fail(r, er, "invalid email or password");
-	if (er != TR_OK)
+	if ((er = tr_auth_login(r, &uid)) != TR_OK)
 		return er;
 	if ((er = tr_account_user(uid, &user)) != TR_OK)
 		return er;

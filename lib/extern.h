@@ -127,6 +127,9 @@ struct	tr_http_opts {
 	int			 retries;	/* on 429, 5xx, no connection */
 	const char		*reqid_header;
 	size_t			 nparts;
+	/* Called now and then while a transfer runs, and before each try. */
+	void			(*progress)(void *);
+	void			*progress_arg;
 };
 
 enum tr_err	 tr_http_do(const struct tr_http_opts *,
@@ -315,6 +318,8 @@ struct	tr_req {
 	int			 replied;	/* a response was written */
 	int			 status;	/* its status */
 	int			 bare;		/* tr_req_new(): no I/O */
+	long long		 slot;		/* quota slot held, 0: none */
+	long long		 slot_renewed;	/* its lease, monotonic secs */
 	/* multipart: the part being read */
 	int			 curfd;
 	struct tr_upload	*curup;
@@ -340,6 +345,9 @@ enum tr_err	 tr__auth(struct tr_req *) TR_WUR;
 void		 tr__principal_free(struct tr_principal *);
 enum tr_err	 tr__ratelimit(struct tr_req *) TR_WUR;
 enum tr_err	 tr__throttle(struct tr_req *) TR_WUR;
+enum tr_err	 tr__throttle_account(struct tr_req *, const char *email)
+		    TR_WUR;
+void		 tr__throttle_account_ok(const char *email);
 enum tr_err	 tr__cors(struct tr_req *, int *preflight) TR_WUR;
 
 #endif /* TR_EXTERN_H */

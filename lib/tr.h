@@ -378,7 +378,10 @@ void		 tr_usage_replay(void);
  * tr_quota_begin() refuses with TR_ERATE (and a Retry-After header) a
  * user whose minutes this month plus audio_seconds would pass the plan's,
  * or who has all the plan's concurrent slots taken; else it takes a slot
- * that tr_quota_end() gives back (a lost one expires after two hours).
+ * that tr_quota_end() gives back.  A slot is a lease of
+ * SLOT_LEASE_SECONDS (default 300) that long work renews with
+ * tr_quota_renew() (provider calls do); a lost one stops counting when
+ * its lease runs out.
  * A stream does not know its length when it starts: with audio_seconds
  * 0 it checks only that the month's minutes are not already used up
  * (used < plan), and takes a concurrency slot.  The minutes a stream
@@ -388,6 +391,8 @@ void		 tr_usage_replay(void);
  */
 enum tr_err	 tr_quota_begin(struct tr_req *, double audio_seconds,
 		    long long *slot) TR_WUR;
+void		 tr_quota_renew(struct tr_req *, long long slot);
+long long	 tr_quota_lease(void);	/* SLOT_LEASE_SECONDS */
 void		 tr_quota_end(struct tr_req *, long long slot);
 
 /* Own access tokens (auth.c): issue for a user, HS256. */
@@ -399,6 +404,12 @@ enum tr_err	 tr_auth_issue(long long user_id, char **access,
  */
 enum tr_err	 tr_auth_password(const char *email, const char *pw,
 		    long long *uid) TR_WUR;
+/*
+ * The same for a sign-in request's fields, limited per account: 429
+ * (Retry-After) after LOGIN_FAILURES_PER_MINUTE failed checks of one
+ * address from anywhere, else 401 "invalid email or password".
+ */
+enum tr_err	 tr_auth_login(struct tr_req *, long long *uid) TR_WUR;
 /* The fields of a sign-in by password (/auth/login, /mobile-auth/login). */
 enum	tr_login_key { TR_LOGIN_EMAIL, TR_LOGIN_PASSWORD, TR_LOGIN__MAX };
 extern const struct tr_field tr_login_fields[TR_LOGIN__MAX];

@@ -7,8 +7,9 @@
  * socket accepted, so that a refusal from either is a CONNECT_ERROR with
  * its reason.  audio_chunk events feed the upstream; results come back
  * as "transcription" events, later failures as "error" events.  Each
- * stream takes one of its user's concurrency slots and leaves one usage
- * row (its audio seconds) when it ends, and a log line with those seconds
+ * stream takes one of its user's concurrency slots (its lease renewed on
+ * a timer while it streams) and leaves one usage row (its audio seconds)
+ * when it ends, and a log line with those seconds
  * and why it ended (client stop, disconnect, upstream error, idle
  * timeout, shutdown, upstream closed).
  */
@@ -53,7 +54,11 @@ struct	stream {
 	int			 failed;	/* upstream error */
 	struct work_job		 auth_job;
 	struct work_job		 end_job;
+	struct work_job		 renew_job;	/* the slot's lease renewed */
+	int			 renewing;	/* renew_job queued */
+	int			 end_wanted;	/* st_end() waits for it */
 	lws_sorted_usec_list_t	 idle_sul;
+	lws_sorted_usec_list_t	 renew_sul;
 	struct stream		*next;
 };
 
@@ -95,6 +100,7 @@ st_free(struct stream *st)
 			break;
 		}
 	lws_sul_cancel(&st->idle_sul);
+	lws_sul_cancel(&st->renew_sul);
 	if (st->token != NULL) {
 		tr_wipe(st->token, strlen(st->token));
 		free(st->token);
@@ -172,7 +178,8 @@ end_run(struct work_job *j)
 static void
 st_release(struct stream *st)
 {
-	if (st->logged && st->jobs == 0 && st->sock == NULL && st->up == NULL)
+	if (st->logged && st->jobs == 0 && !st->renewing && st->sock == NULL &&
+	    st->up == NULL)
 		st_free(st);
 }
 
@@ -200,11 +207,17 @@ st_ending(struct stream *st, const char *why, const char *detail)
 static void
 st_end(struct stream *st)
 {
+	/* One job of a stream at a time (work.c): after the renewal. */
+	if (!st->logged && st->renewing) {
+		st->end_wanted = 1;
+		return;
+	}
 	if (st->logged || st->jobs > 0) {
 		st_release(st);
 		return;
 	}
 	st->logged = 1;
+	lws_sul_cancel(&st->renew_sul);
 	if (st->opened)
 		tr_info("stream %s: ended (%s), %.3f s of audio",
 		    tr_request_id(st->req), st->end, audio_seconds(st));
@@ -247,6 +260,46 @@ idle_cb(lws_sorted_usec_list_t *sul)
 	sio_disconnect(st->sock, "idle timeout");
 }
 
+/* On a database thread: the slot's lease renewed.  No other job of the
+ * stream runs meanwhile (renew_cb, st_end). */
+static void
+renew_run(struct work_job *j)
+{
+	struct stream	*st = lws_container_of(j, struct stream, renew_job);
+
+	tr_quota_renew(st->req, st->slot);
+}
+
+static void
+renew_done(struct work_job *j)
+{
+	struct stream	*st = lws_container_of(j, struct stream, renew_job);
+
+	st->renewing = 0;
+	if (st->end_wanted)
+		st_end(st);
+	else
+		st_release(st);
+}
+
+/* Four times a lease, while the stream lasts. */
+static void
+renew_cb(lws_sorted_usec_list_t *sul)
+{
+	struct stream	*st = lws_container_of(sul, struct stream, renew_sul);
+
+	if (st->logged)
+		return;
+	if (!st->renewing && st->jobs == 0) {
+		st->renewing = 1;
+		st->renew_job.run = renew_run;
+		st->renew_job.done = renew_done;
+		work_submit(WORK_DB, &st->renew_job);
+	}
+	lws_sul_schedule(bctx, 0, &st->renew_sul, renew_cb,
+	    (lws_usec_t)tr_quota_lease() * 1000000 / 4);
+}
+
 /* Upstream events. */
 static void
 on_ready(void *arg)
@@ -260,6 +313,8 @@ on_ready(void *arg)
 	st->last_ms = bridge_now_ms();
 	lws_sul_schedule(bctx, 0, &st->idle_sul, idle_cb,
 	    (lws_usec_t)bconf.idle_timeout * 1000000);
+	lws_sul_schedule(bctx, 0, &st->renew_sul, renew_cb,
+	    (lws_usec_t)tr_quota_lease() * 1000000 / 4);
 	sio_accept(st->sock);
 	tr_info("stream %s: user %lld, %s, lang %s", tr_request_id(st->req),
 	    tr_principal(st->req)->user_id, st->ops->name, st->lang);

@@ -615,6 +615,28 @@ tr_auth_password(const char *email, const char *pw, long long *uid)
 }
 
 /*
+ * The password check of a sign-in request (its tr_login_fields): the
+ * account's count of failed checks is taken before the hash is
+ * computed (429 over LOGIN_FAILURES_PER_MINUTE), and given back when
+ * the password is right.  A wrong one fails the request with 401.
+ */
+enum tr_err
+tr_auth_login(struct tr_req *r, long long *uid)
+{
+	const char	*email = tr_str(r, TR_LOGIN_EMAIL);
+	enum tr_err	 er;
+
+	if ((er = tr__throttle_account(r, email)) != TR_OK)
+		return er;
+	er = tr_auth_password(email, tr_str(r, TR_LOGIN_PASSWORD), uid);
+	if (er == TR_OK)
+		tr__throttle_account_ok(email);
+	if (er == TR_EUNAUTH)
+		return tr_fail(r, er, "invalid email or password");
+	return er;
+}
+
+/*
  * Finds a session by its token: only while insecure session auth is
  * allowed, only unexpired sessions of active users.  Returns TR_OK with
  * the user id and plan, TR_EUNAUTH, or a database error.

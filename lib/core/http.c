@@ -83,6 +83,21 @@ tr_http_resp_free(struct tr_http_resp *resp)
 	tr_buf_free(&resp->body);
 }
 
+/* curl's progress callback: the caller's, never an abort. */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct tr_http_opts	*o = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	o->progress(o->progress_arg);
+	return 0;
+}
+
 /* One attempt.  resp is (re)initialised. */
 static enum tr_err
 attempt(const struct tr_http_opts *o, struct tr_http_resp *resp)
@@ -134,6 +149,12 @@ attempt(const struct tr_http_opts *o, struct tr_http_resp *resp)
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "trapi/" TR_VERSION);
+	if (o->progress != NULL) {
+		o->progress(o->progress_arg);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)o);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (o->parts != NULL) {
 		curl_mimepart	*mp;
 		size_t		 i;

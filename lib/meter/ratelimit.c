@@ -1,8 +1,11 @@
 /*
  * Per-plan rate limits kept in PostgreSQL, so that every process on
- * every host shares them: a fixed one-minute window per caller, counted
- * with one upsert.  Over the plan's requests per minute the request is
- * refused with 429, Retry-After and X-RateLimit-* headers.
+ * every host shares them: calls per caller over a sliding minute (the
+ * last minute's count, weighted by how much of it is still within sixty
+ * seconds, plus this minute's), counted by one call of the SQL function
+ * rate_take().  Over the limit the request is refused with 429,
+ * Retry-After and X-RateLimit-* headers.  Password checks are also
+ * limited per account, whichever address they come from.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +16,13 @@
 /* Requests per minute for a plan missing from the plans table. */
 #define PER_MINUTE_DEFAULT	"60"
 
+/* Failed password checks per account per minute. */
+#define LOGIN_FAILURES_DEFAULT	10
+/* The unit of a limit, in a refusal. */
+#define PER_MINUTE		"requests per minute"
+
 static enum tr_err	 count_call(struct tr_req *, const char *,
-			    const char *, const char *);
+			    const char *, const char *, const char *);
 
 static enum tr_err
 hdr(struct tr_req *r, const char *name, long long v)
@@ -35,7 +43,7 @@ tr__ratelimit(struct tr_req *r)
 {
 	if (r->prin.bucket[0] == '\0')
 		return TR_OK;
-	return count_call(r, r->prin.bucket, r->prin.plan, NULL);
+	return count_call(r, r->prin.bucket, r->prin.plan, NULL, PER_MINUTE);
 }
 
 /*
@@ -50,50 +58,80 @@ tr__throttle(struct tr_req *r)
 	snprintf(bucket, sizeof(bucket), "ip:%.64s", r->remote);
 	snprintf(lim, sizeof(lim), "%lld",
 	    tr_conf_ll("THROTTLE_PER_MINUTE", 30, 1, 1000000));
-	return count_call(r, bucket, "", lim);
+	return count_call(r, bucket, "", lim, PER_MINUTE);
+}
+
+/*
+ * Counts a password check against the account of email, before the
+ * hash is computed: LOGIN_FAILURES_PER_MINUTE (default 10) per account
+ * over a sliding minute, from any address.  A check that succeeds is
+ * given back with tr__throttle_account_ok(), so that only failures
+ * count; counting first keeps concurrent guesses from slipping past.
+ * The bucket is the address as the database compares it, lowercased.
+ */
+enum tr_err
+tr__throttle_account(struct tr_req *r, const char *email)
+{
+	char	 bucket[270], lim[24];
+
+	snprintf(bucket, sizeof(bucket), "acct:%.256s", email);
+	snprintf(lim, sizeof(lim), "%lld", tr_conf_ll(
+	    "LOGIN_FAILURES_PER_MINUTE", LOGIN_FAILURES_DEFAULT, 1, 1000000));
+	return count_call(r, bucket, "", lim,
+	    "failed sign-ins per minute for this account");
+}
+
+/* Gives back the count of a password check that succeeded. */
+void
+tr__throttle_account_ok(const char *email)
+{
+	char	 bucket[270];
+
+	snprintf(bucket, sizeof(bucket), "acct:%.256s", email);
+	if (tr_db_queryv(tr_db_get(), NULL, "UPDATE rate_limits SET count ="
+	    " count - 1 WHERE bucket = lower($1) AND window_start ="
+	    " date_trunc('minute', now()) AND count > 0", 1, bucket) != TR_OK)
+		tr_warnx("login count not given back");
 }
 
 /*
  * Counts a call in bucket against the plan's limit, or against limit
- * when that is not NULL.
+ * when that is not NULL; what names the unit in a refusal.  Buckets
+ * are compared lowercased, as the database compares an account's
+ * e-mail address.
  */
 static enum tr_err
 count_call(struct tr_req *r, const char *bucket, const char *plan,
-    const char *limit)
+    const char *limit, const char *what)
 {
 	PGresult	*res = NULL;
-	long long	 count, lim, reset, in;
+	long long	 lim, left, reset, in;
 	unsigned char	 dice;
+	int		 ok = 0;
 	enum tr_err	 er;
 
-	er = tr_db_queryv(tr_db_get(), &res,
-	    "INSERT INTO rate_limits AS rl (bucket, window_start, count)"
-	    " VALUES ($1, date_trunc('minute', now()), 1)"
-	    " ON CONFLICT (bucket, window_start) DO UPDATE"
-	    " SET count = rl.count + 1"
-	    " RETURNING count, COALESCE($3::int,"
-	    " (SELECT requests_per_minute FROM plans WHERE plan = $2), "
-	    PER_MINUTE_DEFAULT ") AS lim,"
-	    " extract(epoch FROM window_start + interval '1 minute')::bigint"
-	    " AS reset_at,"
-	    " ceil(extract(epoch FROM window_start + interval '1 minute'"
-	    " - now()))::bigint AS retry_in", 3, bucket, plan, limit);
+	er = tr_db_queryv(tr_db_get(), &res, "SELECT admitted, lim,"
+	    " remaining, reset_at, retry_in FROM rate_take(lower($1),"
+	    " COALESCE($3::int, (SELECT requests_per_minute FROM plans"
+	    " WHERE plan = $2), " PER_MINUTE_DEFAULT "))", 3, bucket, plan,
+	    limit);
 	if (er == TR_EDBDOWN) {
 		tr_warnx("rate limit not checked: database unavailable");
 		return TR_OK;
 	}
 	if (er != TR_OK)
 		return er;
-	if ((er = tr_db_col_ll(res, 0, "count", &count)) == TR_OK &&
+	if ((er = tr_db_col_bool(res, 0, "admitted", &ok)) == TR_OK &&
 	    (er = tr_db_col_ll(res, 0, "lim", &lim)) == TR_OK &&
+	    (er = tr_db_col_ll(res, 0, "remaining", &left)) == TR_OK &&
 	    (er = tr_db_col_ll(res, 0, "reset_at", &reset)) == TR_OK)
 		er = tr_db_col_ll(res, 0, "retry_in", &in);
 	PQclear(res);
 	if (er != TR_OK)
 		return er;
+	/* Reset: when the whole limit is back. */
 	if ((er = hdr(r, "X-RateLimit-Limit", lim)) != TR_OK ||
-	    (er = hdr(r, "X-RateLimit-Remaining",
-	    count >= lim ? 0 : lim - count)) != TR_OK ||
+	    (er = hdr(r, "X-RateLimit-Remaining", left)) != TR_OK ||
 	    (er = hdr(r, "X-RateLimit-Reset", reset)) != TR_OK)
 		return er;
 	/* Now and then, drop windows nobody will look at again. */
@@ -101,11 +139,11 @@ count_call(struct tr_req *r, const char *bucket, const char *plan,
 	    tr_db_queryv(tr_db_get(), NULL, "DELETE FROM rate_limits"
 	    " WHERE window_start < now() - interval '10 minutes'", 0) != TR_OK)
 		tr_warnx("rate limit windows not pruned");
-	if (count > lim) {
-		if ((er = hdr(r, "Retry-After", in < 1 ? 1 : in)) != TR_OK)
+	if (!ok) {
+		if ((er = hdr(r, "Retry-After", in)) != TR_OK)
 			return er;
-		return tr_fail(r, TR_ERATE, "rate limit of %lld requests per "
-		    "minute exceeded; retry in %lld s", lim, in < 1 ? 1 : in);
+		return tr_fail(r, TR_ERATE, "rate limit of %lld %s exceeded; "
+		    "retry in %lld s", lim, what, in);
 	}
 	return TR_OK;
 }

@@ -106,6 +106,15 @@ tr__prov_fail(struct tr_req *r, const char *prov, enum tr_err er,
 	    resp->reqid, msg != NULL ? ": " : "", msg != NULL ? msg : "");
 }
 
+/* While a provider call runs: the request's quota slot renewed. */
+static void
+renew(void *arg)
+{
+	struct tr_req	*r = arg;
+
+	tr_quota_renew(r, r->slot);
+}
+
 /*
  * Sends a provider request and reads its JSON answer: the part every
  * cloud client shares.  On TR_OK *doc is the parsed body of a 200 (the
@@ -119,11 +128,17 @@ tr__prov_call(struct tr_req *r, const char *prov, const struct tr_http_opts *ho,
     const char *(*errmsg)(struct json_object *), struct json_object **doc,
     char *reqid, size_t reqidsz)
 {
+	struct tr_http_opts	 o = *ho;
 	struct tr_http_resp	 resp;
 	enum tr_err		 er;
 
 	*doc = NULL;
-	if ((er = tr_http_do(ho, &resp)) != TR_OK)
+	/* A long call (or a poll of many) keeps its quota slot's lease. */
+	o.progress = renew;
+	o.progress_arg = r;
+	er = tr_http_do(&o, &resp);
+	tr_quota_renew(r, r->slot);
+	if (er != TR_OK)
 		return tr__prov_fail(r, prov, er, NULL, NULL);
 	if (reqid != NULL)
 		snprintf(reqid, reqidsz, "%s", resp.reqid);

@@ -26,7 +26,9 @@ transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
 		return er == TR_EMEDIA ? tr_fail(r, er,
 		    "the audio could not be decoded") : er;
 	}
+	tr_quota_renew(r, r->slot);	/* decoding took a while */
 	er = tr_sphinx_decode(pcm, t);
+	tr_quota_renew(r, r->slot);
 	free(pcm);
 	return er;
 }
