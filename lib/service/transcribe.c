@@ -27,6 +27,12 @@ tr_transcribe(struct tr_req *r, const struct tr_upload *up, const char *name,
 	enum tr_err			 er, ul;
 
 	if (name != NULL) {
+		/* An endpoint is its provider's, or the local engine's. */
+		if (strcmp(name, want) != 0 &&
+		    strcmp(name, tr_prov_local.name) != 0)
+			return tr_fail_param(r, TR_EFIELD, "provider", "provider "
+			    "must be %s or %s on this endpoint", want,
+			    tr_prov_local.name);
 		if ((p = tr_provider(name)) == NULL)
 			return tr_fail(r, TR_EFIELD, "unknown provider '%.32s'",
 			    name);

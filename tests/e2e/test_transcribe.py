@@ -100,27 +100,39 @@ def allkeys(stack):
         ASSEMBLYAI_BASE_URL=stack.assemblyai.base_url, ASSEMBLYAI_POLL_MS="50")
 
 
+# Each provider through its own endpoint (the local engine through any).
+OWN = {"local": "/transcriptions/deepgram", "deepgram": "/transcriptions/deepgram",
+       "openai": "/transcriptions/whisper", "assemblyai": "/transcriptions/assemblyai"}
+
+
 @pytest.mark.parametrize("provider", ["local", "deepgram", "openai", "assemblyai"])
 def test_every_format(allkeys, stack, speech, provider):
     dg = allkeys
-    r = upload(dg, speech[0], provider=provider)
+    url = OWN[provider]
+    r = upload(dg, speech[0], url=url, provider=provider)
     assert r.status_code == 200, r.text
     assert r.json()["processing_info"]["provider"] == provider
     text = r.json()["transcript"]
-    r = upload(dg, speech[0], provider=provider, response_format="text")
+    r = upload(dg, speech[0], url=url, provider=provider, response_format="text")
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
     assert r.text == text and text
-    r = upload(dg, speech[0], provider=provider, response_format="srt")
+    r = upload(dg, speech[0], url=url, provider=provider, response_format="srt")
     assert r.status_code == 200, r.text
     cues = r.text.strip().split("\n\n")
     for i, cue in enumerate(cues, 1):
         mt = SRT_CUE.fullmatch(cue)
         assert mt and int(mt.group(1)) == i and mt.group(2) <= mt.group(3), cue
-    r = upload(dg, speech[0], provider=provider, response_format="vtt")
+    r = upload(dg, speech[0], url=url, provider=provider, response_format="vtt")
     assert r.status_code == 200 and r.text.startswith("WEBVTT\n\n")
     for cue in r.text[8:].strip().split("\n\n"):
         assert VTT_CUE.fullmatch(cue), cue
-    error_of(upload(dg, speech[0], provider=provider, response_format="docx"), 422)
+    error_of(upload(dg, speech[0], url=url, provider=provider, response_format="docx"), 422)
+    # Another cloud provider than the endpoint's own is no choice here.
+    own = [p for p, u in OWN.items() if u == url and p != "local"][0]
+    for other in {"deepgram", "openai", "assemblyai"} - {own}:
+        err = error_of(upload(dg, speech[0], url=url, provider=other), 422)
+        assert err["message"] == ("provider must be %s or local on this"
+                                  " endpoint" % own), err
 
 
 @pytest.mark.parametrize("script,status,attempts", [
