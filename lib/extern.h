@@ -334,7 +334,7 @@ void		 tr__req_free(struct tr_req *);
 /* Requests' temp dirs (cgi/tmpdir.c). */
 enum tr_err	 tr__tmpdir_new(char **path, int *lockfd) TR_WUR;
 void		 tr__tmpdir_remove(const char *path, int lockfd);
-int		 tr__tmpdir_sweep(void);
+int		 tr__tmpdir_sweep(int force);
 const char	*tr__req_env(const struct tr_req *, const char *);
 enum tr_err	 tr__req_body(struct tr_req *) TR_WUR;
 enum tr_err	 tr__req_query(struct tr_req *) TR_WUR;

@@ -25,6 +25,7 @@
 /* An unlocked directory this much older than now is an orphan: a new one
  * is locked microseconds after it is made, so this is only a margin. */
 #define TMPDIR_ORPHAN_SECS	60
+#define TMPDIR_SWEEP_SECS	300	/* default UPLOAD_SWEEP_SECONDS */
 
 static const char *
 base_dir(void)
@@ -99,17 +100,23 @@ tr__tmpdir_remove(const char *path, int lockfd)
 /*
  * Removes the directories that processes killed mid-request left: ours
  * (by name and owner), unlocked, and unchanged for TMPDIR_ORPHAN_SECS.
+ * Unless forced, only once every UPLOAD_SWEEP_SECONDS in a process.
  * Returns how many it removed.
  */
 int
-tr__tmpdir_sweep(void)
+tr__tmpdir_sweep(int force)
 {
+	static time_t	 last;
 	DIR		*d;
 	struct dirent	*de;
 	struct stat	 st;
 	time_t		 now = time(NULL);
 	int		 fd, n = 0;
 
+	if (!force && now - last < tr_conf_ll("UPLOAD_SWEEP_SECONDS",
+	    TMPDIR_SWEEP_SECS, 1, 86400))
+		return 0;
+	last = now;
 	if ((d = opendir(base_dir())) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {

@@ -15,8 +15,6 @@
 
 #include "extern.h"
 
-#define SWEEP_SECS	300	/* default period of the temp dir sweep */
-
 static enum tr_err	 conf_err;	/* configuration failed to load */
 
 /*
@@ -215,20 +213,6 @@ serve_one(FCGX_Request *fcgi, const struct tr_endpoint *ep)
 	tr__req_free(&r);
 }
 
-/* Sweeps orphaned temp dirs now, or when the period has passed. */
-static void
-sweep(int now)
-{
-	static time_t	 last;
-	time_t		 t = time(NULL);
-
-	if (!now && t - last < tr_conf_ll("UPLOAD_SWEEP_SECONDS",
-	    SWEEP_SECS, 1, 86400))
-		return;
-	last = t;
-	tr__tmpdir_sweep();
-}
-
 /*
  * Serves requests until the web server closes the FastCGI socket, or
  * one request when started as plain CGI.  Returns the exit status.
@@ -252,7 +236,7 @@ tr_serve(const struct tr_endpoint *ep)
 	/* What processes killed mid-request left behind: at start-up
 	 * (each request, as plain CGI), then every UPLOAD_SWEEP_SECONDS. */
 	if (conf_err == TR_OK)
-		sweep(1);
+		tr__tmpdir_sweep(1);
 	if (FCGX_IsCGI()) {
 		serve_one(NULL, ep);
 		fflush(stdout);
@@ -265,7 +249,7 @@ tr_serve(const struct tr_endpoint *ep)
 			serve_one(&fcgi, ep);
 			FCGX_Finish_r(&fcgi);
 			if (conf_err == TR_OK)
-				sweep(0);
+				tr__tmpdir_sweep(0);
 		}
 		FCGX_Free(&fcgi, 1);
 	}
