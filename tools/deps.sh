@@ -8,7 +8,13 @@ libssl-dev libcurl4-openssl-dev postgresql lighttpd apache2
 libapache2-mod-fcgid python3-pytest python3-requests acl valgrind clang
 curl libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us ffmpeg flite
 sox libavformat-dev libavcodec-dev libavutil-dev wrk chromium libwebsockets-dev
-python3-socketio python3-websocket python3-websockets"
+python3-socketio python3-websocket python3-websockets
+apertium apertium-eng-spa apertium-spa-ita apertium-es-pt apertium-fr-es
+libzip-dev libhpdf-dev libxlsxwriter-dev fonts-dejavu-core
+python3-docx python3-openpyxl poppler-utils
+libreoffice-writer-nogui libreoffice-calc-nogui
+yt-dlp python3-prometheus-client python3-jsonschema python3-cryptography
+python3-flask-socketio python3-eventlet"
 
 missing=
 for p in $pkgs; do
