@@ -246,6 +246,8 @@ const struct tr_lang *tr_lang(const char *code);
 const struct tr_lang *tr_lang_primary(const char *tag);
 const struct tr_lang *tr_lang_openai(const char *name);
 int		 tr_lang_has(const char *code, unsigned int engines);
+/* The table's rows in order: i from 0 until NULL. */
+const struct tr_lang *tr_lang_at(size_t i);
 int		 tr_lang_wellformed(const char *, size_t);
 
 #define TR_REQUIRED	0x01	/* a missing field is a 400 */

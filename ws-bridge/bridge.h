@@ -75,6 +75,14 @@ struct	eio_app {
 };
 
 void		 eio_register(const struct eio_app *);
+
+/* A JSON document GET of path answers, beside the apps' sessions. */
+struct	eio_doc {
+	const char	*path;		/* "/socket.io/languages" */
+	int		(*write)(struct tr_buf *);	/* -1: a 500 */
+};
+
+void		 eio_register_doc(const struct eio_doc *);
 /* Queue a message packet ("4..." or a binary one).  -1: session gone. */
 int		 eio_send(struct eio *, const void *, size_t, int binary);
 void		 eio_close(struct eio *, const char *why);
@@ -178,6 +186,8 @@ void		 testapp_init(void);
 
 /* The /audio-stream namespace (stream.c). */
 extern const struct sio_nsp	 stream_nsp;
+/* The languages the upstream transcribes, for the caption page. */
+extern const struct eio_doc	 stream_languages;
 void		 stream_shutdown(void);
 size_t		 stream_count(void);
 
@@ -231,6 +241,7 @@ struct	up_params {
 struct	up_ops {
 	const char	*name;		/* STREAM_ENGINE, usage rows' service */
 	int		 wait_ready;	/* open is done at events.ready */
+	unsigned int	 langs;		/* the TR_LANG_* bit of its languages */
 	/* Before the daemon serves (-1: it cannot), and at exit after the
 	 * context is gone; either may be NULL. */
 	int		(*init)(void);

@@ -81,6 +81,8 @@ struct	eio {
 
 static const struct eio_app	*apps[MAXAPPS];
 static size_t			 napps;
+static const struct eio_doc	*docs[MAXAPPS];
+static size_t			 ndocs;
 static struct eio		*buckets[NBUCKETS];
 static struct eio		*all;
 static size_t			 nsessions;
@@ -90,6 +92,13 @@ eio_register(const struct eio_app *a)
 {
 	if (napps < MAXAPPS)
 		apps[napps++] = a;
+}
+
+void
+eio_register_doc(const struct eio_doc *d)
+{
+	if (ndocs < MAXAPPS)
+		docs[ndocs++] = d;
 }
 
 void *
@@ -569,6 +578,34 @@ answer_poll(struct eio *e)
 	e->get = NULL;
 }
 
+/* Answers GET of a registered document.  0: path is none of them. */
+static int
+answer_doc(struct lws *wsi, struct eio_conn *c, int meth, const char *path)
+{
+	struct tr_buf	 b;
+	size_t		 i;
+
+	for (i = 0; i < ndocs; i++)
+		if (strcmp(path, docs[i]->path) == 0)
+			break;
+	if (i == ndocs)
+		return 0;
+	if (meth != LWSHUMETH_GET) {
+		http_answer(wsi, c, 405, TR_LIT("{\"error\":{\"code\":"
+		    "\"method_not_allowed\",\"message\":\"only GET\"}}"));
+		return 1;
+	}
+	tr_buf_init(&b, 1024 * 1024);
+	if (docs[i]->write(&b) == -1 || b.ptr == NULL) {
+		tr_errx("eio: cannot write %s", path);
+		http_answer(wsi, c, 500, TR_LIT("{\"error\":{\"code\":"
+		    "\"internal_error\",\"message\":\"internal error\"}}"));
+	} else
+		http_answer(wsi, c, 200, b.ptr, b.len);
+	tr_buf_free(&b);
+	return 1;
+}
+
 static const struct eio_app *
 app_for(const char *path)
 {
@@ -622,6 +659,8 @@ on_http(struct lws *wsi, struct eio_conn *c, const char *path)
 
 	memset(c, 0, sizeof(*c));
 	meth = lws_http_get_uri_and_method(wsi, &uri, &urilen);
+	if (answer_doc(wsi, c, meth, path))
+		return 0;
 	if ((app = app_for(path)) == NULL) {
 		http_answer(wsi, c, 404, TR_LIT("{\"error\":{\"code\":"
 		    "\"not_found\",\"message\":\"no such endpoint\"}}"));

@@ -270,6 +270,7 @@ create_context(struct opts *o)
 	else {
 		sio_init(app_nsps, 1);
 		eio_register(&sio_app);
+		eio_register_doc(&stream_languages);
 	}
 
 	protocols[0].name = "trapi-eio";

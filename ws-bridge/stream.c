@@ -464,7 +464,7 @@ params(struct stream *st, struct eio *e)
 		lang = eio_query(e, "language");
 	if (lang == NULL || *lang == '\0')
 		lang = "en";
-	if (!tr_lang_has(lang, TR_LANG_LIVE))
+	if (!tr_lang_has(lang, bconf.up->langs))
 		return "Unsupported language";
 	snprintf(st->lang, sizeof(st->lang), "%s", lang);
 	st->params.lang = st->lang;
@@ -683,6 +683,34 @@ stream_shutdown(void)
 		}
 	}
 }
+
+/*
+ * {"engine": "local", "languages": [{"code": "en", "name": "English"},
+ * ...]}: the tags /audio-stream takes with this upstream.
+ */
+static int
+write_languages(struct tr_buf *b)
+{
+	const struct tr_lang	*l;
+	size_t			 i, n = 0;
+
+	if (tr_buf_addf(b, "{\"engine\":\"%s\",\"languages\":[",
+	    bconf.up->name) != TR_OK)
+		return -1;
+	for (i = 0; (l = tr_lang_at(i)) != NULL; i++) {
+		if ((l->engines & bconf.up->langs) == 0)
+			continue;
+		/* The table's tags and names are plain ASCII. */
+		if (tr_buf_addf(b, "%s{\"code\":\"%s\",\"name\":\"%s\"}",
+		    n++ > 0 ? "," : "", l->code, l->name) != TR_OK)
+			return -1;
+	}
+	return tr_buf_adds(b, "]}") == TR_OK ? 0 : -1;
+}
+
+const struct eio_doc stream_languages = {
+	"/socket.io/languages", write_languages
+};
 
 const struct sio_nsp stream_nsp = {
 	NSP, st_connect, st_event, st_disconnect

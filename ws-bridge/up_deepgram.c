@@ -511,6 +511,7 @@ dg_free(void)
 }
 
 const struct up_ops up_deepgram = {
-	"deepgram", 1, NULL, dg_free, NULL, dg_open, dg_send, dg_finish,
-	dg_abort
+	.name = "deepgram", .wait_ready = 1, .langs = TR_LANG_DEEPGRAM,
+	.free = dg_free, .open = dg_open, .send = dg_send,
+	.finish = dg_finish, .abort = dg_abort
 };

@@ -473,6 +473,7 @@ loc_free(void)
 }
 
 const struct up_ops up_local = {
-	"local", 0, loc_init, loc_free, loc_check, loc_open, loc_send,
-	loc_finish, loc_abort
+	.name = "local", .langs = TR_LANG_LOCAL, .init = loc_init,
+	.free = loc_free, .check = loc_check, .open = loc_open,
+	.send = loc_send, .finish = loc_finish, .abort = loc_abort
 };

@@ -120,6 +120,13 @@ tr_lang_openai(const char *name)
 	return NULL;
 }
 
+/* Row i of the table, or NULL past its end. */
+const struct tr_lang *
+tr_lang_at(size_t i)
+{
+	return i < sizeof(langs) / sizeof(langs[0]) ? &langs[i] : NULL;
+}
+
 /* Is code a tag of this table that one of the engines transcribes? */
 int
 tr_lang_has(const char *code, unsigned int engines)

@@ -228,6 +228,31 @@ def test_live_files_served(live):
     assert r.headers["content-type"].startswith("text/css")
 
 
+def test_page_offers_the_upstreams_languages(stack, live, browser):
+    """The language menu lists what ws-bridge's upstream transcribes, as
+    GET /socket.io/languages says through the web server, not a list of
+    its own."""
+    srv, _ = live
+    r = srv.get("/socket.io/languages")
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    want = [[l["code"], l["name"]] for l in doc["languages"]]
+    assert doc["engine"] == "deepgram" and len(want) > 9
+
+    async def run():
+        page = await open_page(browser, srv.url + "/live/")
+        try:
+            ok = await page.until("document.body.dataset.engine === "
+                                  "'deepgram'", timeout=10)
+            assert ok, page.log()
+            return await page.js("[...document.getElementById('lang')"
+                                 ".options].map((o) => [o.value, o.text])")
+        finally:
+            await page.ws.close()
+
+    assert asyncio.run(run()) == want
+
+
 async def open_page(browser, url, before=None):
     """Loads url in the browser's page; before is a script to run in
     each new document ahead of the page's own."""

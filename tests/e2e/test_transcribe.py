@@ -343,6 +343,11 @@ def test_whisper_splits_large_media(oa, stack, tmp_path):
     words = [(w["start"], w["end"]) for w in b["words"]]
     assert words == sorted(words)
     assert abs(b["processing_info"]["duration"] - 348) < 1
+    # Each piece's times, shifted by its offset, stay inside the file.
+    dur = b["processing_info"]["duration"]
+    assert all(0 <= s <= e <= dur + 0.01 for s, e in words), words[-3:]
+    assert all(0 <= s["start"] <= s["end"] <= dur + 0.01
+               for s in b["diarization"]["segments"])
     assert stack.leftovers() == []
 
 

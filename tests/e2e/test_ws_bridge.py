@@ -18,6 +18,7 @@ import time
 import uuid
 
 import pytest
+import requests
 import socketio
 
 from conftest import BUILD, JWT_SECRET, ROOT, free_port
@@ -1132,3 +1133,31 @@ def test_stream_end_is_logged(stack, token):
     assert [e[0] for e in ended] == started
     assert ended[0][1:] == ("client stop", "0.500")
     assert ended[1][1].startswith("disconnect") and ended[1][2] == "0.250"
+
+
+def languages(bridge):
+    r = requests.get(bridge.url + "/socket.io/languages", timeout=5)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/json"
+    return r.json()
+
+
+def test_languages_of_each_upstream(stack, bridge, token):
+    """GET /socket.io/languages lists what the upstream transcribes, and
+    /audio-stream takes exactly those: the local engine English only,
+    Deepgram its languages."""
+    dg = languages(bridge)
+    assert dg["engine"] == "deepgram"
+    codes = [l["code"] for l in dg["languages"]]
+    assert {"en", "es", "ja", "pt-BR"} <= set(codes)
+    assert {"code": "es", "name": "Spanish"} in dg["languages"]
+    local = stack.bridge("bridge-local", STREAM_ENGINE="local",
+                         DEEPGRAM_API_KEY=None)
+    lo = languages(local)
+    assert lo["engine"] == "local"
+    codes = [l["code"] for l in lo["languages"]]
+    assert "en" in codes and all(c.split("-")[0] == "en" for c in codes), codes
+    assert "Unsupported language" in refused(local.url, token, lang="es")
+    r = requests.post(bridge.url + "/socket.io/languages", timeout=5)
+    assert r.status_code == 405 and r.json()["error"]["code"] == \
+        "method_not_allowed"

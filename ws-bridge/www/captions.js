@@ -26,6 +26,30 @@
 
 	tokenIn.value = sessionStorage.getItem(KEY) || "";
 
+	/* The languages the server's live engine takes, as ws-bridge lists
+	 * them; the page's own English stays if it cannot say. */
+	async function languages() {
+		let doc;
+
+		try {
+			const r = await fetch("/socket.io/languages",
+			    { cache: "no-store" });
+			if (!r.ok)
+				return;
+			doc = await r.json();
+		} catch (e) {
+			return;
+		}
+		if (!Array.isArray(doc.languages) || doc.languages.length === 0)
+			return;
+		const keep = langIn.value;
+		langIn.replaceChildren(...doc.languages.map(
+		    (l) => new Option(l.name, l.code)));
+		langIn.value = doc.languages.some((l) => l.code === keep) ?
+		    keep : doc.languages[0].code;
+		document.body.dataset.engine = doc.engine;
+	}
+
 	function state(text) {
 		stateEl.textContent = text;
 	}
@@ -235,4 +259,5 @@
 		start();
 	});
 	stopBtn.addEventListener("click", stop);
+	languages();
 }());
