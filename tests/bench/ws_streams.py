@@ -13,6 +13,8 @@ tag_from_audio puts the tag in every transcript).  Run by hand:
 
     /usr/bin/python3 tests/bench/ws_streams.py [--seconds 15] [--max-n 6400]
     /usr/bin/python3 tests/bench/ws_streams.py --n 100 --seconds 10
+    /usr/bin/python3 tests/bench/ws_streams.py --target both   # and the
+        Flask-SocketIO baseline (tests/bench/flask_relay.py) at each N
 
 Per N:
   msgs       transcription events expected (every Results with a
@@ -57,6 +59,7 @@ import json
 import math
 import os
 import resource
+import socket
 import subprocess
 import sys
 import time
@@ -226,11 +229,40 @@ def analyse(mock, results):
     return st
 
 
-def run_n(stack, token, n, seconds, idx, quiet):
+class FlaskRelay:
+    """The baseline: tests/bench/flask_relay.py (Flask-SocketIO on
+    eventlet, as the seed's handler) on a free port."""
+
+    def __init__(self, stack, token):
+        self.port = conftest.free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", os.path.join(os.path.dirname(__file__),
+                                              "flask_relay.py"),
+             str(self.port), stack.deepgram_live.base_url,
+             stack.deepgram_live.key, token], stdout=subprocess.DEVNULL)
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("flask_relay.py did not listen")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def run_n(stack, token, n, seconds, idx, quiet, target="bridge"):
     mock = stack.deepgram_live
-    b = stack.bridge("bench%d" % idx, WS_MAX_STREAMS=str(max(1000, 2 * n)),
-                     WS_MAX_SESSIONS=str(max(2000, 4 * n)),
-                     WS_UPSTREAM_TIMEOUT="15", LOG_LEVEL="warning")
+    if target == "flask":
+        b = FlaskRelay(stack, token)
+    else:
+        b = stack.bridge("bench%d" % idx, WS_MAX_STREAMS=str(max(1000, 2 * n)),
+                         WS_MAX_SESSIONS=str(max(2000, 4 * n)),
+                         WS_UPSTREAM_TIMEOUT="15", LOG_LEVEL="warning")
     pid = b.proc.pid
     try:
         # Warm-up: the database connection, the first upstream.
@@ -329,6 +361,10 @@ def main():
                     help="runs of an N again when other programs took"
                     " more than %.0f %% of a core during it (3)" % OTHER_MAX)
     ap.add_argument("--json", help="also write every run's figures here")
+    ap.add_argument("--target", choices=("bridge", "flask", "both"),
+                    default="bridge", help="ws-bridge, the Flask-SocketIO"
+                    " baseline (tests/bench/flask_relay.py), or both, one"
+                    " after the other at each N (bridge)")
     a = ap.parse_args()
 
     nofile = raise_nofile()
@@ -351,8 +387,17 @@ def main():
             """Runs N again while others' load skewed it; the run with
             the least of it counts."""
             tries = []
+            if a.target == "both":
+                b = run_n(stack, token, n, a.seconds, len(runs), a.quiet,
+                          "flask")
+                b["target"] = "flask"
+                runs.append(b)
+                print("flask:")
+                row(b)
             for t in range(a.retries + 1):
-                s = run_n(stack, token, n, a.seconds, len(runs), a.quiet)
+                s = run_n(stack, token, n, a.seconds, len(runs), a.quiet,
+                          "flask" if a.target == "flask" else "bridge")
+                s["target"] = a.target if a.target == "flask" else "bridge"
                 runs.append(s)
                 tries.append(s)
                 row(s)
@@ -392,6 +437,13 @@ def main():
         print("usage rows for the bench user: %s (streams run: %d)"
               % (billed[0][0], sum(s["clients"] for s in runs) + len(runs)))
         counted = [s for s in runs if s.get("counts")]
+        runs_flask = [s for s in runs if s.get("target") == "flask"
+                      and not s.get("counts")]
+        if runs_flask:
+            print("\nFlask-SocketIO baseline, same run:")
+            header()
+            for s in sorted(runs_flask, key=lambda x: x["n"]):
+                row(s)
         if len(counted) < len(runs):
             print("\nthe runs that count (the least disturbed of each N):")
             header()
