@@ -81,7 +81,9 @@ def ok(r, fmt, name):
     assert r.headers["Content-Type"] == CTYPES[fmt]
     assert r.headers["Content-Disposition"] == \
         'attachment; filename="%s.%s"' % (name, fmt)
-    assert int(r.headers["Content-Length"]) == len(r.content)
+    # Apache's CGI module sends its own chunked framing instead.
+    if "Content-Length" in r.headers:
+        assert int(r.headers["Content-Length"]) == len(r.content)
     return r.content
 
 
@@ -167,7 +169,7 @@ def test_300_segments_in_every_format(srv, stack, tmp_path):
     assert "number 299" in text and "number 0" in text
     width = subprocess.run(["pdfinfo", "-box", str(tmp_path / "d.pdf")],
                            capture_output=True, text=True).stdout
-    assert "595.28 x 841.89" in width
+    assert re.search(r"MediaBox:\s+0\.00\s+0\.00\s+595\.28\s+841\.89", width)
     d = docx.Document(io.BytesIO(out["docx"]))
     assert sum(p.text.startswith("Speaker ") for p in d.paragraphs) == 300
     wb = openpyxl.load_workbook(io.BytesIO(out["xlsx"]), read_only=True)
@@ -235,7 +237,7 @@ def test_libreoffice_opens_docx_and_xlsx(srv, tmp_path):
     t = transcript(20, texts=None)
     files = []
     for fmt in ("docx", "xlsx"):
-        p = tmp_path / ("t." + fmt)
+        p = tmp_path / ("%s.%s" % (fmt[0], fmt))
         p.write_bytes(ok(post(srv, fmt, {"transcript": t, "title": "LO"}),
                          fmt, "LO"))
         files.append(str(p))
@@ -247,11 +249,8 @@ def test_libreoffice_opens_docx_and_xlsx(srv, tmp_path):
                        text=True, timeout=180)
     assert r.returncode == 0, r.stderr
     assert "Error" not in r.stderr, r.stderr
-    for name in ("t.pdf",):
-        assert (outdir / name).exists()
-    # Two inputs of one stem: both converted, the second overwrote the
-    # first; check each said so.
-    assert r.stdout.count("convert ") == 2, r.stdout
+    for name in ("d.pdf", "x.pdf"):
+        assert (outdir / name).stat().st_size > 1000, r.stdout
 
 
 def test_file_names_made_safe(srv):
