@@ -195,6 +195,7 @@ struct json_object *tr_transcript_json(const struct tr_transcript *,
 #define TR_FMT_WHISPER	0x02	/* /transcriptions/whisper */
 #define TR_FMT_OPENAI	0x04	/* /v1/audio/transcriptions, /translations */
 #define TR_FMT_DOC	0x08	/* /documents/{fmt}: files for download */
+#define TR_FMT_REPORT	0x10	/* /reports/{fmt}: an analysis as a file */
 #define TR_RENDER_MAX	(64 * 1024 * 1024)	/* bytes of a rendering */
 
 /* What a renderer needs besides the transcript. */
@@ -248,6 +249,41 @@ enum tr_err	 tr_doc_docx(const struct tr_transcript *,
 enum tr_err	 tr_doc_pdf(const struct tr_transcript *,
 		    const struct tr_render *, const char *) TR_WUR;
 enum tr_err	 tr_doc_xlsx(const struct tr_transcript *,
+		    const struct tr_render *, const char *) TR_WUR;
+/*
+ * Reports (report.c): the figures every report writer shows.  Sentiment
+ * is left out until its engine lands.
+ */
+#define TR_REPORT_SPEAKERS	32	/* speakers counted (the rest: none) */
+#define TR_REPORT_TOP		15	/* most frequent content words */
+struct	tr_report_speaker {
+	int		 speaker;	/* -1: segments without one */
+	double		 seconds;	/* talk time */
+	double		 share;		/* of all talk time, 0..1 */
+	size_t		 words, turns;
+};
+struct	tr_report_word {
+	char		*word;		/* lowercased; NULL: empty slot */
+	size_t		 count;
+};
+struct	tr_report {
+	double		 duration, talk, wpm;
+	size_t		 words;
+	struct tr_report_speaker speakers[TR_REPORT_SPEAKERS];
+	size_t		 nspeakers;
+	struct tr_report_word *tab;	/* after make: by count, top first */
+	size_t		 cap, nuniq, ntop;
+};
+void		 tr_report_make(const struct tr_transcript *, struct tr_report *);
+void		 tr_report_free(struct tr_report *);
+void		 tr__report_name(const struct tr_report_speaker *, char *, size_t);
+enum tr_err	 tr_report_json(const struct tr_transcript *,
+		    const struct tr_render *, struct tr_buf *) TR_WUR;
+enum tr_err	 tr_report_docx(const struct tr_transcript *,
+		    const struct tr_render *, const char *) TR_WUR;
+enum tr_err	 tr_report_pdf(const struct tr_transcript *,
+		    const struct tr_render *, const char *) TR_WUR;
+enum tr_err	 tr_report_xlsx(const struct tr_transcript *,
 		    const struct tr_render *, const char *) TR_WUR;
 /* "01:02:03" into a buffer of TR_DOC_CLOCK bytes (doc.c). */
 #define TR_DOC_CLOCK	24

@@ -498,6 +498,8 @@ enum	tr_doc_key { TR_DOC_TEXT, TR_DOC_TRANSCRIPT, TR_DOC_TITLE,
 	TR_DOC_META, TR_DOC_FILENAME, TR_DOC__MAX };
 extern const struct tr_field tr_doc_fields[TR_DOC__MAX];
 enum tr_err	 tr_document(struct tr_req *);
+/* POST /reports/{fmt}: the same input; duration, words, speakers... */
+enum tr_err	 tr_report(struct tr_req *);
 
 /* Responses.  The handler writes at most one; tr_serve() writes errors. */
 enum tr_err	 tr_header(struct tr_req *, const char *, const char *) TR_WUR;

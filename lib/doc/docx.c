@@ -211,9 +211,14 @@ add(zip_t *z, const char *name, const void *p, size_t len)
 	return 0;
 }
 
-enum tr_err
-tr_doc_docx(const struct tr_transcript *t, const struct tr_render *o,
-    const char *path)
+/*
+ * Writes the package at path with the body that fill streams; both the
+ * transcript and the report are such a package.
+ */
+static enum tr_err
+package(const struct tr_transcript *t, const struct tr_render *o,
+    const char *path, enum tr_err (*fill)(const struct tr_transcript *,
+    const struct tr_render *, FILE *))
 {
 	struct tr_buf	 cb, xml;
 	zip_source_t	*src;
@@ -232,7 +237,7 @@ tr_doc_docx(const struct tr_transcript *t, const struct tr_render *o,
 		er = TR_ESYSTEM;
 		goto out;
 	}
-	er = body(t, o, f);
+	er = fill(t, o, f);
 	if (fclose(f) != 0 && er == TR_OK) {
 		tr_warn("docx: close");
 		er = TR_ESYSTEM;
@@ -274,4 +279,66 @@ out:
 	tr_buf_free(&xml);
 	tr_buf_free(&cb);
 	return er;
+}
+
+enum tr_err
+tr_doc_docx(const struct tr_transcript *t, const struct tr_render *o,
+    const char *path)
+{
+	return package(t, o, path, body);
+}
+
+/* The report's body (figures, talk time per speaker, frequent words). */
+static enum tr_err
+report_body(const struct tr_transcript *t, const struct tr_render *o,
+    FILE *f)
+{
+	struct tr_report	 rp;
+	struct tr_buf		 b;
+	char			 s[256], name[32], clock[TR_DOC_CLOCK];
+	size_t			 i;
+	enum tr_err		 er;
+
+	tr_report_make(t, &rp);
+	tr_buf_init(&b, TR_RENDER_MAX);
+	tr__doc_clock(rp.duration, clock);
+	snprintf(s, sizeof(s), "Duration: %s   Words: %zu   Words per minute: "
+	    "%.1f   Speakers: %zu", clock, rp.words, rp.wpm, rp.nspeakers);
+	if ((er = tr_buf_adds(&b, XML_HEAD "<w:document xmlns:w=\"" W_NS
+	    "\"><w:body>")) != TR_OK ||
+	    (er = para(&b, "Title", o->title != NULL ? o->title :
+	    "Transcript report")) != TR_OK ||
+	    (er = para(&b, NULL, s)) != TR_OK ||
+	    (er = para(&b, "Speaker", "Talk time")) != TR_OK)
+		goto out;
+	for (i = 0; i < rp.nspeakers; i++) {
+		tr__report_name(&rp.speakers[i], name, sizeof(name));
+		tr__doc_clock(rp.speakers[i].seconds, clock);
+		snprintf(s, sizeof(s), "%s: %s (%.1f%%), %zu words, %zu turns",
+		    name, clock, rp.speakers[i].share * 100,
+		    rp.speakers[i].words, rp.speakers[i].turns);
+		if ((er = para(&b, NULL, s)) != TR_OK)
+			goto out;
+	}
+	if ((er = para(&b, "Speaker", "Most frequent words")) != TR_OK)
+		goto out;
+	for (i = 0; i < rp.ntop; i++) {
+		snprintf(s, sizeof(s), "%zu. %s (%zu)", i + 1, rp.tab[i].word,
+		    rp.tab[i].count);
+		if ((er = para(&b, NULL, s)) != TR_OK)
+			goto out;
+	}
+	if ((er = tr_buf_adds(&b, "</w:body></w:document>")) == TR_OK)
+		er = flush(&b, f);
+out:
+	tr_buf_free(&b);
+	tr_report_free(&rp);
+	return er;
+}
+
+enum tr_err
+tr_report_docx(const struct tr_transcript *t, const struct tr_render *o,
+    const char *path)
+{
+	return package(t, o, path, report_body);
 }

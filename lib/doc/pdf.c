@@ -229,39 +229,168 @@ content(struct pdf *p, const struct tr_transcript *t,
 	return rc;
 }
 
+/* A line of text at the current height, advancing it. */
+static int
+line(struct pdf *p, HPDF_Font font, float size, const char *s)
+{
+	return wrapped(p, font, size, s);
+}
+
+/*
+ * Talk time as horizontal bars, one a speaker, longest first as the
+ * speakers came: a label, a bar scaled to the longest, the share.
+ */
+static int
+bars(struct pdf *p, const struct tr_report *rp)
+{
+	const float	 bh = 14, gap = 6, lw = 90, maxw = PAGE_W - 2 * MARGIN -
+			    lw - 60;
+	char		 name[32], pct[32];
+	double		 most = 0;
+	float		 w;
+	size_t		 i;
+
+	for (i = 0; i < rp->nspeakers; i++)
+		if (rp->speakers[i].seconds > most)
+			most = rp->speakers[i].seconds;
+	for (i = 0; i < rp->nspeakers; i++) {
+		if (p->y < MARGIN + bh && newpage(p) == -1)
+			return -1;
+		tr__report_name(&rp->speakers[i], name, sizeof(name));
+		snprintf(pct, sizeof(pct), "%.0f%%",
+		    rp->speakers[i].share * 100);
+		w = most > 0 ? (float)(rp->speakers[i].seconds / most) * maxw : 0;
+		HPDF_Page_BeginText(p->page);
+		HPDF_Page_SetFontAndSize(p->page, p->font, HEAD_SIZE);
+		HPDF_Page_TextOut(p->page, MARGIN, p->y - bh + 4, name);
+		HPDF_Page_TextOut(p->page, MARGIN + lw + w + 6, p->y - bh + 4,
+		    pct);
+		HPDF_Page_EndText(p->page);
+		HPDF_Page_SetRGBFill(p->page, 0.20f, 0.42f, 0.70f);
+		HPDF_Page_Rectangle(p->page, MARGIN + lw, p->y - bh,
+		    w > 1 ? w : 1, bh);
+		HPDF_Page_Fill(p->page);
+		HPDF_Page_SetRGBFill(p->page, 0, 0, 0);
+		p->y -= bh + gap;
+	}
+	p->y -= BODY_SIZE;
+	return p->err != 0 ? -1 : 0;
+}
+
+static int
+report(struct pdf *p, const struct tr_transcript *t,
+    const struct tr_render *o)
+{
+	struct tr_report	 rp;
+	char			 s[256], name[32], clock[TR_DOC_CLOCK];
+	size_t			 i;
+	int			 rc = -1;
+
+	tr_report_make(t, &rp);
+	if (line(p, p->bold, TITLE_SIZE, o->title != NULL ? o->title :
+	    "Transcript report") == -1)
+		goto out;
+	p->y -= BODY_SIZE / 2;
+	tr__doc_clock(rp.duration, clock);
+	snprintf(s, sizeof(s), "Duration: %s   Words: %zu   Words per "
+	    "minute: %.1f   Speakers: %zu", clock, rp.words, rp.wpm,
+	    rp.nspeakers);
+	if (line(p, p->font, BODY_SIZE, s) == -1)
+		goto out;
+	p->y -= BODY_SIZE;
+	if (line(p, p->bold, BODY_SIZE + 2, "Talk time") == -1)
+		goto out;
+	p->y -= 4;
+	if (bars(p, &rp) == -1)
+		goto out;
+	for (i = 0; i < rp.nspeakers; i++) {
+		tr__report_name(&rp.speakers[i], name, sizeof(name));
+		tr__doc_clock(rp.speakers[i].seconds, clock);
+		snprintf(s, sizeof(s), "%s: %s (%.1f%%), %zu words, %zu turns",
+		    name, clock, rp.speakers[i].share * 100,
+		    rp.speakers[i].words, rp.speakers[i].turns);
+		if (line(p, p->font, BODY_SIZE, s) == -1)
+			goto out;
+	}
+	p->y -= BODY_SIZE;
+	if (line(p, p->bold, BODY_SIZE + 2, "Most frequent words") == -1)
+		goto out;
+	for (i = 0; i < rp.ntop; i++) {
+		snprintf(s, sizeof(s), "%zu. %s (%zu)", i + 1, rp.tab[i].word,
+		    rp.tab[i].count);
+		if (line(p, p->font, BODY_SIZE, s) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	tr_report_free(&rp);
+	return rc;
+}
+
+/* Opens a document with the fonts loaded, for both writers. */
+static int
+pdf_open(struct pdf *p)
+{
+	const char	*name, *bname;
+	const char	*font = tr_conf_def("DOCUMENT_FONT", TR_DOC_FONT);
+	const char	*bfont = tr_conf_def("DOCUMENT_FONT_BOLD", TR_DOC_FONT_BOLD);
+
+	memset(p, 0, sizeof(*p));
+	if ((p->doc = HPDF_New(onerror, p)) == NULL)
+		return -1;
+	HPDF_SetCompressionMode(p->doc, HPDF_COMP_ALL);
+	if (HPDF_UseUTFEncodings(p->doc) != HPDF_OK ||
+	    HPDF_SetCurrentEncoder(p->doc, "UTF-8") != HPDF_OK)
+		return -1;
+	if ((name = HPDF_LoadTTFontFromFile(p->doc, font, HPDF_TRUE)) == NULL ||
+	    (bname = HPDF_LoadTTFontFromFile(p->doc, bfont, HPDF_TRUE)) == NULL) {
+		tr_warnx("pdf: cannot load the fonts %s, %s", font, bfont);
+		return -1;
+	}
+	if ((p->font = HPDF_GetFont(p->doc, name, "UTF-8")) == NULL ||
+	    (p->bold = HPDF_GetFont(p->doc, bname, "UTF-8")) == NULL)
+		return -1;
+	HPDF_SetInfoAttr(p->doc, HPDF_INFO_CREATOR, TR_SERVICE);
+	return newpage(p);
+}
+
+/* Saves and frees the document; TR_OK if nothing failed on the way. */
+static enum tr_err
+pdf_close(struct pdf *p, int rc, const char *path)
+{
+	enum tr_err	 er = TR_ESYSTEM;
+
+	if (rc == 0 && footers(p) == 0 &&
+	    HPDF_SaveToFile(p->doc, path) == HPDF_OK && p->err == 0)
+		er = TR_OK;
+	if (p->doc != NULL)
+		HPDF_Free(p->doc);
+	free(p->pages);
+	return er;
+}
+
+enum tr_err
+tr_report_pdf(const struct tr_transcript *t, const struct tr_render *o,
+    const char *path)
+{
+	struct pdf	 p;
+	int		 rc;
+
+	rc = pdf_open(&p);
+	if (rc == 0)
+		rc = report(&p, t, o);
+	return pdf_close(&p, rc, path);
+}
+
 enum tr_err
 tr_doc_pdf(const struct tr_transcript *t, const struct tr_render *o,
     const char *path)
 {
 	struct pdf	 p;
-	const char	*name, *bname;
-	const char	*font = tr_conf_def("DOCUMENT_FONT", TR_DOC_FONT);
-	const char	*bfont = tr_conf_def("DOCUMENT_FONT_BOLD", TR_DOC_FONT_BOLD);
-	enum tr_err	 er = TR_ESYSTEM;
+	int		 rc;
 
-	memset(&p, 0, sizeof(p));
-	if ((p.doc = HPDF_New(onerror, &p)) == NULL)
-		return TR_ENOMEM;
-	HPDF_SetCompressionMode(p.doc, HPDF_COMP_ALL);
-	if (HPDF_UseUTFEncodings(p.doc) != HPDF_OK ||
-	    HPDF_SetCurrentEncoder(p.doc, "UTF-8") != HPDF_OK)
-		goto out;
-	if ((name = HPDF_LoadTTFontFromFile(p.doc, font, HPDF_TRUE)) == NULL ||
-	    (bname = HPDF_LoadTTFontFromFile(p.doc, bfont, HPDF_TRUE)) == NULL) {
-		tr_warnx("pdf: cannot load the fonts %s, %s", font, bfont);
-		goto out;
-	}
-	if ((p.font = HPDF_GetFont(p.doc, name, "UTF-8")) == NULL ||
-	    (p.bold = HPDF_GetFont(p.doc, bname, "UTF-8")) == NULL)
-		goto out;
-	HPDF_SetInfoAttr(p.doc, HPDF_INFO_CREATOR, TR_SERVICE);
-	if (newpage(&p) == -1 || content(&p, t, o) == -1 || footers(&p) == -1)
-		goto out;
-	if (HPDF_SaveToFile(p.doc, path) != HPDF_OK || p.err != 0)
-		goto out;
-	er = TR_OK;
-out:
-	HPDF_Free(p.doc);
-	free(p.pages);
-	return er;
+	rc = pdf_open(&p);
+	if (rc == 0)
+		rc = content(&p, t, o);
+	return pdf_close(&p, rc, path);
 }

@@ -147,3 +147,89 @@ tr_doc_xlsx(const struct tr_transcript *t, const struct tr_render *o,
 	}
 	return TR_OK;
 }
+
+/*
+ * The report as a workbook: a sheet "Report" with the figures, a table
+ * of speakers (talk seconds, share, words, turns) with a native bar
+ * chart of talk time, and the most frequent words.  Not in constant
+ * memory mode: a chart refers to cells, and the report is small.
+ */
+enum tr_err
+tr_report_xlsx(const struct tr_transcript *t, const struct tr_render *o,
+    const char *path)
+{
+	lxw_workbook_options	 opt = { .tmpdir = (char *)o->tmpdir };
+	lxw_doc_properties	 props = { .title = (char *)o->title,
+				    .author = (char *)TR_SERVICE };
+	const char		*head[] = { "Speaker", "Talk seconds", "Share",
+				    "Words", "Turns" };
+	struct tr_report	 rp;
+	lxw_workbook		*wb;
+	lxw_worksheet		*ws;
+	lxw_format		*bold, *pct;
+	lxw_chart		*ch;
+	lxw_chart_series	*se;
+	char			 name[32];
+	lxw_row_t		 r, first;
+	size_t			 i;
+	lxw_error		 e;
+
+	if ((wb = workbook_new_opt(path, &opt)) == NULL)
+		return TR_ESYSTEM;
+	tr_report_make(t, &rp);
+	workbook_set_properties(wb, &props);
+	ws = workbook_add_worksheet(wb, "Report");
+	bold = workbook_add_format(wb);
+	format_set_bold(bold);
+	pct = workbook_add_format(wb);
+	format_set_num_format(pct, "0.0%");
+	worksheet_set_column(ws, 0, 0, 22, NULL);
+	worksheet_set_column(ws, 1, 4, 14, NULL);
+	worksheet_write_string(ws, 0, 0, o->title != NULL ? o->title :
+	    "Transcript report", bold);
+	worksheet_write_string(ws, 1, 0, "Duration (s)", NULL);
+	worksheet_write_number(ws, 1, 1, rp.duration, NULL);
+	worksheet_write_string(ws, 2, 0, "Words", NULL);
+	worksheet_write_number(ws, 2, 1, (double)rp.words, NULL);
+	worksheet_write_string(ws, 3, 0, "Words per minute", NULL);
+	worksheet_write_number(ws, 3, 1, rp.wpm, NULL);
+	for (i = 0; i < 5; i++)
+		worksheet_write_string(ws, 5, (lxw_col_t)i, head[i], bold);
+	first = 6;
+	for (i = 0; i < rp.nspeakers; i++) {
+		r = first + (lxw_row_t)i;
+		tr__report_name(&rp.speakers[i], name, sizeof(name));
+		worksheet_write_string(ws, r, 0, name, NULL);
+		worksheet_write_number(ws, r, 1, rp.speakers[i].seconds, NULL);
+		worksheet_write_number(ws, r, 2, rp.speakers[i].share, pct);
+		worksheet_write_number(ws, r, 3, (double)rp.speakers[i].words,
+		    NULL);
+		worksheet_write_number(ws, r, 4, (double)rp.speakers[i].turns,
+		    NULL);
+	}
+	r = first + (lxw_row_t)rp.nspeakers + 1;
+	worksheet_write_string(ws, r, 0, "Most frequent words", bold);
+	worksheet_write_string(ws, r, 1, "Count", bold);
+	for (i = 0; i < rp.ntop; i++) {
+		cell(ws, r + 1 + (lxw_row_t)i, 0, rp.tab[i].word, NULL);
+		worksheet_write_number(ws, r + 1 + (lxw_row_t)i, 1,
+		    (double)rp.tab[i].count, NULL);
+	}
+	if (rp.nspeakers > 0 && (ch = workbook_add_chart(wb,
+	    LXW_CHART_BAR)) != NULL) {
+		chart_title_set_name(ch, "Talk time (s)");
+		se = chart_add_series(ch, NULL, NULL);
+		chart_series_set_categories(se, "Report", first, 0,
+		    first + (lxw_row_t)rp.nspeakers - 1, 0);
+		chart_series_set_values(se, "Report", first, 1,
+		    first + (lxw_row_t)rp.nspeakers - 1, 1);
+		chart_legend_set_position(ch, LXW_CHART_LEGEND_NONE);
+		worksheet_insert_chart(ws, 0, 6, ch);
+	}
+	tr_report_free(&rp);
+	if ((e = workbook_close(wb)) != LXW_NO_ERROR) {
+		tr_warnx("xlsx: %s", lxw_strerror(e));
+		return TR_ESYSTEM;
+	}
+	return TR_OK;
+}

@@ -139,6 +139,7 @@ verbose(const struct tr_transcript *t, const struct tr_render *o,
 #define ALL	(TR_FMT_SEED | TR_FMT_WHISPER | TR_FMT_OPENAI)
 
 #define DOC	TR_FMT_DOC
+#define REPORT	TR_FMT_REPORT
 
 /* In the order the error message lists them. */
 static const struct tr_format formats[] = {
@@ -157,6 +158,13 @@ static const struct tr_format formats[] = {
 	{ "pdf", "application/pdf", DOC, NULL, tr_doc_pdf, "pdf" },
 	{ "xlsx", "application/vnd.openxmlformats-officedocument."
 	    "spreadsheetml.sheet", DOC, NULL, tr_doc_xlsx, "xlsx" },
+	/* Reports: an analysis of the transcript, not the transcript. */
+	{ "pdf", "application/pdf", REPORT, NULL, tr_report_pdf, "pdf" },
+	{ "docx", "application/vnd.openxmlformats-officedocument."
+	    "wordprocessingml.document", REPORT, NULL, tr_report_docx, "docx" },
+	{ "xlsx", "application/vnd.openxmlformats-officedocument."
+	    "spreadsheetml.sheet", REPORT, NULL, tr_report_xlsx, "xlsx" },
+	{ "json", "application/json", REPORT, tr_report_json, NULL, "json" },
 };
 
 #define NFORMATS	(sizeof(formats) / sizeof(formats[0]))

@@ -1,11 +1,11 @@
 /*
- * POST /documents/{fmt}: a transcript (our JSON, as the transcription
+ * POST /documents/{fmt} and /reports/{fmt}: a transcript (our JSON, as the transcription
  * endpoints answer it) or a plain text, with an optional title and
  * metadata, as a file for download in one of the formats of format.c's
- * table offered to documents.  Limits are checked before any work; the
+ * table offered to documents (or the analysis of it, for reports).  Limits are checked before any work; the
  * file is made in the request's temp dir (removed with it) and streamed
  * out; a usage row (service "document") is written only for a document
- * that was made.
+ * that was made (service "report" for a report).
  */
 #include <stdio.h>
 #include <string.h>
@@ -181,9 +181,9 @@ input(struct tr_req *r, struct tr_transcript *t, int *timed)
 /* The rendering (text formats) or the file (the others) as the reply. */
 static enum tr_err
 reply(struct tr_req *r, const struct tr_format *f,
-    const struct tr_transcript *t, struct tr_render *o)
+    const struct tr_transcript *t, struct tr_render *o, const char *service)
 {
-	struct tr_usage	 u = { .service = "document" };
+	struct tr_usage	 u = { .service = service };
 	struct tr_buf	 b;
 	char		*path = NULL, name[16];
 	enum tr_err	 er;
@@ -209,8 +209,13 @@ out:
 	return er;
 }
 
-enum tr_err
-tr_document(struct tr_req *r)
+/*
+ * Both endpoints: the format among those of family, the input, the
+ * file, the usage row of service; what "no format" says names what.
+ */
+static enum tr_err
+serve(struct tr_req *r, unsigned int family, const char *service,
+    const char *what)
 {
 	const struct tr_format	*f;
 	const struct tr_pair	*tp = tr_field_get(r, TR_DOC_TITLE);
@@ -223,11 +228,11 @@ tr_document(struct tr_req *r)
 	char			*title = NULL, *want = NULL, fname[160];
 	enum tr_err		 er;
 
-	if ((f = tr_format(fmt, TR_FMT_DOC)) == NULL) {
+	if ((f = tr_format(fmt, family)) == NULL) {
 		tr_buf_init(&names, 256);
-		er = tr_format_names(TR_FMT_DOC, &names);
-		er = tr_fail(r, TR_ENOTFOUND, "no document format '%.16s'; "
-		    "use %s", tr_valid_ident(&(struct tr_pair){ .val =
+		er = tr_format_names(family, &names);
+		er = tr_fail(r, TR_ENOTFOUND, "no %s format '%.16s'; "
+		    "use %s", what, tr_valid_ident(&(struct tr_pair){ .val =
 		    (char *)fmt, .valsz = strlen(fmt) }) ? fmt : "?",
 		    tr_buf_str(&names));
 		tr_buf_free(&names);
@@ -260,11 +265,24 @@ tr_document(struct tr_req *r)
 	if ((er = tr_buf_addf(&cd, "attachment; filename=\"%s\"", fname)) ==
 	    TR_OK && (er = tr_header(r, "Content-Disposition",
 	    tr_buf_str(&cd))) == TR_OK)
-		er = reply(r, f, &t, &o);
+		er = reply(r, f, &t, &o, service);
 	tr_buf_free(&cd);
 	free(title);
 	free(want);
 	json_object_put(meta);
 	tr_transcript_free(&t);
 	return er;
+}
+
+enum tr_err
+tr_document(struct tr_req *r)
+{
+	return serve(r, TR_FMT_DOC, "document", "document");
+}
+
+/* POST /reports/{fmt}: the analysis of report.c, not the transcript. */
+enum tr_err
+tr_report(struct tr_req *r)
+{
+	return serve(r, TR_FMT_REPORT, "report", "report");
 }
