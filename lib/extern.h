@@ -194,6 +194,8 @@ struct json_object *tr_transcript_json(const struct tr_transcript *,
 #define TR_FMT_SEED	0x01	/* /transcriptions/deepgram, /assemblyai */
 #define TR_FMT_WHISPER	0x02	/* /transcriptions/whisper */
 #define TR_FMT_OPENAI	0x04	/* /v1/audio/transcriptions, /translations */
+#define TR_FMT_DOC	0x08	/* /documents/{fmt}: files for download */
+#define TR_FMT_REPORT	0x10	/* /reports/{fmt}: an analysis as a file */
 #define TR_RENDER_MAX	(64 * 1024 * 1024)	/* bytes of a rendering */
 
 /* What a renderer needs besides the transcript. */
@@ -202,16 +204,27 @@ struct	tr_render {
 	int		 translate;	/* OpenAI's task: translate */
 	int		 words;		/* timestamp_granularities[] word */
 	int		 segments;	/* timestamp_granularities[] segment */
+	/* Documents (lib/doc/): */
+	const char	*title;		/* a heading, or NULL */
+	struct json_object *meta;	/* an object of scalars, or NULL */
+	const char	*tmpdir;	/* the request's, for a writer's files */
+	int		 timed;		/* the segments have times */
 };
 
 typedef enum tr_err (*tr_renderer)(const struct tr_transcript *,
 		    const struct tr_render *, struct tr_buf *);
 
+/* A file format's writer: the document at path. */
+typedef enum tr_err (*tr_writer)(const struct tr_transcript *,
+		    const struct tr_render *, const char *path);
+
 struct	tr_format {
 	const char	*name;		/* response_format: "srt" */
 	const char	*ctype;		/* the reply's Content-Type */
 	unsigned int	 offered;	/* TR_FMT_*: who offers it */
-	tr_renderer	 render;	/* appends the rendering */
+	tr_renderer	 render;	/* appends the rendering, or NULL */
+	tr_writer	 write;		/* or writes a file (docx, pdf, xlsx) */
+	const char	*ext;		/* a download's file name extension */
 };
 
 const struct tr_format *tr_format(const char *, unsigned int family);
@@ -221,6 +234,82 @@ enum tr_err	 tr_subtitle_srt(const struct tr_transcript *,
 		    const struct tr_render *, struct tr_buf *) TR_WUR;
 enum tr_err	 tr_subtitle_vtt(const struct tr_transcript *,
 		    const struct tr_render *, struct tr_buf *) TR_WUR;
+
+/*
+ * Documents (lib/doc/): one writer a file, rows of format.c's table.
+ * Speakers and times appear when the transcript has them; a plain
+ * text's segments are its paragraphs, untimed (tr_render.timed 0).
+ */
+#define TR_DOC_FONT	"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+#define TR_DOC_FONT_BOLD "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+enum tr_err	 tr_doc_txt(const struct tr_transcript *,
+		    const struct tr_render *, struct tr_buf *) TR_WUR;
+enum tr_err	 tr_doc_docx(const struct tr_transcript *,
+		    const struct tr_render *, const char *) TR_WUR;
+enum tr_err	 tr_doc_pdf(const struct tr_transcript *,
+		    const struct tr_render *, const char *) TR_WUR;
+enum tr_err	 tr_doc_xlsx(const struct tr_transcript *,
+		    const struct tr_render *, const char *) TR_WUR;
+/*
+ * Reports (report.c): the figures every report writer shows.  Sentiment
+ * is left out until its engine lands.
+ */
+#define TR_REPORT_SPEAKERS	32	/* speakers counted (the rest: none) */
+#define TR_REPORT_TOP		15	/* most frequent content words */
+struct	tr_report_speaker {
+	int		 speaker;	/* -1: segments without one */
+	double		 seconds;	/* talk time */
+	double		 share;		/* of all talk time, 0..1 */
+	size_t		 words, turns;
+};
+struct	tr_report_word {
+	char		*word;		/* lowercased; NULL: empty slot */
+	size_t		 count;
+};
+struct	tr_report {
+	double		 duration, talk, wpm;
+	size_t		 words;
+	struct tr_report_speaker speakers[TR_REPORT_SPEAKERS];
+	size_t		 nspeakers;
+	struct tr_report_word *tab;	/* after make: by count, top first */
+	size_t		 cap, nuniq, ntop;
+};
+void		 tr_report_make(const struct tr_transcript *, struct tr_report *);
+void		 tr_report_free(struct tr_report *);
+void		 tr__report_name(const struct tr_report_speaker *, char *, size_t);
+enum tr_err	 tr_report_json(const struct tr_transcript *,
+		    const struct tr_render *, struct tr_buf *) TR_WUR;
+enum tr_err	 tr_report_docx(const struct tr_transcript *,
+		    const struct tr_render *, const char *) TR_WUR;
+enum tr_err	 tr_report_pdf(const struct tr_transcript *,
+		    const struct tr_render *, const char *) TR_WUR;
+enum tr_err	 tr_report_xlsx(const struct tr_transcript *,
+		    const struct tr_render *, const char *) TR_WUR;
+/* "01:02:03" into a buffer of TR_DOC_CLOCK bytes (doc.c). */
+#define TR_DOC_CLOCK	24
+void		 tr__doc_clock(double secs, char [TR_DOC_CLOCK]);
+/* A segment's heading, "Speaker 1  00:00:03", into b ("" if neither). */
+enum tr_err	 tr__doc_heading(const struct tr_segment *,
+		    const struct tr_render *, struct tr_buf *) TR_WUR;
+/* A metadata value as text (strings as they are). */
+const char	*tr__doc_value(struct json_object *);
+
+/*
+ * Our transcript JSON back into the model (parse.c), for documents:
+ * the shape the transcription endpoints answer (transcript,
+ * diarization.segments, words, processing_info) or OpenAI's
+ * verbose_json (text, segments).  Limits: segments, words and bytes of
+ * text.  On failure why holds the field and what is wrong with it, and
+ * the error is TR_EFIELD (shape) or TR_ETOOBIG (a limit); t is freed.
+ */
+struct	tr_tlimits {
+	size_t		 segs, words, text;
+};
+enum tr_err	 tr_transcript_parse(struct json_object *,
+		    const struct tr_tlimits *, struct tr_transcript *,
+		    char *why, size_t whysz) TR_WUR;
+/* Makes the paragraphs of t->text its untimed segments. */
+void		 tr_transcript_paragraphs(struct tr_transcript *);
 
 /* Helper programs by argv (proc.c) and media files (media.c). */
 enum tr_err	 tr_proc_run(char *const [], long timeout_ms, struct tr_buf *,

@@ -226,6 +226,7 @@ int		 tr_valid_ident(struct tr_pair *);	/* [a-z0-9_.-]{1,64} */
 int		 tr_valid_uint(struct tr_pair *);	/* integer >= 0 */
 int		 tr_valid_amount(struct tr_pair *);	/* finite number >= 0 */
 int		 tr_valid_lang(struct tr_pair *);	/* "en", "pt-BR" */
+int		 tr_valid_object(struct tr_pair *);	/* a JSON object */
 
 /* Spoken languages (lang.c): one row each, and who transcribes it. */
 #define TR_LANG_DEEPGRAM	0x01	/* nova-2, pre-recorded and live */
@@ -490,12 +491,27 @@ extern const struct tr_field tr_oai_fields[TR_OAI__MAX];
 enum tr_err	 tr_oai_transcriptions(struct tr_req *);
 enum tr_err	 tr_oai_translations(struct tr_req *);
 
+/*
+ * POST /documents/{fmt} (service/document.c): a transcript or a text
+ * as a file for download in a format of format.c's table.
+ */
+#define TR_DOC_BODY_MAX	(8 * 1024 * 1024)	/* bytes of a request */
+enum	tr_doc_key { TR_DOC_TEXT, TR_DOC_TRANSCRIPT, TR_DOC_TITLE,
+	TR_DOC_META, TR_DOC_FILENAME, TR_DOC__MAX };
+extern const struct tr_field tr_doc_fields[TR_DOC__MAX];
+enum tr_err	 tr_document(struct tr_req *);
+/* POST /reports/{fmt}: the same input; duration, words, speakers... */
+enum tr_err	 tr_report(struct tr_req *);
+
 /* Responses.  The handler writes at most one; tr_serve() writes errors. */
 enum tr_err	 tr_header(struct tr_req *, const char *, const char *) TR_WUR;
 enum tr_err	 tr_reply(struct tr_req *, int status, const char *ctype,
 		    const void *, size_t) TR_WUR;
 enum tr_err	 tr_reply_json(struct tr_req *, int status,
 		    struct json_object *) TR_WUR;
+/* The file at path as the response (read in chunks). */
+enum tr_err	 tr_reply_file(struct tr_req *, int status, const char *ctype,
+		    const char *path) TR_WUR;
 /* Set the message of the error the handler is about to return. */
 enum tr_err	 tr_fail_param(struct tr_req *, enum tr_err, const char *param,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));

@@ -607,6 +607,7 @@ tr__req_body(struct tr_req *r)
 {
 	struct tr_buf	 b;
 	unsigned long long max = r->ep->body_max;
+	size_t		 textmax = REQ_DEF_TEXTBODY;
 	enum tr_err	 er;
 
 	if (r->ep->body_max == TR_BODY_UPLOAD)
@@ -628,17 +629,21 @@ tr__req_body(struct tr_req *r)
 		return body_multipart(r);
 	if (ctype_is(r->ctype, "application/json") ||
 	    ctype_is(r->ctype, "application/x-www-form-urlencoded")) {
-		if (max > REQ_DEF_TEXTBODY && r->clen > REQ_DEF_TEXTBODY)
+		/* An upload endpoint's limit is for files, not text; any
+		 * other's is its own (a document's transcript). */
+		if (r->ep->body_max != TR_BODY_UPLOAD)
+			textmax = (size_t)max;
+		if (r->clen > textmax)
 			return tr_fail(r, TR_ETOOBIG,
-			    "a %s body is limited to %d bytes", r->ctype,
-			    REQ_DEF_TEXTBODY);
-		tr_buf_init(&b, REQ_DEF_TEXTBODY);
+			    "a %s body is limited to %zu bytes", r->ctype,
+			    textmax);
+		tr_buf_init(&b, textmax);
 		if ((er = body_each(r, collect, &b)) != TR_OK) {
 			tr_buf_free(&b);
 			return er;
 		}
 		if (ctype_is(r->ctype, "application/json")) {
-			er = tr_json_parse(tr_buf_str(&b), b.len, REQ_DEF_TEXTBODY,
+			er = tr_json_parse(tr_buf_str(&b), b.len, textmax,
 			    TR_JSON_DEPTH, &r->json);
 			tr_buf_free(&b);
 			if (er != TR_OK)
@@ -832,18 +837,12 @@ out(struct tr_req *r, const void *p, size_t n)
 	return TR_OK;
 }
 
-/*
- * Writes the whole response: status, headers, body (none for HEAD).
- * Only one response per request; a second call is TR_ESYSTEM.
- */
-enum tr_err
-tr_reply(struct tr_req *r, int status, const char *ctype, const void *body,
-    size_t len)
+/* Writes the status line and headers of the one response. */
+static enum tr_err
+head(struct tr_req *r, int status, const char *ctype, unsigned long long len)
 {
 	struct tr_buf	 h;
 	enum tr_err	 er;
-	size_t		 off;
-	const size_t	 chunk = 1 << 20;
 
 	if (r->bare) {
 		tr_warnx("a bare request has no response to write");
@@ -858,14 +857,74 @@ tr_reply(struct tr_req *r, int status, const char *ctype, const void *body,
 	    reason(status))) != TR_OK ||
 	    (ctype != NULL &&
 	    (er = tr_buf_addf(&h, "Content-Type: %s\r\n", ctype)) != TR_OK) ||
-	    (er = tr_buf_addf(&h, "Content-Length: %zu\r\n"
+	    (er = tr_buf_addf(&h, "Content-Length: %llu\r\n"
 	    "X-Request-Id: %s\r\nCache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n%s\r\n", len, r->reqid,
 	    tr_buf_str(&r->hdrs))) != TR_OK)
 		return er;
 	er = out(r, h.ptr, h.len);
 	tr_buf_free(&h);
-	if (r->method == TR_METHOD_HEAD)
+	return er;
+}
+
+/*
+ * Writes a file as the whole response, read in chunks (a document made
+ * in the request's temp dir): its length is the file's.
+ */
+enum tr_err
+tr_reply_file(struct tr_req *r, int status, const char *ctype,
+    const char *path)
+{
+	struct stat	 st;
+	char		*buf;
+	ssize_t		 n;
+	int		 fd;
+	enum tr_err	 er;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		tr_warn("reply %s", path);
+		if (fd != -1)
+			close(fd);
+		return TR_ESYSTEM;
+	}
+	if ((er = head(r, status, ctype, (unsigned long long)st.st_size)) !=
+	    TR_OK || r->method == TR_METHOD_HEAD) {
+		close(fd);
+		return er;
+	}
+	buf = tr_xmalloc(REQ_CHUNK);
+	while (er == TR_OK && (n = read(fd, buf, REQ_CHUNK)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			tr_warn("read %s", path);
+			er = TR_ESYSTEM;
+			break;
+		}
+		er = out(r, buf, (size_t)n);
+	}
+	free(buf);
+	close(fd);
+	if (r->fcgi == NULL)
+		fflush(stdout);
+	return er;
+}
+
+/*
+ * Writes the whole response: status, headers, body (none for HEAD).
+ * Only one response per request; a second call is TR_ESYSTEM.
+ */
+enum tr_err
+tr_reply(struct tr_req *r, int status, const char *ctype, const void *body,
+    size_t len)
+{
+	enum tr_err	 er;
+	size_t		 off;
+	const size_t	 chunk = 1 << 20;
+
+	if ((er = head(r, status, ctype, len)) != TR_OK ||
+	    r->method == TR_METHOD_HEAD)
 		return er;
 	for (off = 0; er == TR_OK && off < len; off += chunk)
 		er = out(r, (const char *)body + off,

@@ -183,6 +183,16 @@ tr_valid_lang(struct tr_pair *p)
 	return 1;
 }
 
+/* A JSON object (its text, as the request layer keeps members). */
+int
+tr_valid_object(struct tr_pair *p)
+{
+	if (strlen(p->val) != p->valsz || p->val[0] != '{')
+		return 0;
+	p->parsed.s = p->val;
+	return 1;
+}
+
 /* The JSON type each validator reads; a string for any not listed. */
 static const struct {
 	tr_validator	 valid;
@@ -192,6 +202,7 @@ static const struct {
 	{ tr_valid_uint, TR_KIND_NUMBER },
 	{ tr_valid_amount, TR_KIND_NUMBER },
 	{ tr_valid_bool, TR_KIND_BOOL },
+	{ tr_valid_object, TR_KIND_STRUCT },
 };
 
 static const char *const kind_names[TR_KIND__MAX] = {

@@ -33,7 +33,15 @@ static enum tr_err
 ours(const struct tr_transcript *t, const struct tr_render *o,
     struct tr_buf *b)
 {
-	return put_json(tr_transcript_json(t, o->reqid), b);
+	struct json_object	*j = tr_transcript_json(t, o->reqid);
+
+	/* A document's title and metadata travel with it. */
+	if (o->title != NULL)
+		json_object_object_add(j, "title",
+		    json_object_new_string(o->title));
+	if (o->meta != NULL)
+		json_object_object_add(j, "metadata", json_object_get(o->meta));
+	return put_json(j, b);
 }
 
 static enum tr_err
@@ -130,15 +138,33 @@ verbose(const struct tr_transcript *t, const struct tr_render *o,
 #define OURS	(TR_FMT_SEED | TR_FMT_WHISPER)
 #define ALL	(TR_FMT_SEED | TR_FMT_WHISPER | TR_FMT_OPENAI)
 
+#define DOC	TR_FMT_DOC
+#define REPORT	TR_FMT_REPORT
+
 /* In the order the error message lists them. */
 static const struct tr_format formats[] = {
-	{ "json", "application/json", OURS, ours },
-	{ "json", "application/json", TR_FMT_OPENAI, openai },
-	{ "text", "text/plain; charset=utf-8", ALL, text },
-	{ "srt", "application/x-subrip; charset=utf-8", ALL, tr_subtitle_srt },
-	{ "vtt", "text/vtt; charset=utf-8", ALL, tr_subtitle_vtt },
+	{ "json", "application/json", OURS | DOC, ours, NULL, "json" },
+	{ "json", "application/json", TR_FMT_OPENAI, openai, NULL, "json" },
+	{ "text", "text/plain; charset=utf-8", ALL, text, NULL, "txt" },
+	{ "txt", "text/plain; charset=utf-8", DOC, tr_doc_txt, NULL, "txt" },
+	{ "srt", "application/x-subrip; charset=utf-8", ALL | DOC,
+	    tr_subtitle_srt, NULL, "srt" },
+	{ "vtt", "text/vtt; charset=utf-8", ALL | DOC, tr_subtitle_vtt, NULL,
+	    "vtt" },
 	{ "verbose_json", "application/json", TR_FMT_WHISPER | TR_FMT_OPENAI,
-	    verbose },
+	    verbose, NULL, "json" },
+	{ "docx", "application/vnd.openxmlformats-officedocument."
+	    "wordprocessingml.document", DOC, NULL, tr_doc_docx, "docx" },
+	{ "pdf", "application/pdf", DOC, NULL, tr_doc_pdf, "pdf" },
+	{ "xlsx", "application/vnd.openxmlformats-officedocument."
+	    "spreadsheetml.sheet", DOC, NULL, tr_doc_xlsx, "xlsx" },
+	/* Reports: an analysis of the transcript, not the transcript. */
+	{ "pdf", "application/pdf", REPORT, NULL, tr_report_pdf, "pdf" },
+	{ "docx", "application/vnd.openxmlformats-officedocument."
+	    "wordprocessingml.document", REPORT, NULL, tr_report_docx, "docx" },
+	{ "xlsx", "application/vnd.openxmlformats-officedocument."
+	    "spreadsheetml.sheet", REPORT, NULL, tr_report_xlsx, "xlsx" },
+	{ "json", "application/json", REPORT, tr_report_json, NULL, "json" },
 };
 
 #define NFORMATS	(sizeof(formats) / sizeof(formats[0]))

@@ -76,6 +76,43 @@ test_names(void)
 	names(TR_FMT_WHISPER, "json, text, srt, vtt or verbose_json");
 	names(TR_FMT_OPENAI, "json, text, srt, vtt or verbose_json");
 	names(0, "");
+	names(TR_FMT_DOC, "json, txt, srt, vtt, docx, pdf or xlsx");
+	names(TR_FMT_REPORT, "pdf, docx, xlsx or json");
+}
+
+/* Documents and reports: a renderer or a file writer, and a file name. */
+static void
+test_files(void)
+{
+	static const struct {
+		const char	*name;
+		unsigned int	 fam;
+		int		 file;
+		const char	*ext;
+	} rows[] = {
+		{ "docx", TR_FMT_DOC, 1, "docx" }, { "pdf", TR_FMT_DOC, 1, "pdf" },
+		{ "xlsx", TR_FMT_DOC, 1, "xlsx" }, { "txt", TR_FMT_DOC, 0, "txt" },
+		{ "srt", TR_FMT_DOC, 0, "srt" }, { "vtt", TR_FMT_DOC, 0, "vtt" },
+		{ "json", TR_FMT_DOC, 0, "json" },
+		{ "pdf", TR_FMT_REPORT, 1, "pdf" },
+		{ "docx", TR_FMT_REPORT, 1, "docx" },
+		{ "xlsx", TR_FMT_REPORT, 1, "xlsx" },
+		{ "json", TR_FMT_REPORT, 0, "json" },
+	};
+	const struct tr_format	*f;
+	size_t			 i;
+
+	for (i = 0; i < T_NELEM(rows); i++) {
+		T((f = tr_format(rows[i].name, rows[i].fam)) != NULL);
+		T((f->write != NULL) == rows[i].file);
+		T((f->render != NULL) == !rows[i].file);
+		T_STREQ(f->ext, rows[i].ext);
+	}
+	/* A report is not the document of the same name. */
+	T(tr_format("pdf", TR_FMT_DOC) != tr_format("pdf", TR_FMT_REPORT));
+	T(tr_format("text", TR_FMT_DOC) == NULL);
+	T(tr_format("srt", TR_FMT_REPORT) == NULL);
+	T(tr_format("docx", TR_FMT_SEED) == NULL);
 }
 
 /* Two speakers, two words each, one pause: two segments. */
@@ -225,6 +262,7 @@ main(void)
 {
 	test_lookup();
 	test_names();
+	test_files();
 	test_render();
 	test_empty();
 	return 0;
