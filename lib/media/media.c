@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/dict.h>
 
@@ -121,6 +122,10 @@ tr_media_probe(const char *path, struct tr_media *m)
 	m->has_audio = 1;
 	m->channels = st->codecpar->ch_layout.nb_channels;
 	m->rate = st->codecpar->sample_rate;
+	snprintf(m->codec, sizeof(m->codec), "%s",
+	    avcodec_get_name(st->codecpar->codec_id));
+	m->bit_rate = st->codecpar->bit_rate > 0 ? st->codecpar->bit_rate :
+	    fc->bit_rate > 0 ? fc->bit_rate : 0;
 	if ((er = measure(fc, idx, &m->duration)) != TR_OK)
 		goto out;
 	if (!(m->duration > 0 && m->duration < MEDIA_MAX_SECS))
