@@ -288,7 +288,7 @@ def test_audio_duration_refusals(stack, speech):
     n = stack.pg.psql("SELECT count(*) FROM usage_logs")[0][0]
     r = srv.request("POST", "/utilities/audio-duration", headers=KEY,
                     files={"audio": ("x.wav", b"not audio at all", "audio/wav")})
-    assert "'audio'" not in error_of(r, 415)["message"] or True
+    assert "not audio" in error_of(r, 415)["message"]
     r = srv.request("POST", "/utilities/audio-duration", headers=KEY,
                     files={"audio": ("x.wav", b"", "audio/wav")})
     error_of(r, 400)
