@@ -186,6 +186,9 @@ struct json_object *tr_transcript_words_json(const struct tr_transcript *,
 		    int openai);
 struct json_object *tr_transcript_json(const struct tr_transcript *,
 		    const char *reqid);
+/* Our transcript JSON read back (tread.c): TR_EFIELD, why names it. */
+enum tr_err	 tr_transcript_read(struct json_object *,
+		    struct tr_transcript *, char *why, size_t whysz) TR_WUR;
 
 /*
  * Output formats (format.c): one row per response_format, with its
@@ -323,6 +326,8 @@ struct	tr_media {
 	int	 has_audio;
 	int	 channels;
 	int	 rate;
+	char	 codec[32];	/* the audio stream's codec: "pcm_s16le" */
+	long long bit_rate;	/* bits per second, 0 if unknown */
 };
 
 enum tr_err	 tr_media_probe(const char *, struct tr_media *) TR_WUR;

@@ -226,7 +226,7 @@ int		 tr_valid_ident(struct tr_pair *);	/* [a-z0-9_.-]{1,64} */
 int		 tr_valid_uint(struct tr_pair *);	/* integer >= 0 */
 int		 tr_valid_amount(struct tr_pair *);	/* finite number >= 0 */
 int		 tr_valid_lang(struct tr_pair *);	/* "en", "pt-BR" */
-int		 tr_valid_object(struct tr_pair *);	/* a JSON object */
+int		 tr_valid_struct(struct tr_pair *);	/* JSON object, array */
 
 /* Spoken languages (lang.c): one row each, and who transcribes it. */
 #define TR_LANG_DEEPGRAM	0x01	/* nova-2, pre-recorded and live */
@@ -502,6 +502,20 @@ extern const struct tr_field tr_doc_fields[TR_DOC__MAX];
 enum tr_err	 tr_document(struct tr_req *);
 /* POST /reports/{fmt}: the same input; duration, words, speakers... */
 enum tr_err	 tr_report(struct tr_req *);
+
+/*
+ * Post-processing and utilities (service/post.c): POST /sentiment, a
+ * text or our transcript JSON (a form field's text or a JSON body's
+ * member) scored by the named engine (NULL: local); POST
+ * /utilities/audio-duration, an upload probed; POST
+ * /utilities/text-file, text as a download.  Each writes its usage row.
+ */
+enum tr_err	 tr_sentiment(struct tr_req *, const char *engine,
+		    const char *language, const struct tr_pair *text,
+		    const struct tr_pair *transcript);
+enum tr_err	 tr_audio_duration(struct tr_req *, const struct tr_upload *);
+enum tr_err	 tr_text_file(struct tr_req *, const struct tr_pair *text,
+		    const char *filename);
 
 /* Responses.  The handler writes at most one; tr_serve() writes errors. */
 enum tr_err	 tr_header(struct tr_req *, const char *, const char *) TR_WUR;

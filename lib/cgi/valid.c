@@ -183,11 +183,15 @@ tr_valid_lang(struct tr_pair *p)
 	return 1;
 }
 
-/* A JSON object (its text, as the request layer keeps members). */
+/*
+ * A JSON object or array, as its JSON text (a JSON body's member) or
+ * text that may be one (a form field): the handler parses it.
+ */
 int
-tr_valid_object(struct tr_pair *p)
+tr_valid_struct(struct tr_pair *p)
 {
-	if (strlen(p->val) != p->valsz || p->val[0] != '{')
+	if (strlen(p->val) != p->valsz || p->valsz == 0 ||
+	    (p->val[0] != '{' && p->val[0] != '['))
 		return 0;
 	p->parsed.s = p->val;
 	return 1;
@@ -202,7 +206,7 @@ static const struct {
 	{ tr_valid_uint, TR_KIND_NUMBER },
 	{ tr_valid_amount, TR_KIND_NUMBER },
 	{ tr_valid_bool, TR_KIND_BOOL },
-	{ tr_valid_object, TR_KIND_STRUCT },
+	{ tr_valid_struct, TR_KIND_STRUCT },
 };
 
 static const char *const kind_names[TR_KIND__MAX] = {

@@ -17,8 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/dict.h>
+#include <libavutil/intreadwrite.h>
 
 #include "extern.h"
 
@@ -50,6 +52,9 @@ measure(AVFormatContext *fc, int idx, double *secs)
 	AVStream	*st = fc->streams[idx];
 	AVPacket	*pkt;
 	int64_t		 sum = 0, first = AV_NOPTS_VALUE, end = AV_NOPTS_VALUE;
+	const uint8_t	*sd;
+	size_t		 sdsz;
+	double		 skip = 0, rate = st->codecpar->sample_rate;
 	unsigned int	 i;
 	int		 rc;
 
@@ -60,6 +65,13 @@ measure(AVFormatContext *fc, int idx, double *secs)
 	if ((pkt = av_packet_alloc()) == NULL)
 		return TR_ENOMEM;
 	while ((rc = av_read_frame(fc, pkt)) >= 0) {
+		/* The encoder's priming and padding samples, which a
+		 * decoder drops (LAME's, AAC's 1024...), are no audio. */
+		if (pkt->stream_index == idx && rate > 0 &&
+		    (sd = av_packet_get_side_data(pkt, AV_PKT_DATA_SKIP_SAMPLES,
+		    &sdsz)) != NULL && sdsz >= 8)
+			skip += (double)AV_RL32(sd) / rate +
+			    (double)AV_RL32(sd + 4) / rate;
 		if (pkt->stream_index == idx && pkt->duration > 0 &&
 		    pkt->duration < INT64_MAX / 4 && sum < INT64_MAX / 4) {
 			sum += pkt->duration;
@@ -80,6 +92,8 @@ measure(AVFormatContext *fc, int idx, double *secs)
 	if (first != AV_NOPTS_VALUE && end - first > sum)
 		sum = end - first;
 	*secs = sum * av_q2d(st->time_base);
+	if (skip > 0 && skip < *secs)
+		*secs -= skip;
 	return TR_OK;
 }
 
@@ -121,6 +135,10 @@ tr_media_probe(const char *path, struct tr_media *m)
 	m->has_audio = 1;
 	m->channels = st->codecpar->ch_layout.nb_channels;
 	m->rate = st->codecpar->sample_rate;
+	snprintf(m->codec, sizeof(m->codec), "%s",
+	    avcodec_get_name(st->codecpar->codec_id));
+	m->bit_rate = st->codecpar->bit_rate > 0 ? st->codecpar->bit_rate :
+	    fc->bit_rate > 0 ? fc->bit_rate : 0;
 	if ((er = measure(fc, idx, &m->duration)) != TR_OK)
 		goto out;
 	if (!(m->duration > 0 && m->duration < MEDIA_MAX_SECS))

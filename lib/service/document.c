@@ -32,9 +32,9 @@ valid_title(struct tr_pair *p)
 
 const struct tr_field tr_doc_fields[TR_DOC__MAX] = {
 	{ "text", tr_valid_string, 0 },			/* TR_DOC_TEXT */
-	{ "transcript", tr_valid_object, 0 },		/* TR_DOC_TRANSCRIPT */
+	{ "transcript", tr_valid_struct, 0 },		/* TR_DOC_TRANSCRIPT */
 	{ "title", valid_title, 0 },			/* TR_DOC_TITLE */
-	{ "metadata", tr_valid_object, 0 },		/* TR_DOC_META */
+	{ "metadata", tr_valid_struct, 0 },		/* TR_DOC_META */
 	{ "filename", valid_title, 0 },			/* TR_DOC_FILENAME */
 };
 

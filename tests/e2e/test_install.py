@@ -32,6 +32,7 @@ def test_install_tree(tmp_path):
         assert p.is_file() and os.access(p, os.X_OK)
     assert (root / "sbin" / "trapi-migrate").is_file()
     assert (root / "share" / "trapi" / "sql" / "0001_accounts.sql").is_file()
+    assert (root / "share" / "trapi" / "vader_lexicon.txt").stat().st_size > 100000
     conf = root / "share" / "trapi" / "httpd-conf"
     lt = (conf / "lighttpd-trapi.conf").read_text()
     assert '"bin-path" => "/opt/trapi/lib/trapi/cgi-bin/health"' in lt
