@@ -187,6 +187,29 @@ dispatch(struct tr_req *r)
 	return ep->handler(r);
 }
 
+/*
+ * Every answer counts, whichever program and process gave it: by the
+ * endpoint's declared path (bounded; an unknown path is the catch-all's
+ * "/"), method and status, and its time.
+ */
+static void
+record(const struct tr_req *r, double secs)
+{
+	char		 st[8];
+	const char	*kv[6];
+
+	snprintf(st, sizeof(st), "%d", r->status);
+	kv[0] = "endpoint";
+	kv[1] = r->ep->path;
+	kv[2] = "method";
+	kv[3] = r->method == TR_METHOD__MAX ? "other" :
+	    tr_method_name(r->method);
+	kv[4] = "status";
+	kv[5] = st;
+	tr_metric_add(TR_MET_REQUESTS, 1, kv, 3);
+	tr_metric_observe(TR_MET_REQUEST_SECONDS, secs, kv, 1);
+}
+
 static void
 serve_one(FCGX_Request *fcgi, const struct tr_endpoint *ep)
 {
@@ -207,6 +230,7 @@ serve_one(FCGX_Request *fcgi, const struct tr_endpoint *ep)
 	}
 	tr__req_drain(&r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	record(&r, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	tr_info("%s %.200s %d %.1fms", r.method == TR_METHOD__MAX ? "?" :
 	    r.methodstr, r.path, r.status,
 	    (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
