@@ -4,7 +4,9 @@
  * USAGE_SPOOL_DIR), mapped by each FastCGI process, changed with atomic
  * adds, so that GET /metrics answered by any process covers them all.
  * A request costs a few atomic adds and no system call: no database
- * write.  A slot is a family and its label values; it is claimed once
+ * write.  The file is group-writable (0660): the spool directory's
+ * set-group-ID group lets the web server's user and ws-bridge's share it.
+ * A slot is a family and its label values; it is claimed once
  * (compare-and-swap) and then only added to.  The table renders in the
  * Prometheus text exposition format.
  */
@@ -83,7 +85,7 @@ map_file(const char *path)
 	int		 fd, fresh;
 
 	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600)) == -1) {
+	    0660)) == -1) {
 		tr_warn("metrics: %s", path);
 		return NULL;
 	}
