@@ -410,6 +410,9 @@ enum	tr_metric {
 	TR_MET_PROV_SECONDS,	/* histogram: provider */
 	TR_MET_USAGE_SECONDS,	/* service */
 	TR_MET_USAGE_ROWS,	/* service */
+	TR_MET_WS_STREAMS,	/* ws-bridge: engine */
+	TR_MET_WS_ENDED,	/* ws-bridge: engine, outcome */
+	TR_MET_WS_LATENCY,	/* histogram: engine, final */
 	TR_MET__MAX
 };
 

@@ -56,6 +56,11 @@ static const struct family {
 	{ "trapi_usage_audio_seconds_total", "Audio seconds in usage rows, "
 	    "by service", 0, 1 },
 	{ "trapi_usage_rows_total", "Usage rows recorded, by service", 0, 0 },
+	{ "trapi_ws_streams_total", "Live streams opened, by engine", 0, 0 },
+	{ "trapi_ws_streams_ended_total", "Live streams that ended, by "
+	    "engine and how", 0, 0 },
+	{ "trapi_ws_result_latency_seconds", "Time from the latest audio "
+	    "chunk to a transcription event", 1, 0 },
 };
 
 struct	slot {

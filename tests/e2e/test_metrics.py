@@ -4,18 +4,23 @@ of every server sharing the host's metrics file (lighttpd with several
 processes per program, Apache with mod_fcgid and with plain CGI);
 provider calls, failures and usage seconds; who may read it."""
 
+import time
+import uuid
+
 import pytest
+import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import LEGACY_KEY
 from test_http import error_of
 from test_transcribe import upload, rows
+from test_ws_bridge import Client, tagged_pcm
 
 TOKEN = "metrics-token-0123456789abcdef"
 
 
 def scrape(srv, **kw):
-    r = srv.get("/metrics", **kw)
+    r = requests.get(srv.url + "/metrics", timeout=30, **kw)
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     samples = {}
@@ -109,3 +114,45 @@ def test_access_is_restricted(stack):
     assert stack.server("lighttpd").get("/metrics").status_code == 200
     none = stack.extra_server("metrics-none", METRICS_ALLOW="none")
     error_of(none.get("/metrics"), 403)
+
+
+def test_bridge_metrics_after_a_stream(stack):
+    """ws-bridge's own /metrics: its streams, their results' latency."""
+    bridge = stack.bridge("bridge-metrics")
+    email = "wsm-%s@example.com" % uuid.uuid4().hex[:8]
+    stack.admin("create-user", email, "-P", "enterprise")
+    key = stack.admin("create-key", email, "-n", "ws").strip()
+    before = scrape(bridge)
+    c = Client(bridge.url, key, transports=["websocket"])
+    try:
+        c.send(tagged_pcm(0x3c000001, 1.0))
+        c.stop()
+    finally:
+        c.close()
+    assert c.transcripts()
+    labels = dict(engine="deepgram", outcome="ok")
+    deadline = time.time() + 10
+    while True:
+        after = scrape(bridge)
+        # The usage row is written last, after the stream has ended.
+        rows_now = value(after, "trapi_usage_rows_total", service="deepgram")
+        if rows_now > value(before, "trapi_usage_rows_total",
+                            service="deepgram") or time.time() > deadline:
+            break
+        time.sleep(0.1)
+
+    def delta(name, **lab):
+        return value(after, name, **lab) - value(before, name, **lab)
+
+    assert delta("trapi_ws_streams_total", engine="deepgram") == 1
+    assert delta("trapi_ws_streams_ended_total", **labels) == 1
+    n = sum(delta("trapi_ws_result_latency_seconds_count", engine="deepgram",
+                  final=f) for f in ("true", "false"))
+    assert n == len(c.transcripts())
+    assert delta("trapi_usage_rows_total", service="deepgram") == 1
+    assert "trapi_ws_sessions" in {k[0] for k in after}
+    shut = stack.bridge("bridge-shut", METRICS_ALLOW="none",
+                        METRICS_TOKEN=TOKEN)
+    r = requests.get(shut.url + "/metrics", timeout=10)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    assert scrape(shut, headers={"Authorization": "Bearer " + TOKEN})
