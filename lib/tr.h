@@ -214,6 +214,7 @@ enum	tr_kind {
 	TR_KIND__MAX
 };
 enum tr_kind	 tr_valid_kind(tr_validator);
+const char	*tr_valid_schema(tr_validator);
 const char	*tr_kind_name(enum tr_kind);
 
 int		 tr_valid_string(struct tr_pair *);	/* UTF-8, no NUL */
