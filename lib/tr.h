@@ -214,6 +214,7 @@ enum	tr_kind {
 	TR_KIND__MAX
 };
 enum tr_kind	 tr_valid_kind(tr_validator);
+const char	*tr_valid_schema(tr_validator);
 const char	*tr_kind_name(enum tr_kind);
 
 int		 tr_valid_string(struct tr_pair *);	/* UTF-8, no NUL */
@@ -347,6 +348,7 @@ const struct tr_upload *tr_upload_get(const struct tr_req *, size_t field);
 const struct tr_upload *tr_uploads(const struct tr_req *);
 struct json_object *tr_body_json(const struct tr_req *);
 const char	*tr_request_id(const struct tr_req *);
+const char	*tr_remote(const struct tr_req *);
 const char	*tr_path(const struct tr_req *);
 const char	*tr_patharg(const struct tr_req *);
 enum tr_method	 tr_method(const struct tr_req *);
@@ -397,6 +399,39 @@ enum tr_err	 tr_quota_begin(struct tr_req *, double audio_seconds,
 void		 tr_quota_renew(struct tr_req *, long long slot);
 long long	 tr_quota_lease(void);	/* SLOT_LEASE_SECONDS */
 void		 tr_quota_end(struct tr_req *, long long slot);
+
+/*
+ * Metrics (obs/): counters and histograms shared by every process of the
+ * host through the file METRICS_FILE (default USAGE_SPOOL_DIR/metrics),
+ * rendered in the Prometheus text format.  kv holds npairs label names
+ * and values.  tr_metrics_open(NULL) keeps them in this process only.
+ */
+enum	tr_metric {
+	TR_MET_REQUESTS,	/* endpoint, method, status */
+	TR_MET_REQUEST_SECONDS,	/* histogram: endpoint */
+	TR_MET_PROV_CALLS,	/* provider */
+	TR_MET_PROV_FAILURES,	/* provider, code */
+	TR_MET_PROV_SECONDS,	/* histogram: provider */
+	TR_MET_USAGE_SECONDS,	/* service */
+	TR_MET_USAGE_ROWS,	/* service */
+	TR_MET_WS_STREAMS,	/* ws-bridge: engine */
+	TR_MET_WS_ENDED,	/* ws-bridge: engine, outcome */
+	TR_MET_WS_LATENCY,	/* histogram: engine, final */
+	TR_MET__MAX
+};
+
+int		 tr_metrics_open(const char *path);
+void		 tr_metric_add(enum tr_metric, double, const char *const *kv,
+		    size_t npairs);
+void		 tr_metric_observe(enum tr_metric, double secs,
+		    const char *const *kv, size_t npairs);
+enum tr_err	 tr_metrics_render(struct tr_buf *) TR_WUR;
+/* METRICS_ALLOW (default loopback) or METRICS_TOKEN lets the caller in. */
+int		 tr_metrics_allowed(const char *remote, const char *authz);
+int		 tr_metrics_addr_allowed(const char *list, const char *remote);
+int		 tr_metrics_token_ok(const char *token, const char *authz);
+/* The job queue's gauges, from the database, if it has a jobs table. */
+enum tr_err	 tr_metrics_jobs(struct tr_buf *) TR_WUR;
 
 /* Own access tokens (auth.c): issue for a user, HS256. */
 enum tr_err	 tr_auth_issue(long long user_id, char **access,

@@ -9,7 +9,8 @@
  *   work.c    threads for blocking work (database, local decoding),
  *             finishing on the event loop
  *   eio.c     Engine.IO v4 sessions over HTTP long-polling and
- *             WebSocket (with upgrade), heartbeat, payload limits
+ *             WebSocket (with upgrade), heartbeat, payload limits;
+ *             GET /metrics (the counters of lib's obs/, in memory)
  *   sio.c     Socket.IO namespaces, binary attachments,
  *             acknowledgements
  *   up_deepgram.c, up_local.c   the upstreams a stream feeds, each a

@@ -22,6 +22,7 @@
 #define SID_BYTES	15		/* 20 base64url characters */
 #define NBUCKETS	1024
 #define MAXAPPS		4
+#define METRICS_MAX	(1u << 20)	/* bytes of one /metrics answer */
 
 struct	pkt {
 	struct pkt	*next;
@@ -52,6 +53,7 @@ struct	eio_conn {
 	int			 ready;	/* reply complete, write it */
 	struct pkt		*direct; /* a frame outside the queue */
 	int			 closing; /* close once written */
+	const char		*ctype;	/* NULL: by status and app */
 };
 
 struct	eio {
@@ -644,6 +646,48 @@ check_query(struct lws *wsi, struct eio_conn *c, const char *args,
 	return 0;
 }
 
+/*
+ * GET /metrics: this process's counters (streams, their results'
+ * latency, usage) and sessions now, in the Prometheus text format, to
+ * the callers the programs' /metrics admits (METRICS_ALLOW, by the
+ * connected address, not a forwarded one; or METRICS_TOKEN).
+ */
+static void
+metrics(struct lws *wsi, struct eio_conn *c, int meth)
+{
+	struct tr_buf	 b;
+	char		 addr[64], authz[256];
+
+	if (lws_get_peer_simple(wsi, addr, sizeof(addr)) == NULL)
+		addr[0] = '\0';
+	if (lws_hdr_copy(wsi, authz, sizeof(authz),
+	    WSI_TOKEN_HTTP_AUTHORIZATION) <= 0)
+		authz[0] = '\0';
+	if (!tr_metrics_allowed(addr, authz)) {
+		http_answer(wsi, c, 403, TR_LIT("{\"error\":{\"code\":"
+		    "\"forbidden\",\"message\":\"metrics are open to the "
+		    "addresses of METRICS_ALLOW or a bearer METRICS_TOKEN\"}}"));
+		return;
+	}
+	if (meth != LWSHUMETH_GET) {
+		http_answer(wsi, c, 405, TR_LIT("{\"error\":{\"code\":"
+		    "\"method_not_allowed\",\"message\":\"GET only\"}}"));
+		return;
+	}
+	tr_buf_init(&b, METRICS_MAX);
+	if (tr_metrics_render(&b) != TR_OK ||
+	    tr_buf_addf(&b, "# HELP trapi_ws_sessions Engine.IO sessions now\n"
+	    "# TYPE trapi_ws_sessions gauge\ntrapi_ws_sessions %zu\n",
+	    nsessions) != TR_OK) {
+		http_answer(wsi, c, 500, TR_LIT("{\"error\":{\"code\":"
+		    "\"internal_error\",\"message\":\"metrics too large\"}}"));
+		return;
+	}
+	c->ctype = "text/plain; version=0.0.4; charset=utf-8";
+	http_answer(wsi, c, 200, b.ptr, b.len);
+	tr_buf_free(&b);
+}
+
 static int
 on_http(struct lws *wsi, struct eio_conn *c, const char *path)
 {
@@ -661,6 +705,10 @@ on_http(struct lws *wsi, struct eio_conn *c, const char *path)
 	meth = lws_http_get_uri_and_method(wsi, &uri, &urilen);
 	if (answer_doc(wsi, c, meth, path))
 		return 0;
+	if (strcmp(path, "/metrics") == 0) {
+		metrics(wsi, c, meth);
+		return 0;
+	}
 	if ((app = app_for(path)) == NULL) {
 		http_answer(wsi, c, 404, TR_LIT("{\"error\":{\"code\":"
 		    "\"not_found\",\"message\":\"no such endpoint\"}}"));
@@ -814,8 +862,8 @@ write_reply(struct lws *wsi, struct eio_conn *c)
 	c->ready = 0;
 	p = hdr + LWS_PRE;
 	end = hdr + sizeof(hdr) - 1;
-	ctype = c->status == 200 && c->app != NULL ?
-	    "text/plain; charset=UTF-8" : "application/json";
+	ctype = c->ctype != NULL ? c->ctype : c->status == 200 &&
+	    c->app != NULL ? "text/plain; charset=UTF-8" : "application/json";
 	if (lws_add_http_common_headers(wsi, (unsigned int)c->status, ctype,
 	    c->replylen, &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)

@@ -397,6 +397,10 @@ main(int argc, char *argv[])
 	tr_log_init("ws-bridge");
 	if (tr_conf_load() != TR_OK)
 		return 1;
+	/* Its /metrics are its own (one process), in memory, mapped
+	 * before any thread could add to them. */
+	if (tr_metrics_open(NULL) != 0)
+		tr_warnx("metrics unavailable");
 	parse_args(argc, argv, &o);
 	if (load_settings(&o) == -1)
 		return 1;

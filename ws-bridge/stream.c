@@ -207,6 +207,8 @@ st_ending(struct stream *st, const char *why, const char *detail)
 static void
 st_end(struct stream *st)
 {
+	const char	*kv[4];
+
 	/* One job of a stream at a time (work.c): after the renewal. */
 	if (!st->logged && st->renewing) {
 		st->end_wanted = 1;
@@ -218,9 +220,15 @@ st_end(struct stream *st)
 	}
 	st->logged = 1;
 	lws_sul_cancel(&st->renew_sul);
-	if (st->opened)
+	if (st->opened) {
 		tr_info("stream %s: ended (%s), %.3f s of audio",
 		    tr_request_id(st->req), st->end, audio_seconds(st));
+		kv[0] = "engine";
+		kv[1] = st->ops->name;
+		kv[2] = "outcome";
+		kv[3] = st->failed ? "failed" : "ok";
+		tr_metric_add(TR_MET_WS_ENDED, 1, kv, 2);
+	}
 	if (st->req == NULL || tr_principal(st->req)->kind == TR_PRIN_NONE) {
 		st_release(st);
 		return;
@@ -305,6 +313,7 @@ static void
 on_ready(void *arg)
 {
 	struct stream	*st = arg;
+	const char	*kv[2];
 
 	if (st->state != ST_UPWAIT || st->sock == NULL)
 		return;
@@ -316,6 +325,9 @@ on_ready(void *arg)
 	lws_sul_schedule(bctx, 0, &st->renew_sul, renew_cb,
 	    (lws_usec_t)tr_quota_lease() * 1000000 / 4);
 	sio_accept(st->sock);
+	kv[0] = "engine";
+	kv[1] = st->ops->name;
+	tr_metric_add(TR_MET_WS_STREAMS, 1, kv, 1);
 	tr_info("stream %s: user %lld, %s, lang %s", tr_request_id(st->req),
 	    tr_principal(st->req)->user_id, st->ops->name, st->lang);
 }
@@ -325,6 +337,7 @@ on_result(void *arg, const char *text, int is_final, double conf)
 {
 	struct stream		*st = arg;
 	struct json_object	*o;
+	const char		*kv[4];
 
 	if (st->sock == NULL || *text == '\0')
 		return;
@@ -338,6 +351,12 @@ on_result(void *arg, const char *text, int is_final, double conf)
 		json_object_object_add(o, "confidence",
 		    json_object_new_double(conf));
 	emit_obj(st->sock, "transcription", o);
+	kv[0] = "engine";
+	kv[1] = st->ops->name;
+	kv[2] = "final";
+	kv[3] = is_final ? "true" : "false";
+	tr_metric_observe(TR_MET_WS_LATENCY, (bridge_now_ms() - st->last_ms) /
+	    1e3, kv, 2);
 }
 
 static void

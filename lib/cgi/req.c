@@ -713,6 +713,13 @@ tr_body_json(const struct tr_req *r)
 	return r->json;
 }
 
+/* The client's address (REMOTE_ADDR), or NULL. */
+const char *
+tr_remote(const struct tr_req *r)
+{
+	return r->remote;
+}
+
 const char *
 tr_request_id(const struct tr_req *r)
 {

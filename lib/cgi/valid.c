@@ -197,17 +197,46 @@ tr_valid_struct(struct tr_pair *p)
 	return 1;
 }
 
-/* The JSON type each validator reads; a string for any not listed. */
+/*
+ * The JSON type each validator reads (a string for any not listed), and
+ * the JSON Schema of the values it takes, for the OpenAPI description.
+ */
 static const struct {
 	tr_validator	 valid;
 	enum tr_kind	 kind;
+	const char	*schema;
 } kinds[] = {
-	{ tr_valid_int, TR_KIND_NUMBER },
-	{ tr_valid_uint, TR_KIND_NUMBER },
-	{ tr_valid_amount, TR_KIND_NUMBER },
-	{ tr_valid_bool, TR_KIND_BOOL },
-	{ tr_valid_struct, TR_KIND_STRUCT },
+	{ tr_valid_int, TR_KIND_NUMBER, "{\"type\":\"integer\"}" },
+	{ tr_valid_uint, TR_KIND_NUMBER,
+	    "{\"type\":\"integer\",\"minimum\":0}" },
+	{ tr_valid_amount, TR_KIND_NUMBER,
+	    "{\"type\":\"number\",\"minimum\":0}" },
+	{ tr_valid_bool, TR_KIND_BOOL, "{\"type\":\"boolean\"}" },
+	{ tr_valid_email, TR_KIND_STRING,
+	    "{\"type\":\"string\",\"format\":\"email\"}" },
+	{ tr_valid_name, TR_KIND_STRING,
+	    "{\"type\":\"string\",\"maxLength\":200}" },
+	{ tr_valid_ident, TR_KIND_STRING, "{\"type\":\"string\","
+	    "\"pattern\":\"^[a-z0-9_.-]{1,64}$\"}" },
+	{ tr_valid_lang, TR_KIND_STRING, "{\"type\":\"string\","
+	    "\"examples\":[\"en\",\"pt-BR\"]}" },
+	{ tr_valid_struct, TR_KIND_STRUCT,
+	    "{\"type\":[\"object\",\"array\"]}" },
 };
+
+/* The JSON Schema (as JSON text) of a validator's values. */
+const char *
+tr_valid_schema(tr_validator v)
+{
+	size_t	 i;
+
+	if (v == NULL)
+		return "{\"type\":\"string\",\"format\":\"binary\"}";
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (kinds[i].valid == v)
+			return kinds[i].schema;
+	return "{\"type\":\"string\"}";
+}
 
 static const char *const kind_names[TR_KIND__MAX] = {
 	"text", "string", "number", "boolean", "object or array",

@@ -123,7 +123,7 @@ spool(const char *const p[11])
 enum tr_err
 tr_usage_log(struct tr_req *r, const struct tr_usage *u)
 {
-	const char	*p[11];
+	const char	*p[11], *kv[2];
 	char		 uid[24], kid[24], secs[32], toks[24], cost[32];
 	char		 idem[64], now[32];
 	struct timespec	 ts;
@@ -156,6 +156,10 @@ tr_usage_log(struct tr_req *r, const struct tr_usage *u)
 	p[8] = r->reqid;
 	p[9] = idem;
 	p[10] = now;
+	kv[0] = "service";
+	kv[1] = u->service;
+	tr_metric_add(TR_MET_USAGE_ROWS, 1, kv, 1);
+	tr_metric_add(TR_MET_USAGE_SECONDS, u->audio_seconds, kv, 1);
 	er = tr_db_query(tr_db_get(), NULL, sql_usage, 11, p);
 	if (er == TR_EDBDOWN)
 		return spool(p);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "prov.h"
 
@@ -106,6 +107,16 @@ tr__prov_fail(struct tr_req *r, const char *prov, enum tr_err er,
 	    resp->reqid, msg != NULL ? ": " : "", msg != NULL ? msg : "");
 }
 
+/* A failed provider call counts, by the error it became. */
+static enum tr_err
+failed(struct tr_req *r, const char *prov, enum tr_err er)
+{
+	const char	*kv[4] = { "provider", prov, "code", tr_err_code(er) };
+
+	tr_metric_add(TR_MET_PROV_FAILURES, 1, kv, 2);
+	return er;
+}
+
 /* While a provider call runs: the request's quota slot renewed. */
 static void
 renew(void *arg)
@@ -130,16 +141,25 @@ tr__prov_call(struct tr_req *r, const char *prov, const struct tr_http_opts *ho,
 {
 	struct tr_http_opts	 o = *ho;
 	struct tr_http_resp	 resp;
+	struct timespec		 t0, t1;
+	const char		*kv[2];
 	enum tr_err		 er;
 
 	*doc = NULL;
 	/* A long call (or a poll of many) keeps its quota slot's lease. */
 	o.progress = renew;
 	o.progress_arg = r;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	er = tr_http_do(&o, &resp);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	kv[0] = "provider";
+	kv[1] = prov;
+	tr_metric_add(TR_MET_PROV_CALLS, 1, kv, 1);
+	tr_metric_observe(TR_MET_PROV_SECONDS, (t1.tv_sec - t0.tv_sec) +
+	    (t1.tv_nsec - t0.tv_nsec) / 1e9, kv, 1);
 	tr_quota_renew(r, r->slot);
 	if (er != TR_OK)
-		return tr__prov_fail(r, prov, er, NULL, NULL);
+		return failed(r, prov, tr__prov_fail(r, prov, er, NULL, NULL));
 	if (reqid != NULL)
 		snprintf(reqid, reqidsz, "%s", resp.reqid);
 	if (tr_json_parse(tr_buf_str(&resp.body), resp.body.len, ho->maxbody,
@@ -154,5 +174,5 @@ tr__prov_call(struct tr_req *r, const char *prov, const struct tr_http_opts *ho,
 		*doc = NULL;
 	}
 	tr_http_resp_free(&resp);
-	return er;
+	return er != TR_OK ? failed(r, prov, er) : er;
 }

@@ -187,6 +187,29 @@ dispatch(struct tr_req *r)
 	return ep->handler(r);
 }
 
+/*
+ * Every answer counts, whichever program and process gave it: by the
+ * endpoint's declared path (bounded; an unknown path is the catch-all's
+ * "/"), method and status, and its time.
+ */
+static void
+record(const struct tr_req *r, double secs)
+{
+	char		 st[8];
+	const char	*kv[6];
+
+	snprintf(st, sizeof(st), "%d", r->status);
+	kv[0] = "endpoint";
+	kv[1] = r->ep->path;
+	kv[2] = "method";
+	kv[3] = r->method == TR_METHOD__MAX ? "other" :
+	    tr_method_name(r->method);
+	kv[4] = "status";
+	kv[5] = st;
+	tr_metric_add(TR_MET_REQUESTS, 1, kv, 3);
+	tr_metric_observe(TR_MET_REQUEST_SECONDS, secs, kv, 1);
+}
+
 static void
 serve_one(FCGX_Request *fcgi, const struct tr_endpoint *ep)
 {
@@ -207,10 +230,58 @@ serve_one(FCGX_Request *fcgi, const struct tr_endpoint *ep)
 	}
 	tr__req_drain(&r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	record(&r, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	tr_info("%s %.200s %d %.1fms", r.method == TR_METHOD__MAX ? "?" :
 	    r.methodstr, r.path, r.status,
 	    (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	tr__req_free(&r);
+}
+
+/*
+ * What the program serves, as JSON on stdout, for the build's OpenAPI
+ * description (TRAPI_DESCRIBE set: a variable no request can set).
+ */
+static int
+describe(const struct tr_endpoint *ep)
+{
+	static const char *const auths[TR_AUTH__MAX] = {
+		"none", "api_key", "jwt", "auth0", "any" };
+	struct json_object	*o, *arr, *f, *sch;
+	size_t			 i;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "path", json_object_new_string(ep->path));
+	arr = json_object_new_array();
+	for (i = 0; i < TR_METHOD__MAX; i++)
+		if (ep->methods & (1u << i))
+			json_object_array_add(arr, json_object_new_string(
+			    tr_method_name((enum tr_method)i)));
+	json_object_object_add(o, "methods", arr);
+	json_object_object_add(o, "auth", json_object_new_string(
+	    auths[ep->auth]));
+	json_object_object_add(o, "body", json_object_new_boolean(
+	    ep->body_max > 0));
+	json_object_object_add(o, "throttle", json_object_new_boolean(
+	    ep->throttle));
+	json_object_object_add(o, "openai_errors", json_object_new_boolean(
+	    ep->openai_errors));
+	arr = json_object_new_array();
+	for (i = 0; i < ep->fieldsz; i++) {
+		f = json_object_new_object();
+		json_object_object_add(f, "name",
+		    json_object_new_string(ep->fields[i].name));
+		json_object_object_add(f, "required", json_object_new_boolean(
+		    ep->fields[i].flags & TR_REQUIRED));
+		json_object_object_add(f, "file", json_object_new_boolean(
+		    ep->fields[i].flags & TR_FILE));
+		sch = json_tokener_parse(tr_valid_schema(ep->fields[i].valid));
+		json_object_object_add(f, "schema", sch);
+		json_object_array_add(arr, f);
+	}
+	json_object_object_add(o, "fields", arr);
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 /*
@@ -223,6 +294,8 @@ tr_serve(const struct tr_endpoint *ep)
 	FCGX_Request	 fcgi;
 	const char	*unsafe;
 
+	if (getenv("TRAPI_DESCRIBE") != NULL)
+		return describe(ep);
 	tr_log_init(program_invocation_short_name);
 	signal(SIGPIPE, SIG_IGN);
 	/* Seconds as 3.45, not 3.4500000000000002. */
