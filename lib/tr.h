@@ -480,6 +480,12 @@ enum	tr_whisper_key { TR_WHISPER_AUDIO, TR_WHISPER_LANG, TR_WHISPER_PROMPT,
 	TR_WHISPER__MAX };
 extern const struct tr_field tr_whisper_fields[TR_WHISPER__MAX];
 enum tr_err	 tr_whisper_transcribe(struct tr_req *);
+/* /transcriptions/video (video.c): a "video" upload or a "url". */
+enum	tr_video_key { TR_VIDEO_FILE, TR_VIDEO_URL, TR_VIDEO_LANG,
+	TR_VIDEO_DIARIZE, TR_VIDEO_PROVIDER, TR_VIDEO_FORMAT, TR_VIDEO_MODEL,
+	TR_VIDEO__MAX };
+extern const struct tr_field tr_video_fields[TR_VIDEO__MAX];
+enum tr_err	 tr_video_transcribe(struct tr_req *);
 struct json_object *tr_oai_models(void);
 struct json_object *tr_oai_model(const char *id);
 enum	tr_oai_key { TR_OAI_FILE, TR_OAI_MODEL, TR_OAI_LANG, TR_OAI_PROMPT,
