@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,7 +209,7 @@ tr_url_check(const char *url, char *why, size_t whysz)
 	char			*scheme = NULL, *user = NULL, *pw = NULL,
 				*host = NULL, *port = NULL;
 	const unsigned char	*p;
-	size_t			 i, n;
+	size_t			 i, k, n;
 	enum tr_err		 er = TR_EFIELD;
 
 	why[0] = '\0';
@@ -222,6 +223,21 @@ tr_url_check(const char *url, char *why, size_t whysz)
 			    "or a non-ASCII byte (percent-encode it)");
 			return TR_EFIELD;
 		}
+	/* The scheme first, as written: "javascript:" is no URL to curl. */
+	for (i = 0; isalnum((unsigned char)url[i]) || (i > 0 &&
+	    (url[i] == '+' || url[i] == '-' || url[i] == '.')); i++)
+		continue;
+	if (i > 0 && url[i] == ':' && isalpha((unsigned char)url[0])) {
+		for (k = 0; k < sizeof(schemes) / sizeof(schemes[0]); k++)
+			if (strlen(schemes[k]) == i &&
+			    strncasecmp(url, schemes[k], i) == 0)
+				break;
+		if (k == sizeof(schemes) / sizeof(schemes[0])) {
+			snprintf(why, whysz, "the URL must be http or https, "
+			    "not %.*s", (int)(i < 16 ? i : 16), url);
+			return TR_EFIELD;
+		}
+	}
 	if ((h = curl_url()) == NULL)
 		return TR_ENOMEM;
 	if (curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
