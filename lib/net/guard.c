@@ -90,6 +90,7 @@ inprefix(const unsigned char *a, const unsigned char *net, int bits)
 static const char *
 classify(int family, const unsigned char *a)
 {
+	static const unsigned char zero[16];
 	const char	*why;
 	size_t		 i;
 
@@ -103,7 +104,8 @@ classify(int family, const unsigned char *a)
 		if ((why = classify(AF_INET, a + ranges[i].embeds)) != NULL)
 			return why;
 		/* ::a.b.c.d with a public a.b.c.d is still no address. */
-		if (ranges[i].bits == 96 && a[10] == 0)
+		if (ranges[i].bits == 96 &&
+		    memcmp(ranges[i].net, zero, sizeof(zero)) == 0)
 			return ranges[i].what;
 	}
 	return NULL;
@@ -237,6 +239,13 @@ tr_url_check(const char *url, char *why, size_t whysz)
 			    "not %.*s", (int)(i < 16 ? i : 16), url);
 			return TR_EFIELD;
 		}
+	}
+	/* An authority, as written: curl would read "http:///x" as host x. */
+	if (i == 0 || url[i] != ':' || strncmp(url + i, "://", 3) != 0 ||
+	    url[i + 3] == '/' || url[i + 3] == '\\') {
+		snprintf(why, whysz, "the URL is not an absolute URL "
+		    "(scheme://host/...)");
+		return TR_EFIELD;
 	}
 	if ((h = curl_url()) == NULL)
 		return TR_ENOMEM;
