@@ -445,8 +445,9 @@ one(struct xfer *x, const char *url, struct curl_slist *hl)
 		return TR_ETIMEOUT;
 	}
 	if (cc != CURLE_OK) {
-		snprintf(resp->why, sizeof(resp->why), "%s", errbuf[0] ?
-		    errbuf : curl_easy_strerror(cc));
+		snprintf(resp->why, sizeof(resp->why), "%.*s",
+		    (int)sizeof(resp->why) - 1, errbuf[0] ? errbuf :
+		    curl_easy_strerror(cc));
 		tr_warnx("net: %s: %s", host, resp->why);
 		return TR_EUNAVAIL;
 	}
