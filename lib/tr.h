@@ -505,7 +505,8 @@ enum tr_err	 tr_oai_translations(struct tr_req *);
  * multicast, unspecified, CGNAT 100.64/10, reserved, and IPv6 forms
  * embedding those (IPv4-mapped, NAT64, 6to4), unless ALLOW_PRIVATE_URLS
  * is true or the address is one of URL_ALLOW_ADDRS ("127.0.0.1:8080");
- * it follows up to o->redirects redirects itself, checking each URL.
+ * it follows up to o->redirects redirects itself, checking each URL
+ * (a GET only: a POST follows none).
  * Returns TR_OK with resp->status whatever it is; TR_EFIELD refused
  * (why says what; nothing was sent to a refused address), TR_ETOOBIG
  * past maxbytes, TR_ETIMEOUT, TR_EUNAVAIL not reached.  The caller
@@ -595,6 +596,8 @@ struct	tr_webhook_result {
 
 enum tr_err	 tr_webhook_send(const struct tr_webhook *,
 		    struct tr_webhook_result *) TR_WUR;
+/* A new secret, "whsec_" + base64 of 32 random bytes; the caller frees. */
+enum tr_err	 tr_webhook_secret_new(char **) TR_WUR;
 /* The header value "v1,<base64>" for one message, appended to out. */
 enum tr_err	 tr_webhook_sign(const char *secret, const char *id,
 		    long long timestamp, const char *body, size_t bodysz,

@@ -521,7 +521,7 @@ tr_net_fetch(const struct tr_net_opts *o, struct tr_net_resp *resp)
 		    CURLE_OK || loc == NULL)
 			break;
 		/* A redirect: the next URL is checked as the first was. */
-		if (hops >= o->redirects) {
+		if (hops >= (o->body != NULL ? 0 : o->redirects)) {
 			snprintf(resp->why, sizeof(resp->why), "more than %d "
 			    "redirects", o->redirects);
 			er = TR_EFIELD;

@@ -17,6 +17,7 @@
 #include "extern.h"
 
 #define WH_PREFIX	"whsec_"	/* a Standard Webhooks secret */
+#define WH_KEY_BYTES	32		/* of a new secret's key */
 #define WH_ANSWER_MAX	(64 * 1024)	/* what we read of the answer */
 #define WH_MAX_ATTEMPTS	20
 #define WH_MAX_MS	600000		/* the longest timeout or budget */
@@ -66,6 +67,24 @@ out:
 	tr_buf_free(&key);
 	tr_buf_free(&msg);
 	tr_wipe(mac, sizeof(mac));
+	return er;
+}
+
+enum tr_err
+tr_webhook_secret_new(char **out)
+{
+	unsigned char	 key[WH_KEY_BYTES];
+	struct tr_buf	 b;
+	enum tr_err	 er;
+
+	*out = NULL;
+	tr_buf_init(&b, 128);
+	if ((er = tr_random(key, sizeof(key))) == TR_OK &&
+	    (er = tr_buf_adds(&b, WH_PREFIX)) == TR_OK &&
+	    (er = tr_b64_encode(&b, key, sizeof(key))) == TR_OK)
+		*out = tr_buf_take(&b, NULL);
+	tr_wipe(key, sizeof(key));
+	tr_buf_free(&b);
 	return er;
 }
 

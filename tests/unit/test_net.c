@@ -243,6 +243,23 @@ test_sign(void)
 	T(strcmp(tr_buf_str(&b),
 	    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=") != 0);
 	tr_buf_free(&b);
+	/* A new secret: the prefix, 32 key bytes, and it signs. */
+	{
+		char		*sec;
+		struct tr_buf	 k;
+
+		T(tr_webhook_secret_new(&sec) == TR_OK);
+		T(strncmp(sec, "whsec_", 6) == 0);
+		tr_buf_init(&k, 64);
+		T(tr_b64_decode(&k, sec + 6, strlen(sec + 6), 0) == TR_OK);
+		T(k.len == 32);
+		tr_buf_free(&k);
+		tr_buf_init(&b, 256);
+		T(tr_webhook_sign(sec, "m", 1, "{}", 2, &b) == TR_OK);
+		T(strncmp(tr_buf_str(&b), "v1,", 3) == 0 && b.len == 3 + 44);
+		tr_buf_free(&b);
+		free(sec);
+	}
 	/* A secret that is not base64 after the prefix is refused. */
 	tr_buf_init(&b, 256);
 	T(tr_webhook_sign("whsec_!!!", "m", 1, "", 0, &b) != TR_OK);
