@@ -333,6 +333,7 @@ struct	tr_media {
 enum tr_err	 tr_media_probe(const char *, struct tr_media *) TR_WUR;
 enum tr_err	 tr_media_pcm16k(const char *in, const char *out) TR_WUR;
 enum tr_err	 tr_media_silences(const char *, double **, size_t *) TR_WUR;
+enum tr_err	 tr_media_audio(const char *in, const char *out) TR_WUR;
 enum tr_err	 tr_media_cut(const char *in, double start, double end,
 		    const char *out) TR_WUR;
 

@@ -518,6 +518,12 @@ enum	tr_whisper_key { TR_WHISPER_AUDIO, TR_WHISPER_LANG, TR_WHISPER_PROMPT,
 	TR_WHISPER__MAX };
 extern const struct tr_field tr_whisper_fields[TR_WHISPER__MAX];
 enum tr_err	 tr_whisper_transcribe(struct tr_req *);
+/* /transcriptions/video (video.c): a "video" upload or a "url". */
+enum	tr_video_key { TR_VIDEO_FILE, TR_VIDEO_URL, TR_VIDEO_LANG,
+	TR_VIDEO_DIARIZE, TR_VIDEO_PROVIDER, TR_VIDEO_FORMAT, TR_VIDEO_MODEL,
+	TR_VIDEO__MAX };
+extern const struct tr_field tr_video_fields[TR_VIDEO__MAX];
+enum tr_err	 tr_video_transcribe(struct tr_req *);
 struct json_object *tr_oai_models(void);
 struct json_object *tr_oai_model(const char *id);
 enum	tr_oai_key { TR_OAI_FILE, TR_OAI_MODEL, TR_OAI_LANG, TR_OAI_PROMPT,
@@ -552,6 +558,115 @@ enum tr_err	 tr_audio_duration(struct tr_req *, const struct tr_upload *);
 enum tr_err	 tr_text_file(struct tr_req *, const struct tr_pair *text,
 		    const char *filename);
 
+/*
+ * Outbound requests to URLs that users give (net/guard.c).  A user URL
+ * is http or https, at most TR_URL_MAX bytes, with a host and without
+ * credentials; tr_url_check() says so (TR_OK, or TR_EFIELD with the
+ * reason in why) and refuses an IP literal of a blocked class at once.
+ * tr_net_fetch() checks the URL, then every address it connects to
+ * (libcurl's socket callback, so DNS answers and redirects cannot lead
+ * elsewhere) against loopback, private (RFC 1918, ULA), link-local,
+ * multicast, unspecified, CGNAT 100.64/10, reserved, and IPv6 forms
+ * embedding those (IPv4-mapped, NAT64, 6to4), unless ALLOW_PRIVATE_URLS
+ * is true or the address is one of URL_ALLOW_ADDRS ("127.0.0.1:8080");
+ * it follows up to o->redirects redirects itself, checking each URL
+ * (a GET only: a POST follows none).
+ * Returns TR_OK with resp->status whatever it is; TR_EFIELD refused
+ * (why says what; nothing was sent to a refused address), TR_ETOOBIG
+ * past maxbytes, TR_ETIMEOUT, TR_EUNAVAIL not reached.  The caller
+ * frees resp with tr_net_resp_free().
+ */
+#define TR_URL_MAX	2048
+struct	sockaddr;
+
+struct	tr_net_opts {
+	const char		*url;
+	const char *const	*headers;	/* NULL-terminated, or NULL */
+	const char		*body;		/* POST this; NULL: GET */
+	size_t			 bodysz;
+	long			 timeout_ms;	/* the whole transfer */
+	uint64_t		 maxbytes;	/* the answer's body, at most */
+	int			 fd;		/* write the body here; -1: resp->body */
+	int			 redirects;	/* most to follow; 0: none */
+};
+
+struct	tr_net_resp {
+	long		 status;		/* HTTP status of the last answer */
+	char		 ctype[128];		/* its Content-Type, or "" */
+	char		 url[TR_URL_MAX + 1];	/* the URL that answered */
+	uint64_t	 bytes;			/* body bytes received */
+	struct tr_buf	 body;			/* when o->fd is -1 */
+	int		 redirects;		/* followed */
+	char		 why[192];		/* why it failed, for messages */
+};
+
+enum tr_err	 tr_url_check(const char *url, char *why, size_t whysz) TR_WUR;
+/* ref resolved against base (both URLs), into out; TR_EFIELD if not. */
+enum tr_err	 tr_url_join(const char *base, const char *ref, char *out,
+		    size_t outsz) TR_WUR;
+/* The class of a blocked address ("loopback"), NULL if public. */
+const char	*tr_net_addr_class(const struct sockaddr *);
+/* May we connect there (the settings above)?  If not, why says why. */
+int		 tr_net_addr_allowed(const struct sockaddr *, char *why,
+		    size_t whysz);
+enum tr_err	 tr_net_fetch(const struct tr_net_opts *,
+		    struct tr_net_resp *) TR_WUR;
+void		 tr_net_resp_free(struct tr_net_resp *);
+
+/*
+ * The first video or audio URL of an HTML page (net/html.c): <video
+ * src>, <audio src>, <source src> or <meta property="og:video"
+ * (":url", ":secure_url") or "og:audio" content>, in document order,
+ * entities decoded, not yet resolved against the page's URL.  TR_OK
+ * with out set; TR_ENOTFOUND if there is none; TR_ETOOBIG if it does
+ * not fit outsz.
+ */
+enum tr_err	 tr_html_media_url(const char *html, size_t len, char *out,
+		    size_t outsz) TR_WUR;
+
+/*
+ * Signed webhooks (net/webhook.c), the Standard Webhooks convention:
+ * a POST of the JSON body with "webhook-id", "webhook-timestamp" (Unix
+ * seconds) and "webhook-signature: v1,<base64 of HMAC-SHA256 over
+ * id.timestamp.body>", keyed with the secret ("whsec_" + base64 of the
+ * key bytes; any other string is used as its bytes).  Delivered through
+ * tr_net_fetch() (the same address rule; no redirects followed), at most
+ * `attempts` tries, each within timeout_ms, with backoff between them,
+ * all within budget_ms; any 2xx is delivered.  Zero fields take the
+ * settings WEBHOOK_ATTEMPTS (3), WEBHOOK_TIMEOUT_MS (5000) and
+ * WEBHOOK_BUDGET_MS (15000).  Returns TR_OK when delivered; TR_EFIELD
+ * when the URL or its address is refused (not retried); else the last
+ * failure (TR_EPROVIDER for a non-2xx answer, TR_ETIMEOUT, TR_EUNAVAIL).
+ * res says what happened either way.
+ */
+struct	tr_webhook {
+	const char	*url;
+	const char	*secret;
+	const char	*id;		/* webhook-id; NULL: a new "msg_..." */
+	const char	*body;		/* JSON */
+	size_t		 bodysz;
+	int		 attempts;
+	long		 timeout_ms;
+	long		 budget_ms;
+};
+
+struct	tr_webhook_result {
+	int		 delivered;	/* a 2xx came back */
+	int		 attempts;	/* requests sent (or tried) */
+	long		 status;	/* the last HTTP status, 0: none */
+	char		 id[64];	/* the webhook-id sent */
+	char		 why[192];	/* why not delivered, or "" */
+};
+
+enum tr_err	 tr_webhook_send(const struct tr_webhook *,
+		    struct tr_webhook_result *) TR_WUR;
+/* A new secret, "whsec_" + base64 of 32 random bytes; the caller frees. */
+enum tr_err	 tr_webhook_secret_new(char **) TR_WUR;
+/* The header value "v1,<base64>" for one message, appended to out. */
+enum tr_err	 tr_webhook_sign(const char *secret, const char *id,
+		    long long timestamp, const char *body, size_t bodysz,
+		    struct tr_buf *out) TR_WUR;
+
 /* Responses.  The handler writes at most one; tr_serve() writes errors. */
 enum tr_err	 tr_header(struct tr_req *, const char *, const char *) TR_WUR;
 enum tr_err	 tr_reply(struct tr_req *, int status, const char *ctype,
@@ -577,6 +692,7 @@ enum tr_err	 tr_sha256(const void *, size_t,
 enum tr_err	 tr_hmac_sha256(const void *, size_t, const void *, size_t,
 		    unsigned char [TR_SHA256_LEN]) TR_WUR;
 enum tr_err	 tr_b64url_encode(struct tr_buf *, const void *, size_t) TR_WUR;
+enum tr_err	 tr_b64_encode(struct tr_buf *, const void *, size_t) TR_WUR;
 enum tr_err	 tr_b64_decode(struct tr_buf *, const char *, size_t,
 		    int url) TR_WUR;
 enum tr_err	 tr_token_new(const char *prefix, size_t nbytes,

@@ -1,6 +1,7 @@
 /*
  * Secrets and their encodings: SHA-256 and HMAC-SHA256 through OpenSSL,
- * base64url (RFC 4648 section 5, unpadded, as JWTs and our tokens use),
+ * base64url (RFC 4648 section 5, unpadded, as JWTs and our tokens use)
+ * and padded base64 (webhook signatures),
  * random bytes and tokens, hex, constant-time comparison, and wiping.
  */
 #include <sys/random.h>
@@ -45,10 +46,12 @@ tr_wipe(void *p, size_t len)
 
 static const char	 b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char	 b64std[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* Appends the unpadded base64url form of len bytes. */
-enum tr_err
-tr_b64url_encode(struct tr_buf *b, const void *p, size_t len)
+/* Appends the base64 form of len bytes in the alphabet al, padded or not. */
+static enum tr_err
+b64enc(struct tr_buf *b, const void *p, size_t len, const char *al, int pad)
 {
 	const unsigned char	*s = p;
 	char			 q[4];
@@ -58,27 +61,43 @@ tr_b64url_encode(struct tr_buf *b, const void *p, size_t len)
 
 	for (i = 0; i + 2 < len; i += 3) {
 		v = (unsigned int)s[i] << 16 | (unsigned int)s[i + 1] << 8 | s[i + 2];
-		q[0] = b64url[v >> 18];
-		q[1] = b64url[(v >> 12) & 63];
-		q[2] = b64url[(v >> 6) & 63];
-		q[3] = b64url[v & 63];
+		q[0] = al[v >> 18];
+		q[1] = al[(v >> 12) & 63];
+		q[2] = al[(v >> 6) & 63];
+		q[3] = al[v & 63];
 		if ((er = tr_buf_add(b, q, 4)) != TR_OK)
 			return er;
 	}
 	if (len - i == 1) {
 		v = (unsigned int)s[i] << 16;
-		q[0] = b64url[v >> 18];
-		q[1] = b64url[(v >> 12) & 63];
-		return tr_buf_add(b, q, 2);
+		q[0] = al[v >> 18];
+		q[1] = al[(v >> 12) & 63];
+		q[2] = q[3] = '=';
+		return tr_buf_add(b, q, pad ? 4 : 2);
 	}
 	if (len - i == 2) {
 		v = (unsigned int)s[i] << 16 | (unsigned int)s[i + 1] << 8;
-		q[0] = b64url[v >> 18];
-		q[1] = b64url[(v >> 12) & 63];
-		q[2] = b64url[(v >> 6) & 63];
-		return tr_buf_add(b, q, 3);
+		q[0] = al[v >> 18];
+		q[1] = al[(v >> 12) & 63];
+		q[2] = al[(v >> 6) & 63];
+		q[3] = '=';
+		return tr_buf_add(b, q, pad ? 4 : 3);
 	}
 	return TR_OK;
+}
+
+/* Appends the unpadded base64url form of len bytes. */
+enum tr_err
+tr_b64url_encode(struct tr_buf *b, const void *p, size_t len)
+{
+	return b64enc(b, p, len, b64url, 0);
+}
+
+/* Appends the padded standard base64 form (RFC 4648 section 4). */
+enum tr_err
+tr_b64_encode(struct tr_buf *b, const void *p, size_t len)
+{
+	return b64enc(b, p, len, b64std, 1);
 }
 
 static int

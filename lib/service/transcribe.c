@@ -12,7 +12,8 @@
 
 /*
  * Transcribes the upload with the named provider (NULL: the endpoint's
- * default, want).  Fills t; on error the request's message is set.
+ * default, want; with want NULL any provider may be named, and the
+ * default is the local engine).  Fills t; on error the request's message is set.
  */
 enum tr_err
 tr_transcribe(struct tr_req *r, const struct tr_upload *up, const char *name,
@@ -28,7 +29,7 @@ tr_transcribe(struct tr_req *r, const struct tr_upload *up, const char *name,
 
 	if (name != NULL) {
 		/* An endpoint is its provider's, or the local engine's. */
-		if (strcmp(name, want) != 0 &&
+		if (want != NULL && strcmp(name, want) != 0 &&
 		    strcmp(name, tr_prov_local.name) != 0)
 			return tr_fail_param(r, TR_EFIELD, "provider", "provider "
 			    "must be %s or %s on this endpoint", want,
@@ -40,7 +41,7 @@ tr_transcribe(struct tr_req *r, const struct tr_upload *up, const char *name,
 			return tr_fail(r, TR_EUNAVAIL, "provider '%s' is not "
 			    "configured (%s is unset)", p->name, p->keyvar);
 	} else {
-		p = tr_provider(want);
+		p = want != NULL ? tr_provider(want) : NULL;
 		if (p == NULL || !tr_provider_ready(p))
 			p = &tr_prov_local;
 	}

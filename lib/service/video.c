@@ -1,0 +1,225 @@
+/*
+ * POST /transcriptions/video: a video (or any media) uploaded, or a URL
+ * of one, transcribed by the provider asked for (the local engine by
+ * default).  A URL is fetched through the URL guard (net/guard.c) into
+ * the request's temp directory, capped by VIDEO_MAX_BYTES; when it is a
+ * web page, the page's own <video>/<audio>/<source> or og:video URL is
+ * fetched the same way.  The audio is then taken out by ffmpeg (16 kHz
+ * mono FLAC, the video never copied) and goes the way of every upload
+ * (transcribe.c): probe, quota, provider, usage row.
+ *
+ * yt-dlp is not run: it opens its own connections, which our socket
+ * check cannot see, so a page it understands could send it to any
+ * address.  Pages are read here instead, through the guard.
+ */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "prov/prov.h"
+
+#define VIDEO_DEF_BYTES	(512LL * 1024 * 1024)	/* VIDEO_MAX_BYTES */
+#define VIDEO_DEF_SECS	(4LL * 3600)		/* VIDEO_MAX_SECONDS */
+#define VIDEO_DEF_MS	(600LL * 1000)		/* VIDEO_FETCH_TIMEOUT, s */
+#define VIDEO_HTML_MAX	(4 * 1024 * 1024)	/* a page we read whole */
+#define VIDEO_REDIRECTS	5
+
+/* The Content-Types of a page rather than of media. */
+static const char *const pages[] = { "text/html", "application/xhtml+xml" };
+
+const struct tr_field tr_video_fields[TR_VIDEO__MAX] = {
+	{ "video", NULL, TR_FILE },			/* TR_VIDEO_FILE */
+	{ "url", tr_valid_string, 0 },			/* TR_VIDEO_URL */
+	{ "language", tr_valid_lang, 0 },		/* TR_VIDEO_LANG */
+	{ "diarize", tr_valid_bool, 0 },		/* TR_VIDEO_DIARIZE */
+	{ "provider", tr_valid_ident, 0 },		/* TR_VIDEO_PROVIDER */
+	{ "response_format", tr_valid_ident, 0 },	/* TR_VIDEO_FORMAT */
+	{ "model", tr_valid_ident, 0 },			/* TR_VIDEO_MODEL */
+};
+
+static int
+is_page(const char *ctype)
+{
+	size_t	 i, n;
+
+	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		n = strlen(pages[i]);
+		if (strncasecmp(ctype, pages[i], n) == 0 &&
+		    (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' '))
+			return 1;
+	}
+	return 0;
+}
+
+/* Fetches url into path (emptied first); the failure as a field error. */
+static enum tr_err
+fetch(struct tr_req *r, const char *url, const char *path,
+    struct tr_net_resp *resp)
+{
+	struct tr_net_opts	 o = {
+		.url = url, .redirects = VIDEO_REDIRECTS,
+		.maxbytes = (uint64_t)tr_conf_ll("VIDEO_MAX_BYTES",
+		    VIDEO_DEF_BYTES, 1024, 1LL << 40),
+		.timeout_ms = (long)tr_conf_ll("VIDEO_FETCH_TIMEOUT",
+		    VIDEO_DEF_MS / 1000, 1, 86400) * 1000,
+	};
+	enum tr_err		 er;
+
+	if ((o.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1)
+		return tr_fail(r, TR_ESYSTEM, "cannot store the download");
+	er = tr_net_fetch(&o, resp);
+	close(o.fd);
+	tr_net_resp_free(resp);
+	if (er == TR_ETOOBIG)
+		return tr_fail_param(r, er, "url", "the media is larger than "
+		    "%llu bytes", (unsigned long long)o.maxbytes);
+	if (er == TR_EFIELD)
+		return tr_fail_param(r, er, "url", "%s", resp->why);
+	if (er == TR_ETIMEOUT || er == TR_EUNAVAIL)
+		return tr_fail_param(r, TR_EFIELD, "url", "the URL could not "
+		    "be fetched: %s", resp->why);
+	if (er != TR_OK)
+		return tr_fail(r, er, "the URL could not be fetched");
+	if (resp->status < 200 || resp->status > 299)
+		return tr_fail_param(r, TR_EFIELD, "url", "the URL answered "
+		    "HTTP %ld", resp->status);
+	return TR_OK;
+}
+
+/* The media behind a URL, in path: itself, or the one its page shows. */
+static enum tr_err
+download(struct tr_req *r, const char *url, const char *path)
+{
+	struct tr_net_resp	 resp;
+	struct tr_buf		 page;
+	char			 ref[TR_URL_MAX + 1], abs[TR_URL_MAX + 1];
+	FILE			*f;
+	size_t			 n;
+	enum tr_err		 er;
+
+	if ((er = fetch(r, url, path, &resp)) != TR_OK || !is_page(resp.ctype))
+		return er;
+	/* A page: its media URL, resolved against where the page was. */
+	if (resp.bytes > VIDEO_HTML_MAX)
+		return tr_fail_param(r, TR_EFIELD, "url", "the page is over %d "
+		    "bytes", VIDEO_HTML_MAX);
+	tr_buf_init(&page, VIDEO_HTML_MAX + 1);
+	if ((f = fopen(path, "rb")) == NULL)
+		return tr_fail(r, TR_ESYSTEM, "cannot read the page");
+	{
+		char	 chunk[8192];
+
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			if ((er = tr_buf_add(&page, chunk, n)) != TR_OK)
+				break;
+	}
+	fclose(f);
+	if (er == TR_OK)
+		er = tr_html_media_url(page.ptr != NULL ? page.ptr : "",
+		    page.len, ref, sizeof(ref));
+	tr_buf_free(&page);
+	if (er == TR_ENOTFOUND || er == TR_ETOOBIG)
+		return tr_fail_param(r, TR_EFIELD, "url", "the page shows no "
+		    "video or audio (<video>, <audio>, <source> or og:video)");
+	if (er != TR_OK)
+		return tr_fail(r, er, "cannot read the page");
+	if (tr_url_join(resp.url, ref, abs, sizeof(abs)) != TR_OK)
+		return tr_fail_param(r, TR_EFIELD, "url", "the page's media URL "
+		    "is not a URL");
+	if ((er = fetch(r, abs, path, &resp)) != TR_OK)
+		return er;
+	if (is_page(resp.ctype))
+		return tr_fail_param(r, TR_EMEDIA, "url", "the page's media URL "
+		    "is another page");
+	return TR_OK;
+}
+
+enum tr_err
+tr_video_transcribe(struct tr_req *r)
+{
+	const struct tr_pair	*d = tr_field_get(r, TR_VIDEO_DIARIZE);
+	const struct tr_upload	*in = tr_upload_get(r, TR_VIDEO_FILE);
+	const char		*url = tr_str(r, TR_VIDEO_URL), *field;
+	struct tr_prov_opts	 o = {
+		.language = tr_str(r, TR_VIDEO_LANG),
+		.diarize = d != NULL && d->parsed.i,
+		.model = tr_str(r, TR_VIDEO_MODEL),
+		.ctype = "audio/flac", .filename = "audio.flac",
+	};
+	struct tr_upload	 up;
+	struct tr_transcript	 t;
+	struct tr_media		 m;
+	const struct tr_format	*f;
+	struct stat		 st;
+	char			*src = NULL, *audio = NULL, why[192];
+	long long		 maxsecs;
+	enum tr_err		 er;
+
+	if ((er = tr_transcript_format(r, tr_str(r, TR_VIDEO_FORMAT),
+	    TR_FMT_SEED, TR_EFIELD, &f)) != TR_OK)
+		return er;
+	if ((in != NULL) == (url != NULL))
+		return tr_fail_param(r, TR_EINVAL, "video", "send either a "
+		    "video file or a url");
+	if (url != NULL) {
+		field = "url";
+		/* Refused before anything is stored or fetched. */
+		if ((er = tr_url_check(url, why, sizeof(why))) != TR_OK)
+			return tr_fail_param(r, er, "url", "%s", why);
+		if ((er = tr__req_tmpfile(r, "download", &src)) != TR_OK)
+			return tr_fail(r, er, "cannot store the download");
+		if ((er = download(r, url, src)) != TR_OK)
+			goto out;
+	} else {
+		field = in->field;
+		if (in->size == 0) {
+			er = tr_fail_param(r, TR_EINVAL, field, "the uploaded "
+			    "file is empty");
+			goto out;
+		}
+		src = tr_xstrdup(in->path);
+	}
+	if ((er = tr_media_probe(src, &m)) != TR_OK) {
+		er = tr_fail_param(r, er, field, "%s is not audio or video "
+		    "with an audio track", url != NULL ? "the URL's media" :
+		    "the upload");
+		goto out;
+	}
+	maxsecs = tr_conf_ll("VIDEO_MAX_SECONDS", VIDEO_DEF_SECS, 1, 1LL << 31);
+	if (m.duration > (double)maxsecs) {
+		er = tr_fail_param(r, TR_EFIELD, field, "the media is %.0f s "
+		    "long, more than %lld s", m.duration, maxsecs);
+		goto out;
+	}
+	if ((er = tr__req_tmpfile(r, "audio.flac", &audio)) != TR_OK ||
+	    (er = tr_media_audio(src, audio)) != TR_OK ||
+	    stat(audio, &st) == -1) {
+		er = tr_fail_param(r, er == TR_OK ? TR_ESYSTEM : er, field,
+		    "the audio could not be taken out of the media");
+		goto out;
+	}
+	/* The original is no longer needed: its space is given back now. */
+	if (url != NULL)
+		unlink(src);
+	memset(&up, 0, sizeof(up));
+	up.field = (char *)field;
+	up.filename = (char *)o.filename;
+	up.ctype = (char *)o.ctype;
+	up.path = audio;
+	up.size = (uint64_t)st.st_size;
+	tr_transcript_init(&t);
+	if ((er = tr_transcribe(r, &up, tr_str(r, TR_VIDEO_PROVIDER), NULL, &o,
+	    &t)) == TR_OK)
+		er = tr_transcript_reply(r, &t, f, 0);
+	tr_transcript_free(&t);
+out:
+	free(src);
+	free(audio);
+	return er;
+}
