@@ -239,6 +239,9 @@ struct	tr_media {
 };
 
 enum tr_err	 tr_media_probe(const char *, struct tr_media *) TR_WUR;
+/* A PCM WAV by its first len bytes, of a file of size bytes. */
+enum tr_err	 tr_media_wav(const unsigned char *, size_t len,
+		    unsigned long long size, struct tr_media *) TR_WUR;
 enum tr_err	 tr_media_pcm16k(const char *in, const char *out) TR_WUR;
 enum tr_err	 tr_media_silences(const char *, double **, size_t *) TR_WUR;
 enum tr_err	 tr_media_cut(const char *in, double start, double end,
