@@ -30,6 +30,7 @@ static int		 curl_ready;
 struct	origin {
 	char	 name[HTTP_ORIGINMAX];	/* "https://api.deepgram.com:443" */
 	CURL	*c;
+	int	 warm;			/* a transfer left a connection */
 };
 
 static __thread struct origin	 origins[HTTP_ORIGINS];
@@ -41,7 +42,7 @@ static __thread size_t		 norigins;
  * oldest one goes when all are taken).  NULL when out of memory.
  */
 static CURL *
-handle_for(const char *url)
+handle_for(const char *url, int **warm)
 {
 	CURLU		*u;
 	char		*scheme = NULL, *host = NULL, *port = NULL;
@@ -61,12 +62,14 @@ handle_for(const char *url)
 	curl_free(host);
 	curl_free(port);
 	curl_url_cleanup(u);
+	*warm = NULL;
 	/* A URL curl cannot split gets a handle of its own, used once. */
 	if (name[0] == '\0')
 		return curl_easy_init();
 	for (i = 0; i < norigins; i++)
 		if (strcmp(origins[i].name, name) == 0) {
 			curl_easy_reset(origins[i].c);
+			*warm = &origins[i].warm;
 			return origins[i].c;
 		}
 	if (norigins == HTTP_ORIGINS) {
@@ -79,6 +82,8 @@ handle_for(const char *url)
 	if ((o->c = curl_easy_init()) == NULL)
 		return NULL;
 	snprintf(o->name, sizeof(o->name), "%s", name);
+	o->warm = 0;
+	*warm = &o->warm;
 	norigins++;
 	return o->c;
 }
@@ -196,7 +201,8 @@ attempt(const struct tr_http_opts *o, struct tr_http_resp *resp)
 	CURLcode		 cc;
 	char			 errbuf[CURL_ERROR_SIZE] = "";
 	enum tr_err		 er = TR_OK;
-	int			 tries = resp->attempts;
+	int			 tries = resp->attempts, *warm;
+	long			 conns = 0;
 
 	tr_buf_free(&resp->body);
 	memset(resp, 0, sizeof(*resp));
@@ -208,7 +214,7 @@ attempt(const struct tr_http_opts *o, struct tr_http_resp *resp)
 	pthread_once(&curl_once, curl_init);
 	if (!curl_ready)
 		return TR_ESYSTEM;
-	if ((c = handle_for(o->url)) == NULL)
+	if ((c = handle_for(o->url, &warm)) == NULL)
 		return TR_ENOMEM;
 	/* An empty Expect: large bodies go at once, without a 100 round. */
 	if ((hl = curl_slist_append(NULL, "Expect:")) == NULL) {
@@ -280,6 +286,17 @@ attempt(const struct tr_http_opts *o, struct tr_http_resp *resp)
 		    (curl_off_t)o->bodysz);
 	}
 	cc = curl_easy_perform(c);
+	/*
+	 * A kept connection the peer had closed makes curl send the
+	 * request again on a new one: the peer may have seen it twice, so
+	 * that counts as two attempts (retries stay bounded as they were).
+	 */
+	if (warm != NULL) {
+		if (*warm && curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS,
+		    &conns) == CURLE_OK && conns > 0 && cc != CURLE_OK)
+			resp->attempts++;
+		*warm = cc == CURLE_OK;
+	}
 	if (resp->toobig) {
 		tr_warnx("http: %s: response over %zu bytes", o->url, o->maxbody);
 		er = TR_EPROVIDER;
@@ -328,7 +345,7 @@ tr_http_do(const struct tr_http_opts *o, struct tr_http_resp *resp)
 	tr_buf_init(&resp->body, o->maxbody);
 	for (n = 0;; n++) {
 		er = attempt(o, resp);
-		if (n >= o->retries || er == TR_ETIMEOUT ||
+		if (resp->attempts > o->retries || er == TR_ETIMEOUT ||
 		    (er == TR_OK && resp->status != 429 && resp->status < 500) ||
 		    (er != TR_OK && er != TR_EUNAVAIL))
 			break;
