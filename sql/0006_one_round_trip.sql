@@ -63,3 +63,46 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- quota_take(): the monthly audio minutes of p_user (NULL: none to
+-- check) for p_seconds more (0: only that some are left), and when they
+-- allow it and p_bucket is not NULL, one of the plan's concurrent slots
+-- as a lease of p_lease seconds: one statement where there were five.
+-- The count and the insert run under a transaction lock on the bucket,
+-- so that two calls cannot both see one free slot.  Only the UNLOGGED
+-- inflight table is written: the commit waits for no WAL flush.
+CREATE FUNCTION quota_take(p_bucket text, p_plan text, p_user bigint,
+    p_seconds float8, p_lease integer,
+    OUT minutes_ok boolean, OUT used float8, OUT quota float8,
+    OUT until_next bigint, OUT slot bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+	minutes_ok := true;
+	IF p_user IS NOT NULL THEN
+		SELECT CASE WHEN u.usage_month = date_trunc('month', now())::date
+		    THEN u.audio_minutes_month ELSE 0 END::float8,
+		    p.audio_minutes_month::float8,
+		    ceil(extract(epoch FROM date_trunc('month', now()) +
+		    interval '1 month' - now()))::bigint
+		    INTO used, quota, until_next
+		    FROM users u JOIN plans p ON p.plan = u.plan
+		    WHERE u.id = p_user;
+		IF FOUND THEN
+			minutes_ok := CASE WHEN p_seconds > 0
+			    THEN used + p_seconds / 60 <= quota
+			    ELSE used < quota END;
+		END IF;
+	END IF;
+	IF NOT minutes_ok OR p_bucket IS NULL THEN
+		RETURN;
+	END IF;
+	PERFORM pg_advisory_xact_lock(hashtext(p_bucket));
+	INSERT INTO inflight (bucket, expires_at)
+	    SELECT p_bucket, now() + make_interval(secs => p_lease)
+	    WHERE (SELECT count(*) FROM inflight WHERE bucket = p_bucket
+	    AND expires_at > now()) < COALESCE((SELECT concurrent FROM plans
+	    WHERE plan = p_plan), 1)
+	    RETURNING id INTO slot;
+	slot := COALESCE(slot, 0);
+END
+$$;

@@ -8,7 +8,9 @@ import uuid
 
 import pytest
 
+from test_http import error_of
 from test_transcribe import upload
+from test_usage import quota_user, slot_race
 
 
 def key_user(stack, plan="free"):
@@ -91,3 +93,23 @@ def test_provider_connection_kept(stack, dg1, speech):
         r = upload(dg1, speech[0], headers=h)
         assert r.status_code == 200, r.text
     assert stack.deepgram.connections == before
+
+
+def test_quotas_shared_by_two_servers(stack):
+    """The one-statement quota check counts across web servers: a slot
+    held through lighttpd refuses a second call through Apache, and the
+    month's minutes used through one stop the other at the same count."""
+    _, key = quota_user(stack, "solo2", 1000, 1, 10)
+    lt, ap = stack.server("lighttpd"), stack.server("apache-fcgid")
+    h = {"x-api-key": key}
+    held, r = slot_race(lt, ap, h, seconds=60)
+    assert "in progress" in error_of(r, 429, "rate_limited")["message"]
+    assert held.status_code == 200, held.text
+    # 1 + 8 minutes fit the 10; one more through the other server not.
+    assert ap.request("POST", "/test/quota", headers=h,
+                      json={"seconds": 480}).status_code == 200
+    r = lt.request("POST", "/test/quota", headers=h, json={"seconds": 120})
+    assert "monthly audio quota of 10 minutes" in \
+        error_of(r, 429, "rate_limited")["message"]
+    assert ap.request("POST", "/test/quota", headers=h,
+                      json={"seconds": 60}).status_code == 200
