@@ -349,7 +349,7 @@ tr_auth_token(struct tr_req *r, const char *tok)
 		er = refuse(r, TR_EUNAUTH, "invalid token");
 	tr_jwt_free(&jwt);
 	if (er != TR_OK) {
-		/* auth_apikey() sets the principal before its last query. */
+		/* An error leaves no half-set principal behind. */
 		tr__principal_free(&r->prin);
 		if (r->msg.len == 0)
 			(void)tr_fail(r, er, "%s", tr_err_message(er));
