@@ -66,8 +66,11 @@ def main():
         null = os.open("/dev/null", os.O_RDWR)
         os.dup2(null, 1)
         os.dup2(null, 2)
+        # Its own upload directory: the start-up sweep of one left
+        # unset would clear every stale "trapi-*" entry of /tmp.
         os.environ.update(DATABASE_URL="postgresql://127.0.0.1:1/none",
-                          DB_CONNECT_TIMEOUT="1")
+                          DB_CONNECT_TIMEOUT="1",
+                          UPLOAD_DIR=os.path.dirname(path))
         os.execv(prog, [prog])
     try:
         time.sleep(1.0)
