@@ -139,6 +139,8 @@ enum tr_err	 tr_http_request(const char *url, const char *const *hdrs,
 		    const char *body, size_t bodysz, long timeout_ms,
 		    size_t maxbody, struct tr_http_resp *) TR_WUR;
 void		 tr_http_resp_free(struct tr_http_resp *);
+/* Closes the thread's kept provider connections (before it ends). */
+void		 tr_http_close(void);
 
 /* Auth0 signing keys (jwks.c), cached per process. */
 enum tr_err	 tr_jwks_key(const char *kid, EVP_PKEY **) TR_WUR;
@@ -331,6 +333,9 @@ struct	tr_media {
 };
 
 enum tr_err	 tr_media_probe(const char *, struct tr_media *) TR_WUR;
+/* A PCM WAV by its first len bytes, of a file of size bytes. */
+enum tr_err	 tr_media_wav(const unsigned char *, size_t len,
+		    unsigned long long size, struct tr_media *) TR_WUR;
 enum tr_err	 tr_media_pcm16k(const char *in, const char *out) TR_WUR;
 enum tr_err	 tr_media_silences(const char *, double **, size_t *) TR_WUR;
 enum tr_err	 tr_media_audio(const char *in, const char *out) TR_WUR;
@@ -378,6 +383,19 @@ struct	tr_kv {
 	enum tr_kind kind;	/* its JSON type; TR_KIND_TEXT if not JSON */
 };
 
+/* Requests per minute for a plan missing from the plans table. */
+#define TR_RATE_DEFAULT	"60"
+
+/* A call counted against a rate limit: rate_take()'s answer. */
+struct	tr_rate {
+	int		 counted;	/* this request was counted */
+	int		 admitted;	/* and let through */
+	long long	 lim;		/* the limit */
+	long long	 left;		/* calls left */
+	long long	 reset;		/* epoch seconds: all of it back */
+	long long	 in;		/* seconds until one more call */
+};
+
 /*
  * One request: everything it allocates hangs off this struct and is
  * released by tr__req_free() at the end of each loop iteration.
@@ -415,6 +433,7 @@ struct	tr_req {
 	int			 bare;		/* tr_req_new(): no I/O */
 	long long		 slot;		/* quota slot held, 0: none */
 	long long		 slot_renewed;	/* its lease, monotonic secs */
+	struct tr_rate		 rate;		/* counted with the key */
 	/* multipart: the part being read */
 	int			 curfd;
 	struct tr_upload	*curup;
@@ -439,6 +458,7 @@ enum tr_err	 tr__req_tmpfile(struct tr_req *, const char *, char **) TR_WUR;
 enum tr_err	 tr__auth(struct tr_req *) TR_WUR;
 void		 tr__principal_free(struct tr_principal *);
 enum tr_err	 tr__ratelimit(struct tr_req *) TR_WUR;
+enum tr_err	 tr__rate_col(const PGresult *, struct tr_rate *) TR_WUR;
 enum tr_err	 tr__throttle(struct tr_req *) TR_WUR;
 enum tr_err	 tr__throttle_account(struct tr_req *, const char *email)
 		    TR_WUR;

@@ -152,6 +152,15 @@ enum tr_err	 tr_db_query(struct tr_db *, PGresult **, const char *sql,
 		    int nparams, const char *const *params) TR_WUR;
 enum tr_err	 tr_db_queryv(struct tr_db *, PGresult **, const char *sql,
 		    int nparams, ...) TR_WUR;
+/* A statement prepared once per connection: its name, text, $n count. */
+struct	tr_db_stmt {
+	const char	*name;
+	const char	*sql;
+	int		 nparams;
+};
+enum tr_err	 tr_db_exec(struct tr_db *, PGresult **,
+		    const struct tr_db_stmt *, const char *const *params)
+		    TR_WUR;
 enum tr_err	 tr_db_ping(struct tr_db *) TR_WUR;
 void		 tr_db_close(void);
 const char	*tr_db_errmsg(const struct tr_db *);
@@ -373,6 +382,7 @@ struct	tr_usage {
 	long long	 tokens;
 	double		 cost_usd;
 	const char	*status;	/* NULL: "success" */
+	long long	 slot;		/* quota slot given back with the row */
 };
 
 enum tr_err	 tr_usage_log(struct tr_req *, const struct tr_usage *) TR_WUR;

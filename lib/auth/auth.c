@@ -83,15 +83,26 @@ auth_legacy(struct tr_req *r, const char *key)
 	return 1;
 }
 
+/*
+ * Looks up, in one round trip, the key with the display prefix and
+ * digest hx, updates its last_used and usage_count, and when count,
+ * counts the call against the plan's rate limit (r->rate).
+ */
+static const struct tr_db_stmt key_admit = {
+	"key_admit", "SELECT key_id, key_hash, key_active, expired, user_id,"
+	" plan, user_active, admitted, lim, remaining, reset_at, retry_in"
+	" FROM key_admit($1, $2::bytea, $3::boolean, $4::integer)", 4,
+};
+
 static enum tr_err
-auth_apikey(struct tr_req *r, const char *key)
+auth_apikey(struct tr_req *r, const char *key, int count)
 {
-	char		 hx[TR_TOKEN_DIGEST], prefix[KEY_PREFIXLEN + 1], id[24];
+	char		 hx[TR_TOKEN_DIGEST], prefix[KEY_PREFIXLEN + 1];
+	const char	*p[4];
 	PGresult	*res = NULL;
-	struct tr_db	*db = tr_db_get();
 	const char	*hash, *plan;
 	long long	 kid, uid;
-	int		 i, row = -1, keyok, userok, expired;
+	int		 keyok, userok, expired;
 	enum tr_err	 er;
 
 	if (auth_legacy(r, key))
@@ -103,35 +114,28 @@ auth_apikey(struct tr_req *r, const char *key)
 	prefix[KEY_PREFIXLEN] = '\0';
 	if ((er = tr_token_digest(key, hx)) != TR_OK)
 		return er;
-	er = tr_db_queryv(db, &res,
-	    "SELECT k.id AS key_id, k.key_hash,"
-	    " k.is_active AND k.revoked_at IS NULL AS key_active,"
-	    " k.expires_at IS NOT NULL AND k.expires_at <= now() AS expired,"
-	    " u.id AS user_id, u.plan,"
-	    " u.is_active AND u.deleted_at IS NULL AS user_active"
-	    " FROM api_keys k JOIN users u ON u.id = k.user_id"
-	    " WHERE k.key_prefix = $1", 1, prefix);
-	if (er != TR_OK)
+	p[0] = prefix;
+	p[1] = hx;
+	p[2] = count ? "t" : "f";
+	p[3] = TR_RATE_DEFAULT;
+	if ((er = tr_db_exec(tr_db_get(), &res, &key_admit, p)) != TR_OK)
 		return er;
-	/* The digest is compared in constant time against every key with
-	 * that display prefix (bytea comes back in the same "\\x" form). */
-	for (i = 0; i < PQntuples(res); i++) {
-		if ((er = tr_db_col_str(res, i, "key_hash", &hash)) != TR_OK)
-			goto out;
-		if (hash != NULL && strlen(hash) == TR_TOKEN_DIGEST - 1 &&
-		    tr_memeq_ct(hash, hx, TR_TOKEN_DIGEST - 1))
-			row = i;
-	}
-	if (row < 0) {
-		er = refuse(r, TR_EUNAUTH, "invalid API key");
+	/* The database found the key by its digest; the digest is compared
+	 * once more here, in constant time (bytea comes back as "\\x..."). */
+	if (PQntuples(res) != 1 ||
+	    (er = tr_db_col_str(res, 0, "key_hash", &hash)) != TR_OK ||
+	    hash == NULL || strlen(hash) != TR_TOKEN_DIGEST - 1 ||
+	    !tr_memeq_ct(hash, hx, TR_TOKEN_DIGEST - 1)) {
+		if (er == TR_OK)
+			er = refuse(r, TR_EUNAUTH, "invalid API key");
 		goto out;
 	}
-	if ((er = tr_db_col_bool(res, row, "key_active", &keyok)) != TR_OK ||
-	    (er = tr_db_col_bool(res, row, "user_active", &userok)) != TR_OK ||
-	    (er = tr_db_col_bool(res, row, "expired", &expired)) != TR_OK ||
-	    (er = tr_db_col_ll(res, row, "key_id", &kid)) != TR_OK ||
-	    (er = tr_db_col_ll(res, row, "user_id", &uid)) != TR_OK ||
-	    (er = tr_db_col_str(res, row, "plan", &plan)) != TR_OK)
+	if ((er = tr_db_col_bool(res, 0, "key_active", &keyok)) != TR_OK ||
+	    (er = tr_db_col_bool(res, 0, "user_active", &userok)) != TR_OK ||
+	    (er = tr_db_col_bool(res, 0, "expired", &expired)) != TR_OK ||
+	    (er = tr_db_col_ll(res, 0, "key_id", &kid)) != TR_OK ||
+	    (er = tr_db_col_ll(res, 0, "user_id", &uid)) != TR_OK ||
+	    (er = tr_db_col_str(res, 0, "plan", &plan)) != TR_OK)
 		goto out;
 	if (!keyok || !userok) {
 		er = refuse(r, TR_EUNAUTH, "API key revoked");
@@ -141,18 +145,15 @@ auth_apikey(struct tr_req *r, const char *key)
 		er = refuse(r, TR_EUNAUTH, "API key expired");
 		goto out;
 	}
+	if (count && (er = tr__rate_col(res, &r->rate)) != TR_OK)
+		goto out;
 	r->prin.kind = TR_PRIN_APIKEY;
 	r->prin.key_id = kid;
 	r->prin.user_id = uid;
 	setplan(&r->prin, plan);
 	snprintf(r->prin.bucket, sizeof(r->prin.bucket), "user:%lld",
 	    r->prin.user_id);
-	PQclear(res);
-	res = NULL;
-	snprintf(id, sizeof(id), "%lld", r->prin.key_id);
 	tr_debug("api key %s... of user %lld", prefix, r->prin.user_id);
-	return tr_db_queryv(db, NULL, "UPDATE api_keys SET last_used = now(),"
-	    " usage_count = usage_count + 1 WHERE id = $1", 1, id);
 out:
 	PQclear(res);
 	return er;
@@ -341,14 +342,14 @@ tr_auth_token(struct tr_req *r, const char *tok)
 	else if (auth_legacy(r, tok))
 		er = TR_OK;
 	else if (strncmp(tok, KEY_PREFIX, strlen(KEY_PREFIX)) == 0)
-		er = auth_apikey(r, tok);
+		er = auth_apikey(r, tok, 0);
 	else if (strncmp(tok, SESSION_PREFIX, strlen(SESSION_PREFIX)) == 0)
 		er = auth_session(r, tok);
 	else
 		er = refuse(r, TR_EUNAUTH, "invalid token");
 	tr_jwt_free(&jwt);
 	if (er != TR_OK) {
-		/* auth_apikey() sets the principal before its last query. */
+		/* An error leaves no half-set principal behind. */
 		tr__principal_free(&r->prin);
 		if (r->msg.len == 0)
 			(void)tr_fail(r, er, "%s", tr_err_message(er));
@@ -410,7 +411,7 @@ tr__auth(struct tr_req *r)
 			continue;
 	}
 	if (key != NULL && *key != '\0' && takes_keys(kind))
-		return auth_apikey(r, key);
+		return auth_apikey(r, key, 1);
 	if (tok == NULL || *tok == '\0')
 		return refuse_kind(r, kind, key != NULL && *key != '\0' ?
 		    "not an API key" : NULL);
@@ -418,10 +419,10 @@ tr__auth(struct tr_req *r)
 	if (strncmp(tok, KEY_PREFIX, strlen(KEY_PREFIX)) == 0) {
 		if (!takes_keys(kind))
 			return refuse_kind(r, kind, "not an API key");
-		return auth_apikey(r, tok);
+		return auth_apikey(r, tok, 1);
 	}
 	if (kind == TR_AUTH_APIKEY)
-		return auth_apikey(r, tok);
+		return auth_apikey(r, tok, 1);
 	return auth_bearer(r, kind, tok);
 }
 

@@ -3,7 +3,9 @@
  * daemon: tr_db_close() before a thread ends), opened on first
  * use and kept between requests, re-established transparently when the
  * server restarts.  Queries go through PQexecParams with $n parameters
- * only; no query text is ever built from input.  Rows are read by
+ * only; no query text is ever built from input.  The statements of the
+ * hot path (struct tr_db_stmt) are PQprepare'd once per connection and
+ * prepared again on the next use after a reconnect.  Rows are read by
  * column name, each value checked as it is parsed.
  */
 #include <float.h>
@@ -16,11 +18,15 @@
 #include "extern.h"
 
 #define DB_MAXPARAMS	32
+#define DB_MAXPREPARED	16	/* named statements kept per connection */
 #define DB_DEFAULT_URL	"postgresql:///trapi"
 
 struct	tr_db {
 	PGconn	*conn;
 	char	 err[256];	/* last error, for logs; never has params */
+	/* Statements prepared on this connection; emptied on connect. */
+	const struct tr_db_stmt *prepared[DB_MAXPREPARED];
+	size_t	 npre;
 };
 
 static __thread struct tr_db	*the_db;
@@ -69,6 +75,7 @@ connect_db(struct tr_db *db)
 		PQfinish(db->conn);
 		db->conn = NULL;
 	}
+	db->npre = 0;
 	snprintf(timeout, sizeof(timeout), "%lld",
 	    tr_conf_ll("DB_CONNECT_TIMEOUT", 3, 1, 600));
 	vals[0] = timeout;
@@ -119,9 +126,30 @@ conn_lost(const char *state)
  * the server cannot be reached, TR_ECONFLICT on a unique violation,
  * TR_EDB on other errors; *res is untouched then.
  */
-enum tr_err
-tr_db_query(struct tr_db *db, PGresult **res, const char *sql, int n,
-    const char *const *params)
+/*
+ * Is st prepared on db's connection?  If not, prepares it (a failure
+ * is the caller's to read from the result of the execution).
+ */
+static void
+prepare(struct tr_db *db, const struct tr_db_stmt *st)
+{
+	PGresult	*r;
+	size_t		 i;
+
+	for (i = 0; i < db->npre; i++)
+		if (db->prepared[i] == st)
+			return;
+	r = PQprepare(db->conn, st->name, st->sql, st->nparams, NULL);
+	if (PQresultStatus(r) == PGRES_COMMAND_OK &&
+	    db->npre < DB_MAXPREPARED)
+		db->prepared[db->npre++] = st;
+	PQclear(r);
+}
+
+/* Runs sql, or the prepared st when sql is NULL. */
+static enum tr_err
+run(struct tr_db *db, PGresult **res, const char *sql,
+    const struct tr_db_stmt *stp, int n, const char *const *params)
 {
 	PGresult	*r;
 	ExecStatusType	 st;
@@ -133,7 +161,14 @@ tr_db_query(struct tr_db *db, PGresult **res, const char *sql, int n,
 		if (tr_db_conn(db) == NULL)
 			return TR_EDBDOWN;
 		intx = PQtransactionStatus(db->conn) != PQTRANS_IDLE;
-		r = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+		if (sql != NULL)
+			r = PQexecParams(db->conn, sql, n, NULL, params, NULL,
+			    NULL, 0);
+		else {
+			prepare(db, stp);
+			r = PQexecPrepared(db->conn, stp->name, n, params,
+			    NULL, NULL, 0);
+		}
 		st = PQresultStatus(r);
 		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 			if (res != NULL)
@@ -143,6 +178,14 @@ tr_db_query(struct tr_db *db, PGresult **res, const char *sql, int n,
 			return TR_OK;
 		}
 		state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+		/* The server forgot the statement (DISCARD ALL, a pooler
+		 * that changed backends): prepare it again, once. */
+		if (sql == NULL && state != NULL &&
+		    strcmp(state, "26000") == 0 && !intx && attempt == 0) {
+			PQclear(r);
+			db->npre = 0;
+			continue;
+		}
 		if (PQstatus(db->conn) == CONNECTION_BAD || conn_lost(state)) {
 			seterr(db, "lost connection", PQerrorMessage(db->conn));
 			PQclear(r);
@@ -171,6 +214,25 @@ tr_db_query(struct tr_db *db, PGresult **res, const char *sql, int n,
 	}
 	tr_warnx("database: %s", db->err);
 	return TR_EDBDOWN;
+}
+
+enum tr_err
+tr_db_query(struct tr_db *db, PGresult **res, const char *sql, int n,
+    const char *const *params)
+{
+	return run(db, res, sql, NULL, n, params);
+}
+
+/*
+ * Runs a named statement of the hot path: prepared on first use on
+ * each connection (parsed and planned once, not per request), else as
+ * tr_db_query().
+ */
+enum tr_err
+tr_db_exec(struct tr_db *db, PGresult **res, const struct tr_db_stmt *st,
+    const char *const *params)
+{
+	return run(db, res, NULL, st, st->nparams, params);
 }
 
 /* tr_db_query() with the parameters as variadic strings (NULL for SQL

@@ -2,7 +2,10 @@
  * Outbound HTTP through libcurl: connect and total timeouts, a cap on
  * the response size, only http and https, and errors mapped to codes
  * (TR_ETIMEOUT, TR_EUNAVAIL for a peer that cannot be reached,
- * TR_EPROVIDER for a response over the cap).
+ * TR_EPROVIDER for a response over the cap).  One curl handle per
+ * thread and origin (scheme, host and port: in practice, per provider)
+ * lives as long as the process, so that its connection cache and DNS
+ * cache carry keep-alive across the requests a FastCGI process serves.
  */
 #include <sys/stat.h>
 
@@ -17,8 +20,96 @@
 
 #include "extern.h"
 
+#define HTTP_ORIGINS	8	/* handles kept per thread */
+#define HTTP_ORIGINMAX	256	/* longest origin kept */
+
 static pthread_once_t	 curl_once = PTHREAD_ONCE_INIT;
 static int		 curl_ready;
+
+/* A handle kept for one origin. */
+struct	origin {
+	char	 name[HTTP_ORIGINMAX];	/* "https://api.deepgram.com:443" */
+	CURL	*c;
+	int	 warm;			/* a transfer left a connection */
+};
+
+static __thread struct origin	 origins[HTTP_ORIGINS];
+static __thread size_t		 norigins;
+
+/*
+ * The handle for url's origin, reset to no options but with its
+ * connections and DNS cache; a new one when the origin is new (the
+ * oldest one goes when all are taken).  NULL when out of memory.
+ */
+static CURL *
+handle_for(const char *url, int **warm)
+{
+	CURLU		*u;
+	char		*scheme = NULL, *host = NULL, *port = NULL;
+	char		 name[HTTP_ORIGINMAX];
+	struct origin	*o;
+	size_t		 i;
+
+	name[0] = '\0';
+	if ((u = curl_url()) != NULL &&
+	    curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+	    CURLUE_OK)
+		snprintf(name, sizeof(name), "%s://%s:%s", scheme, host, port);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	*warm = NULL;
+	/* A URL curl cannot split gets a handle of its own, used once. */
+	if (name[0] == '\0')
+		return curl_easy_init();
+	for (i = 0; i < norigins; i++)
+		if (strcmp(origins[i].name, name) == 0) {
+			curl_easy_reset(origins[i].c);
+			*warm = &origins[i].warm;
+			return origins[i].c;
+		}
+	if (norigins == HTTP_ORIGINS) {
+		curl_easy_cleanup(origins[0].c);
+		memmove(&origins[0], &origins[1],
+		    (HTTP_ORIGINS - 1) * sizeof(origins[0]));
+		norigins--;
+	}
+	o = &origins[norigins];
+	if ((o->c = curl_easy_init()) == NULL)
+		return NULL;
+	snprintf(o->name, sizeof(o->name), "%s", name);
+	o->warm = 0;
+	*warm = &o->warm;
+	norigins++;
+	return o->c;
+}
+
+/* Is c one of the kept handles (else it is cleaned up after use)? */
+static int
+kept(const CURL *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < norigins; i++)
+		if (origins[i].c == c)
+			return 1;
+	return 0;
+}
+
+/* Closes this thread's kept connections (before a thread ends). */
+void
+tr_http_close(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < norigins; i++)
+		curl_easy_cleanup(origins[i].c);
+	norigins = 0;
+}
 
 static void
 curl_init(void)
@@ -110,7 +201,8 @@ attempt(const struct tr_http_opts *o, struct tr_http_resp *resp)
 	CURLcode		 cc;
 	char			 errbuf[CURL_ERROR_SIZE] = "";
 	enum tr_err		 er = TR_OK;
-	int			 tries = resp->attempts;
+	int			 tries = resp->attempts, *warm;
+	long			 conns = 0;
 
 	tr_buf_free(&resp->body);
 	memset(resp, 0, sizeof(*resp));
@@ -122,7 +214,7 @@ attempt(const struct tr_http_opts *o, struct tr_http_resp *resp)
 	pthread_once(&curl_once, curl_init);
 	if (!curl_ready)
 		return TR_ESYSTEM;
-	if ((c = curl_easy_init()) == NULL)
+	if ((c = handle_for(o->url, &warm)) == NULL)
 		return TR_ENOMEM;
 	/* An empty Expect: large bodies go at once, without a 100 round. */
 	if ((hl = curl_slist_append(NULL, "Expect:")) == NULL) {
@@ -194,6 +286,17 @@ attempt(const struct tr_http_opts *o, struct tr_http_resp *resp)
 		    (curl_off_t)o->bodysz);
 	}
 	cc = curl_easy_perform(c);
+	/*
+	 * A kept connection the peer had closed makes curl send the
+	 * request again on a new one: the peer may have seen it twice, so
+	 * that counts as two attempts (retries stay bounded as they were).
+	 */
+	if (warm != NULL) {
+		if (*warm && curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS,
+		    &conns) == CURLE_OK && conns > 0 && cc != CURLE_OK)
+			resp->attempts++;
+		*warm = cc == CURLE_OK;
+	}
 	if (resp->toobig) {
 		tr_warnx("http: %s: response over %zu bytes", o->url, o->maxbody);
 		er = TR_EPROVIDER;
@@ -209,9 +312,14 @@ attempt(const struct tr_http_opts *o, struct tr_http_resp *resp)
 out:
 	if (f != NULL)
 		fclose(f);
+	/* The handle lets go of what this request set on it first. */
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(c, CURLOPT_MIMEPOST, NULL);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(hl);
-	curl_easy_cleanup(c);
 	curl_mime_free(mime);
+	if (!kept(c))
+		curl_easy_cleanup(c);
 	return er;
 }
 
@@ -237,7 +345,7 @@ tr_http_do(const struct tr_http_opts *o, struct tr_http_resp *resp)
 	tr_buf_init(&resp->body, o->maxbody);
 	for (n = 0;; n++) {
 		er = attempt(o, resp);
-		if (n >= o->retries || er == TR_ETIMEOUT ||
+		if (resp->attempts > o->retries || er == TR_ETIMEOUT ||
 		    (er == TR_OK && resp->status != 429 && resp->status < 500) ||
 		    (er != TR_OK && er != TR_EUNAVAIL))
 			break;

@@ -8,14 +8,31 @@
  * from the file's start (PocketSphinx counts 100 frames a second) and
  * confidences.  Live streams have a decoder each, fed in chunks, and
  * report interim and final hypotheses as they go.
+ *
+ * The model costs some 130 MB a process, and the web server may run
+ * dozens of transcription processes: so that it does not multiply with
+ * them, a process holds the file decoder only while it holds one of
+ * LOCAL_ENGINE_PROCS (default 4) tokens of the host, flock(2)ed files
+ * in ENGINE_LOCK_DIR.  A process waits up to LOCAL_ENGINE_WAIT seconds
+ * for a token (then 503); it gives its token and its model back after a
+ * decode when another process is waiting, and after LOCAL_ENGINE_IDLE
+ * seconds unused.  Why tokens rather than memory the processes share:
+ * PocketSphinx builds its model in malloc'd memory (the trie, the
+ * dictionary's hash, the lexicon tree), which no mmap of the files can
+ * share, and the web server, not we, starts the processes, so none can
+ * be forked from one that loaded it.
  */
+#include <sys/file.h>
+
 #include <ctype.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <pocketsphinx.h>
@@ -40,7 +57,19 @@ struct	decoder {
 	int		 ncmn;
 };
 
-static struct decoder	 filedec;	/* loaded once per process */
+static struct decoder	 filedec;	/* loaded while the token is held */
+
+#define ENGINE_PROCS_DEFAULT	4	/* processes holding the model */
+#define ENGINE_WAIT_DEFAULT	60	/* seconds to wait for a token */
+#define ENGINE_IDLE_DEFAULT	30	/* seconds unused before giving back */
+#define ENGINE_POLL_MS		20	/* between tries for a token */
+#define ENGINE_WAITERS		"engine.waiters"
+
+/* The file decoder, its token and when it was last used; under file_mu. */
+static pthread_mutex_t	 file_mu = PTHREAD_MUTEX_INITIALIZER;
+static int		 token_fd = -1;
+static long long	 last_use;	/* monotonic seconds */
+static int		 idler;		/* the idle thread runs */
 
 /*
  * PocketSphinx 5prealpha logs through globals of sphinxbase: ps_init()
@@ -162,12 +191,129 @@ word_text(const char *w, char *out, size_t outsz)
 	return 1;
 }
 
+static long long
+mono_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
+
+/* A lock file of the host's engine tokens, opened; -1 if it cannot. */
+static int
+lockfile(const char *name)
+{
+	char	 path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", tr_conf_def("ENGINE_LOCK_DIR",
+	    tr_conf_def("USAGE_SPOOL_DIR", "/var/spool/trapi")), name);
+	return open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+}
+
+/* Frees the model and gives the token back; file_mu held. */
+static void
+give_back(void)
+{
+	decoder_free(&filedec);
+	/* What PocketSphinx freed goes back to the system, not the heap. */
+	malloc_trim(0);
+	if (token_fd != -1)
+		close(token_fd);
+	token_fd = -1;
+}
+
+/* Is another process waiting for a token? */
+static int
+wanted(void)
+{
+	int	 fd, busy;
+
+	if ((fd = lockfile(ENGINE_WAITERS)) == -1)
+		return 0;
+	busy = flock(fd, LOCK_EX | LOCK_NB) == -1;
+	close(fd);
+	return busy;
+}
+
+/* Gives the model back once it has been unused LOCAL_ENGINE_IDLE s. */
+static void *
+idle_run(void *arg)
+{
+	long long	 idle;
+
+	(void)arg;
+	idle = tr_conf_ll("LOCAL_ENGINE_IDLE", ENGINE_IDLE_DEFAULT, 1, 86400);
+	for (;;) {
+		sleep(1);
+		pthread_mutex_lock(&file_mu);
+		if (token_fd != -1 && (mono_now() - last_use >= idle ||
+		    wanted()))
+			give_back();
+		pthread_mutex_unlock(&file_mu);
+	}
+	return NULL;
+}
+
 /*
- * Decodes the raw PCM file path (16 kHz mono s16le) into t.  Returns
- * TR_EUNAVAIL if the model cannot be loaded.
+ * Takes one of the host's LOCAL_ENGINE_PROCS tokens, waiting up to
+ * LOCAL_ENGINE_WAIT seconds (a shared lock on the waiters' file says a
+ * process waits); file_mu held.  TR_EUNAVAIL when none came free.
  */
-enum tr_err
-tr_sphinx_decode(const char *path, struct tr_transcript *t)
+static enum tr_err
+take_token(void)
+{
+	struct timespec	 pause = { 0, ENGINE_POLL_MS * 1000000L };
+	long long	 n, i, until;
+	char		 name[32];
+	int		 fd, wfd;
+	pthread_t	 th;
+
+	if (token_fd != -1)
+		return TR_OK;
+	n = tr_conf_ll("LOCAL_ENGINE_PROCS", ENGINE_PROCS_DEFAULT, 1, 1024);
+	until = mono_now() + tr_conf_ll("LOCAL_ENGINE_WAIT",
+	    ENGINE_WAIT_DEFAULT, 0, 3600);
+	if ((wfd = lockfile(ENGINE_WAITERS)) != -1 &&
+	    flock(wfd, LOCK_SH) == -1) {
+		close(wfd);
+		wfd = -1;
+	}
+	for (;;) {
+		for (i = 0; i < n && token_fd == -1; i++) {
+			snprintf(name, sizeof(name), "engine.%lld", i);
+			if ((fd = lockfile(name)) == -1) {
+				/* No directory to count in: not capped. */
+				tr_warn("local engine: token %s", name);
+				if (wfd != -1)
+					close(wfd);
+				return TR_OK;
+			}
+			if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+				token_fd = fd;
+			else
+				close(fd);
+		}
+		if (token_fd != -1 || mono_now() >= until)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (wfd != -1)
+		close(wfd);
+	if (token_fd == -1) {
+		tr_warnx("local engine: all %lld processes busy", n);
+		return TR_EUNAVAIL;
+	}
+	if (!idler && pthread_create(&th, NULL, idle_run, NULL) == 0) {
+		pthread_detach(th);
+		idler = 1;
+	}
+	return TR_OK;
+}
+
+/* The decode itself, with the file decoder (loaded if need be). */
+static enum tr_err
+decode(const char *path, struct tr_transcript *t)
 {
 	int16_t		 buf[8192];
 	ps_seg_t	*seg;
@@ -212,6 +358,27 @@ tr_sphinx_decode(const char *path, struct tr_transcript *t)
 	snprintf(t->model, sizeof(t->model), "pocketsphinx-en-us");
 	snprintf(t->language, sizeof(t->language), "en");
 	return TR_OK;
+}
+
+/*
+ * Decodes the raw PCM file path (16 kHz mono s16le) into t, holding
+ * one of the host's engine tokens.  Returns TR_EUNAVAIL if the model
+ * cannot be loaded or every token stayed taken.
+ */
+enum tr_err
+tr_sphinx_decode(const char *path, struct tr_transcript *t)
+{
+	enum tr_err	 er;
+
+	pthread_mutex_lock(&file_mu);
+	if ((er = take_token()) == TR_OK) {
+		er = decode(path, t);
+		last_use = mono_now();
+		if (token_fd != -1 && wanted())
+			give_back();
+	}
+	pthread_mutex_unlock(&file_mu);
+	return er;
 }
 
 /*

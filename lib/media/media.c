@@ -6,6 +6,7 @@
  * (415).  Only the containers listed below are opened, and only local
  * files.
  */
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -31,6 +32,9 @@
  * fetch a URL.
  */
 #define MEDIA_MAX_SECS	1e7	/* longer than any real upload (115 days) */
+#define MEDIA_HEAD	4096	/* bytes read to tell the container */
+#define MEDIA_PROBESIZE	"262144"	/* bytes find_stream_info may read */
+#define MEDIA_ANALYZE	"2000000"	/* and microseconds of media */
 
 static const char	 formats[] = "wav,w64,mp3,mov,mp4,m4a,3gp,3g2,mj2,"
     "ogg,matroska,webm,flac,aac,asf,avi,amr,aiff,caf,au,mpeg,mpegts,"
@@ -98,8 +102,142 @@ measure(AVFormatContext *fc, int idx, double *secs)
 }
 
 /*
- * Probes path with libavformat, in this process (spawning ffprobe costs
- * some 80 ms a request).  Returns TR_EMEDIA if it is not media with an
+ * Containers told by their first bytes, so that libavformat opens the
+ * one demuxer instead of trying every listed one in turn.  Each is in
+ * the list above (avformat_open_input() checks the whitelist for a
+ * demuxer it is handed too); what no line matches is probed as before.
+ */
+static const struct magic {
+	const char	*riff;		/* "RIFF" at 0 too, or NULL */
+	size_t		 off;		/* where the signature starts */
+	const char	*sig;
+	size_t		 len;
+	const char	*demuxer;	/* libavformat's name */
+} magics[] = {
+	{ "RIFF", 8, "WAVE", 4, "wav" },
+	{ NULL, 0, "fLaC", 4, "flac" },
+	{ NULL, 0, "OggS", 4, "ogg" },
+	{ NULL, 0, "\x1a\x45\xdf\xa3", 4, "matroska" },
+	{ NULL, 4, "ftyp", 4, "mov" },
+	{ NULL, 0, "FORM", 4, "aiff" },
+	{ NULL, 0, "caff", 4, "caf" },
+	{ NULL, 0, "#!AMR", 5, "amr" },
+	{ NULL, 0, "FLV", 3, "flv" },
+};
+/* (An ID3 tag names no container: MP3, AAC and FLAC may all start so.) */
+
+/* The demuxer that head's signature names, or NULL: probe them all. */
+static const AVInputFormat *
+guess(const unsigned char *head, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+		if (len >= magics[i].off + magics[i].len &&
+		    memcmp(head + magics[i].off, magics[i].sig,
+		    magics[i].len) == 0 && (magics[i].riff == NULL ||
+		    memcmp(head, magics[i].riff, 4) == 0))
+			return av_find_input_format(magics[i].demuxer);
+	return NULL;
+}
+
+static unsigned int
+le16(const unsigned char *p)
+{
+	return (unsigned int)p[0] | (unsigned int)p[1] << 8;
+}
+
+static unsigned long
+le32(const unsigned char *p)
+{
+	return (unsigned long)le16(p) | (unsigned long)le16(p + 2) << 16;
+}
+
+/*
+ * A PCM WAV told by its header alone: the first len bytes of a file of
+ * size bytes.  The length is that of the samples present: the data
+ * chunk's size as the header says, but no more than the file holds (a
+ * size patched to claim hours bills the seconds that are there).
+ * Returns TR_OK with m filled, or TR_EMEDIA when it is not a PCM WAV
+ * whose data chunk starts within head (libavformat then decides).
+ */
+enum tr_err
+tr_media_wav(const unsigned char *head, size_t len, unsigned long long size,
+    struct tr_media *m)
+{
+	unsigned long	 csz, rate = 0, bytes;
+	unsigned int	 fmt = 0, chans = 0, align = 0, bits = 0;
+	size_t		 at = 12;
+	int		 gotfmt = 0;
+
+	if (len < 12 || memcmp(head, "RIFF", 4) != 0 ||
+	    memcmp(head + 8, "WAVE", 4) != 0 || size < len)
+		return TR_EMEDIA;
+	while (at + 8 <= len) {
+		csz = le32(head + at + 4);
+		if (memcmp(head + at, "fmt ", 4) == 0) {
+			if (csz < 16 || at + 8 + 16 > len)
+				return TR_EMEDIA;
+			fmt = le16(head + at + 8);
+			chans = le16(head + at + 10);
+			rate = le32(head + at + 12);
+			align = le16(head + at + 20);
+			bits = le16(head + at + 22);
+			if (fmt == 0xfffe && csz >= 40 && at + 8 + 26 <= len)
+				fmt = le16(head + at + 8 + 24);
+			gotfmt = 1;
+		} else if (memcmp(head + at, "data", 4) == 0) {
+			/* PCM only: what every sample is bytes wide. */
+			if (!gotfmt || fmt != 1 || chans == 0 || chans > 64 ||
+			    rate == 0 || rate > 768000 || bits == 0 ||
+			    bits % 8 != 0 || bits > 32 ||
+			    align != chans * bits / 8)
+				return TR_EMEDIA;
+			bytes = size - (at + 8) < csz ? (unsigned long)
+			    (size - (at + 8)) : csz;
+			memset(m, 0, sizeof(*m));
+			snprintf(m->format, sizeof(m->format), "wav");
+			m->has_audio = 1;
+			m->channels = (int)chans;
+			m->rate = (int)rate;
+			m->duration = (double)(bytes / align) / rate;
+			return m->duration > 0 && m->duration < MEDIA_MAX_SECS ?
+			    TR_OK : TR_EMEDIA;
+		}
+		/* Chunks are padded to an even size. */
+		if (csz > len || at + 8 + csz + (csz & 1) < at)
+			return TR_EMEDIA;
+		at += 8 + csz + (csz & 1);
+	}
+	return TR_EMEDIA;
+}
+
+/* The first bytes of path and its size; 0 bytes read if it cannot. */
+static size_t
+head_of(const char *path, unsigned char *head, size_t sz,
+    unsigned long long *size)
+{
+	struct stat	 st;
+	ssize_t		 n;
+	int		 fd;
+
+	*size = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (n = read(fd, head, sz)) < 0)
+		n = 0;
+	else
+		*size = (unsigned long long)st.st_size;
+	close(fd);
+	return (size_t)n;
+}
+
+/*
+ * Probes path: a PCM WAV by its header, anything else with libavformat
+ * in this process (spawning ffprobe costs some 80 ms a request), the
+ * container told by its first bytes when they name one and the stream
+ * probe capped (MEDIA_PROBESIZE, MEDIA_ANALYZE).  Returns TR_EMEDIA if it is not media with an
  * audio stream whose length can be measured, else fills m (container,
  * duration in seconds as measured(), channels, sample rate).
  */
@@ -109,9 +247,16 @@ tr_media_probe(const char *path, struct tr_media *m)
 	AVFormatContext		*fc;
 	AVDictionary		*opts = NULL;
 	AVStream		*st;
+	unsigned char		 head[MEDIA_HEAD];
+	unsigned long long	 size;
+	size_t			 n;
 	int			 idx;
 	enum tr_err		 er = TR_EMEDIA;
 
+	memset(m, 0, sizeof(*m));
+	n = head_of(path, head, sizeof(head), &size);
+	if (tr_media_wav(head, n, size, m) == TR_OK)
+		return TR_OK;
 	memset(m, 0, sizeof(*m));
 	av_log_set_level(AV_LOG_QUIET);
 	if ((fc = avformat_alloc_context()) == NULL)
@@ -121,7 +266,9 @@ tr_media_probe(const char *path, struct tr_media *m)
 		return TR_ENOMEM;
 	}
 	av_dict_set(&opts, "protocol_whitelist", "file", 0);
-	if (avformat_open_input(&fc, path, NULL, &opts) < 0) {
+	av_dict_set(&opts, "probesize", MEDIA_PROBESIZE, 0);
+	av_dict_set(&opts, "analyzeduration", MEDIA_ANALYZE, 0);
+	if (avformat_open_input(&fc, path, guess(head, n), &opts) < 0) {
 		av_dict_free(&opts);
 		return TR_EMEDIA;	/* fc was freed */
 	}

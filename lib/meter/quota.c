@@ -57,103 +57,76 @@ retry_after(struct tr_req *r, long long secs)
 	return tr_header(r, "Retry-After", s);
 }
 
-/*
- * Refuses the call if audio_seconds more would pass the monthly quota,
- * or, when the length is not known (0: a stream), if the month's
- * minutes are already used up.
- */
-static enum tr_err
-minutes(struct tr_req *r, double audio_seconds)
-{
-	PGresult	*res = NULL;
-	char		 uid[24];
-	double		 used, lim;
-	long long	 until, id;
-	enum tr_err	 er;
-
-	/* An Auth0 subject's quota is its users row's, made on first use. */
-	if (r->prin.kind == TR_PRIN_AUTH0 &&
-	    (er = tr_principal_user(r, &id)) != TR_OK)
-		return er;
-	if (r->prin.user_id <= 0)
-		return TR_OK;	/* the legacy key has no user and no quota */
-	snprintf(uid, sizeof(uid), "%lld", r->prin.user_id);
-	if ((er = tr_db_queryv(tr_db_get(), &res, "SELECT CASE WHEN"
-	    " u.usage_month = date_trunc('month', now())::date THEN"
-	    " u.audio_minutes_month ELSE 0 END::float8 AS used,"
-	    " p.audio_minutes_month::float8 AS quota,"
-	    " ceil(extract(epoch FROM date_trunc('month', now()) +"
-	    " interval '1 month' - now()))::bigint AS until_next"
-	    " FROM users u JOIN plans p ON p.plan = u.plan WHERE u.id = $1",
-	    1, uid)) != TR_OK)
-		return er;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return TR_OK;
-	}
-	if ((er = tr_db_col_double(res, 0, "used", &used)) == TR_OK &&
-	    (er = tr_db_col_double(res, 0, "quota", &lim)) == TR_OK)
-		er = tr_db_col_ll(res, 0, "until_next", &until);
-	PQclear(res);
-	if (er != TR_OK)
-		return er;
-	if (audio_seconds > 0 ? used + audio_seconds / 60 <= lim : used < lim)
-		return TR_OK;
-	if ((er = retry_after(r, until)) != TR_OK)
-		return er;
-	return tr_fail(r, TR_ERATE, "monthly audio quota of %.0f minutes "
-	    "reached (%.1f used)", lim, used);
-}
+/* quota_take() (migration 0006): minutes and a slot in one statement. */
+static const struct tr_db_stmt quota_take = {
+	"quota_take", "SELECT minutes_ok, used, quota, until_next, slot FROM"
+	" quota_take($1, $2, $3::bigint, $4::float8, $5::integer)", 5,
+};
 
 /*
  * Checks the monthly audio quota for audio_seconds more (0: only that
- * some is left) and takes one of the plan's concurrent slots.  Returns
- * TR_ERATE (429, Retry-After) when either is exhausted; on TR_OK, *slot
- * must be given back with tr_quota_end().  Works on a bare request
- * (tr_req_new()) as on an HTTP one.
+ * some is left) and takes one of the plan's concurrent slots, in one
+ * round trip.  Returns TR_ERATE (429, Retry-After) when either is
+ * exhausted; on TR_OK, *slot must be given back with tr_quota_end() (or
+ * with the usage row, tr_usage's slot).  Works on a bare request
+ * (tr_req_new()) as on an HTTP one.  While the database is down the
+ * quotas cannot be known, and like the rate limit they let the call
+ * through (its usage row is spooled).
  */
 enum tr_err
 tr_quota_begin(struct tr_req *r, double audio_seconds, long long *slot)
 {
 	PGresult	*res = NULL;
-	struct tr_db	*db = tr_db_get();
-	char		 secs[24];
+	const char	*p[5];
+	char		 uid[24], secs[32], len[24];
+	double		 used, lim;
+	long long	 until, id;
+	int		 ok;
 	enum tr_err	 er;
 
 	*slot = 0;
-	(void)lease(secs, sizeof(secs));
-	if ((er = minutes(r, audio_seconds)) != TR_OK && er != TR_EDBDOWN)
+	(void)lease(len, sizeof(len));
+	/* An Auth0 subject's quota is its users row's, made on first use. */
+	if (r->prin.kind == TR_PRIN_AUTH0 &&
+	    (er = tr_principal_user(r, &id)) != TR_OK && er != TR_EDBDOWN)
 		return er;
-	if (r->prin.bucket[0] == '\0')
+	/* The legacy key has no user and no minutes quota, only slots. */
+	if (r->prin.user_id <= 0 && r->prin.bucket[0] == '\0')
 		return TR_OK;
-	/*
-	 * Count and insert under a lock on the caller's bucket, or two
-	 * requests could both see one free slot.  While the database is
-	 * down the quotas cannot be known, and like the rate limit they
-	 * let the call through (its usage row is spooled).
-	 */
-	if ((er = tr_db_queryv(db, NULL, "BEGIN", 0)) != TR_OK) {
+	snprintf(uid, sizeof(uid), "%lld", r->prin.user_id);
+	snprintf(secs, sizeof(secs), "%.17g", audio_seconds);
+	p[0] = r->prin.bucket[0] != '\0' ? r->prin.bucket : NULL;
+	p[1] = r->prin.plan;
+	p[2] = r->prin.user_id > 0 ? uid : NULL;
+	p[3] = secs;
+	p[4] = len;
+	if ((er = tr_db_exec(tr_db_get(), &res, &quota_take, p)) != TR_OK) {
 		if (er != TR_EDBDOWN)
 			return er;
 		tr_warnx("quota not checked: database unavailable");
 		return TR_OK;
 	}
-	if ((er = tr_db_queryv(db, NULL, "SELECT pg_advisory_xact_lock("
-	    "hashtext($1))", 1, r->prin.bucket)) != TR_OK ||
-	    (er = tr_db_queryv(db, &res, "INSERT INTO inflight (bucket,"
-	    " expires_at) SELECT $1, now() + make_interval(secs => $3)"
-	    " WHERE (SELECT count(*) FROM inflight WHERE bucket = $1 AND"
-	    " expires_at > now()) < COALESCE((SELECT concurrent FROM plans"
-	    " WHERE plan = $2), 1) RETURNING id", 3, r->prin.bucket,
-	    r->prin.plan, secs)) != TR_OK || (PQntuples(res) == 1 &&
-	    (er = tr_db_col_ll(res, 0, "id", slot)) != TR_OK)) {
+	if ((er = tr_db_col_bool(res, 0, "minutes_ok", &ok)) != TR_OK) {
 		PQclear(res);
-		if (tr_db_queryv(db, NULL, "ROLLBACK", 0) != TR_OK)
-			tr_warnx("quota: rollback failed");
 		return er;
 	}
+	if (!ok) {
+		if ((er = tr_db_col_double(res, 0, "used", &used)) == TR_OK &&
+		    (er = tr_db_col_double(res, 0, "quota", &lim)) == TR_OK)
+			er = tr_db_col_ll(res, 0, "until_next", &until);
+		PQclear(res);
+		if (er != TR_OK || (er = retry_after(r, until)) != TR_OK)
+			return er;
+		return tr_fail(r, TR_ERATE, "monthly audio quota of %.0f "
+		    "minutes reached (%.1f used)", lim, used);
+	}
+	if (p[0] == NULL) {
+		PQclear(res);
+		return TR_OK;
+	}
+	er = tr_db_col_ll(res, 0, "slot", slot);
 	PQclear(res);
-	if ((er = tr_db_queryv(db, NULL, "COMMIT", 0)) != TR_OK)
+	if (er != TR_OK)
 		return er;
 	if (*slot == 0) {
 		if ((er = retry_after(r, 5)) != TR_OK)

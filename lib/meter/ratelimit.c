@@ -13,9 +13,6 @@
 
 #include "extern.h"
 
-/* Requests per minute for a plan missing from the plans table. */
-#define PER_MINUTE_DEFAULT	"60"
-
 /* Failed password checks per account per minute. */
 #define LOGIN_FAILURES_DEFAULT	10
 /* The unit of a limit, in a refusal. */
@@ -23,6 +20,8 @@
 
 static enum tr_err	 count_call(struct tr_req *, const char *,
 			    const char *, const char *, const char *);
+static enum tr_err	 answer(struct tr_req *, const struct tr_rate *,
+			    const char *);
 
 static enum tr_err
 hdr(struct tr_req *r, const char *name, long long v)
@@ -43,6 +42,9 @@ tr__ratelimit(struct tr_req *r)
 {
 	if (r->prin.bucket[0] == '\0')
 		return TR_OK;
+	/* An API key's call was counted with its lookup (key_admit()). */
+	if (r->rate.counted)
+		return answer(r, &r->rate, PER_MINUTE);
 	return count_call(r, r->prin.bucket, r->prin.plan, NULL, PER_MINUTE);
 }
 
@@ -105,15 +107,13 @@ count_call(struct tr_req *r, const char *bucket, const char *plan,
     const char *limit, const char *what)
 {
 	PGresult	*res = NULL;
-	long long	 lim, left, reset, in;
-	unsigned char	 dice;
-	int		 ok = 0;
+	struct tr_rate	 rt;
 	enum tr_err	 er;
 
 	er = tr_db_queryv(tr_db_get(), &res, "SELECT admitted, lim,"
 	    " remaining, reset_at, retry_in FROM rate_take(lower($1),"
 	    " COALESCE($3::int, (SELECT requests_per_minute FROM plans"
-	    " WHERE plan = $2), " PER_MINUTE_DEFAULT "))", 3, bucket, plan,
+	    " WHERE plan = $2), " TR_RATE_DEFAULT "))", 3, bucket, plan,
 	    limit);
 	if (er == TR_EDBDOWN) {
 		tr_warnx("rate limit not checked: database unavailable");
@@ -121,29 +121,51 @@ count_call(struct tr_req *r, const char *bucket, const char *plan,
 	}
 	if (er != TR_OK)
 		return er;
-	if ((er = tr_db_col_bool(res, 0, "admitted", &ok)) == TR_OK &&
-	    (er = tr_db_col_ll(res, 0, "lim", &lim)) == TR_OK &&
-	    (er = tr_db_col_ll(res, 0, "remaining", &left)) == TR_OK &&
-	    (er = tr_db_col_ll(res, 0, "reset_at", &reset)) == TR_OK)
-		er = tr_db_col_ll(res, 0, "retry_in", &in);
+	er = tr__rate_col(res, &rt);
 	PQclear(res);
 	if (er != TR_OK)
 		return er;
+	return answer(r, &rt, what);
+}
+
+/* rate_take()'s columns in the first row of res. */
+enum tr_err
+tr__rate_col(const PGresult *res, struct tr_rate *rt)
+{
+	enum tr_err	 er;
+
+	memset(rt, 0, sizeof(*rt));
+	if ((er = tr_db_col_bool(res, 0, "admitted", &rt->admitted)) == TR_OK &&
+	    (er = tr_db_col_ll(res, 0, "lim", &rt->lim)) == TR_OK &&
+	    (er = tr_db_col_ll(res, 0, "remaining", &rt->left)) == TR_OK &&
+	    (er = tr_db_col_ll(res, 0, "reset_at", &rt->reset)) == TR_OK)
+		er = tr_db_col_ll(res, 0, "retry_in", &rt->in);
+	rt->counted = er == TR_OK;
+	return er;
+}
+
+/* The headers of a counted call, and its refusal when over the limit. */
+static enum tr_err
+answer(struct tr_req *r, const struct tr_rate *rt, const char *what)
+{
+	unsigned char	 dice;
+	enum tr_err	 er;
+
 	/* Reset: when the whole limit is back. */
-	if ((er = hdr(r, "X-RateLimit-Limit", lim)) != TR_OK ||
-	    (er = hdr(r, "X-RateLimit-Remaining", left)) != TR_OK ||
-	    (er = hdr(r, "X-RateLimit-Reset", reset)) != TR_OK)
+	if ((er = hdr(r, "X-RateLimit-Limit", rt->lim)) != TR_OK ||
+	    (er = hdr(r, "X-RateLimit-Remaining", rt->left)) != TR_OK ||
+	    (er = hdr(r, "X-RateLimit-Reset", rt->reset)) != TR_OK)
 		return er;
 	/* Now and then, drop windows nobody will look at again. */
 	if (tr_random(&dice, 1) == TR_OK && dice == 0 &&
 	    tr_db_queryv(tr_db_get(), NULL, "DELETE FROM rate_limits"
 	    " WHERE window_start < now() - interval '10 minutes'", 0) != TR_OK)
 		tr_warnx("rate limit windows not pruned");
-	if (!ok) {
-		if ((er = hdr(r, "Retry-After", in)) != TR_OK)
+	if (!rt->admitted) {
+		if ((er = hdr(r, "Retry-After", rt->in)) != TR_OK)
 			return er;
 		return tr_fail(r, TR_ERATE, "rate limit of %lld %s exceeded; "
-		    "retry in %lld s", lim, what, in);
+		    "retry in %lld s", rt->lim, what, rt->in);
 	}
 	return TR_OK;
 }

@@ -1,6 +1,7 @@
 /*
- * Usage metering (SPEC section 5): a usage_logs row per billable call
- * and the user's monthly counters, in one statement.  A usage row is
+ * Usage metering (SPEC section 5): a usage_logs row per billable call,
+ * the user's monthly counters and the release of the call's quota
+ * slot, in one statement: one transaction, one durable commit.  A usage row is
  * billing data: when PostgreSQL cannot be reached the row is appended to
  * a local spool file and fsync'd before the call succeeds, and replayed
  * when the database is back.  Every row carries an idempotency key, so
@@ -21,8 +22,10 @@
 
 #define SPOOL_LINEMAX	4096
 
-static const char *const sql_usage =
-    "WITH ins AS (INSERT INTO usage_logs (user_id, api_key_id, service,"
+static const struct tr_db_stmt usage_row = { "usage_row",
+    "WITH rel AS (DELETE FROM inflight WHERE id = $12::bigint"
+    " OR expires_at < now()),"
+    " ins AS (INSERT INTO usage_logs (user_id, api_key_id, service,"
     " endpoint, audio_duration_seconds, tokens_used, cost_usd, status,"
     " request_id, idempotency_key, timestamp) VALUES ($1::bigint,"
     " $2::bigint, $3, $4, $5::numeric, $6::integer, $7::numeric, $8, $9,"
@@ -39,7 +42,7 @@ static const char *const sql_usage =
     "  WHEN u.usage_month < ins.m THEN ins.mins"
     "  ELSE u.audio_minutes_month END,"
     " usage_month = GREATEST(u.usage_month, ins.m)"
-    " FROM ins WHERE u.id = ins.user_id";
+    " FROM ins WHERE u.id = ins.user_id", 12 };
 
 static unsigned int	 seq;	/* rows logged by this process */
 
@@ -53,7 +56,7 @@ spool_path(char *buf, size_t sz)
 
 /* The row as a spool line (one JSON object and a newline). */
 static struct json_object *
-row_json(const char *const p[11])
+row_json(const char *const p[12])
 {
 	static const char *const names[11] = { "user_id", "api_key_id",
 	    "service", "endpoint", "audio_seconds", "tokens", "cost_usd",
@@ -69,7 +72,7 @@ row_json(const char *const p[11])
 
 /* Appends a line to the spool and makes it durable. */
 static enum tr_err
-spool(const char *const p[11])
+spool(const char *const p[12])
 {
 	struct json_object	*o;
 	const char		*line;
@@ -123,9 +126,9 @@ spool(const char *const p[11])
 enum tr_err
 tr_usage_log(struct tr_req *r, const struct tr_usage *u)
 {
-	const char	*p[11], *kv[2];
+	const char	*p[12], *kv[2];
 	char		 uid[24], kid[24], secs[32], toks[24], cost[32];
-	char		 idem[64], now[32];
+	char		 idem[64], now[32], slot[24];
 	struct timespec	 ts;
 	long long	 user = 0;
 	enum tr_err	 er;
@@ -160,9 +163,14 @@ tr_usage_log(struct tr_req *r, const struct tr_usage *u)
 	kv[1] = u->service;
 	tr_metric_add(TR_MET_USAGE_ROWS, 1, kv, 1);
 	tr_metric_add(TR_MET_USAGE_SECONDS, u->audio_seconds, kv, 1);
-	er = tr_db_query(tr_db_get(), NULL, sql_usage, 11, p);
+	/* The slot is not spooled: its lease frees it. */
+	snprintf(slot, sizeof(slot), "%lld", u->slot);
+	p[11] = u->slot > 0 ? slot : NULL;
+	er = tr_db_exec(tr_db_get(), NULL, &usage_row, p);
 	if (er == TR_EDBDOWN)
 		return spool(p);
+	if (er == TR_OK && u->slot > 0 && u->slot == r->slot)
+		r->slot = 0;
 	return er;
 }
 
@@ -174,7 +182,7 @@ replay_line(const char *line, size_t len)
 	    "service", "endpoint", "audio_seconds", "tokens", "cost_usd",
 	    "status", "request_id", "idempotency_key", "time" };
 	struct json_object	*o = NULL, *v;
-	const char		*p[11];
+	const char		*p[12];
 	size_t			 i;
 	enum tr_err		 er;
 
@@ -192,7 +200,8 @@ replay_line(const char *line, size_t len)
 		json_object_put(o);
 		return TR_OK;
 	}
-	er = tr_db_query(tr_db_get(), NULL, sql_usage, 11, p);
+	p[11] = NULL;
+	er = tr_db_exec(tr_db_get(), NULL, &usage_row, p);
 	json_object_put(o);
 	return er;
 }

@@ -327,6 +327,7 @@ tr_serve(const struct tr_endpoint *ep)
 		FCGX_Free(&fcgi, 1);
 	}
 	tr_db_close();
+	tr_http_close();
 	tr_conf_free();
 	return 0;
 }

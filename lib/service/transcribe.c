@@ -70,8 +70,11 @@ tr_transcribe(struct tr_req *r, const struct tr_upload *up, const char *name,
 	u.status = er == TR_OK ? "success" : "error";
 	u.audio_seconds = er == TR_OK ? m.duration : 0;
 	u.cost_usd = u.audio_seconds / 60 * per;
+	/* One commit: the row, the month's counters and the slot back. */
+	u.slot = slot;
 	ul = tr_usage_log(r, &u);
-	tr_quota_end(r, slot);
+	if (r->slot == slot)
+		tr_quota_end(r, slot);
 	if (er != TR_OK)
 		return er;
 	return ul;

@@ -159,27 +159,35 @@ def quota_user(stack, plan, rpm, concurrent, minutes):
     return addr, stack.admin("create-key", addr).strip()
 
 
-def test_concurrent_limit(stack):
-    """A plan with one concurrent transcription: while one holds its
-    slot, a second is 429; after it, the slot is free again."""
+def slot_race(first, second, h, seconds=1):
+    """A call through first holds its slot 2.5 s; one through second
+    meanwhile.  Returns both responses."""
     import threading
-    _, key = quota_user(stack, "solo", 1000, 1, 1000)
-    srv = stack.server("apache-fcgid")
-    h = {"x-api-key": key}
     results = {}
 
     def slow():
-        results["slow"] = srv.request("POST", "/test/quota", headers=h,
-                                      json={"seconds": 1, "hold_ms": 2500})
+        results["slow"] = first.request("POST", "/test/quota", headers=h,
+                                        json={"seconds": seconds,
+                                              "hold_ms": 2500})
 
     t = threading.Thread(target=slow)
     t.start()
     time.sleep(1.0)
-    r = srv.request("POST", "/test/quota", headers=h, json={"seconds": 1})
+    r = second.request("POST", "/test/quota", headers=h, json={"seconds": 1})
     t.join()
+    return results["slow"], r
+
+
+def test_concurrent_limit(stack):
+    """A plan with one concurrent transcription: while one holds its
+    slot, a second is 429; after it, the slot is free again."""
+    _, key = quota_user(stack, "solo", 1000, 1, 1000)
+    srv = stack.server("apache-fcgid")
+    h = {"x-api-key": key}
+    slow, r = slot_race(srv, srv, h)
     err = error_of(r, 429, "rate_limited")
     assert "in progress" in err["message"] and int(r.headers["Retry-After"]) > 0
-    assert results["slow"].status_code == 200, results["slow"].text
+    assert slow.status_code == 200, slow.text
     r = srv.request("POST", "/test/quota", headers=h, json={"seconds": 1})
     assert r.status_code == 200, r.text
 

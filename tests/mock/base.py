@@ -1,6 +1,6 @@
 """What every provider mock shares: a threaded HTTP server on a free
 loopback port, quiet logs, JSON (or raw) replies, and dropping the
-connection on demand."""
+connection on demand, and a count of the connections accepted."""
 
 import json
 import threading
@@ -12,6 +12,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+    def setup(self):
+        """Counts the connection (keep-alive: one for many requests)."""
+        super().setup()
+        with self.server.lock:
+            self.server.connections += 1
 
     def reply(self, status, body, ctype="application/json", headers=()):
         """body: bytes as they are, str as UTF-8, anything else as JSON."""
@@ -38,8 +44,16 @@ class Handler(BaseHTTPRequestHandler):
 class MockServer:
     def start(self, handler):
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.connections = 0
+        self.server.lock = threading.Lock()
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def connections(self):
+        """TCP connections accepted so far."""
+        with self.server.lock:
+            return self.server.connections
 
     @property
     def base_url(self):

@@ -1,7 +1,8 @@
 /*
  * Unit tests of lib/media/media.c on a WAV the test writes itself (1 s
  * of tone, 1 s of silence, 1 s of tone, 16 kHz mono): what the probe
- * finds, a text file and a missing file refused, the silence found in
+ * finds (a WAV header's patched size included), a text file and a
+ * missing file refused, the silence found in
  * the middle, and a piece cut out of it.  The silence and the cut need
  * the ffmpeg program (T_NEED).
  */
@@ -66,6 +67,35 @@ wav(const char *path)
 	T(fclose(f) == 0);
 }
 
+/* The WAV header path: a patched size bills what is there. */
+static void
+wav_header_cases(void)
+{
+	unsigned char	 h[64];
+	struct tr_media	 m;
+	FILE		*f;
+	size_t		 n;
+
+	T((f = fopen(in, "rb")) != NULL);
+	T((n = fread(h, 1, sizeof(h), f)) == sizeof(h));
+	T(fclose(f) == 0);
+	T(tr_media_wav(h, n, 44 + 3 * RATE * 2, &m) == TR_OK);
+	T(fabs(m.duration - 3.0) < 1e-9 && m.rate == RATE && m.channels == 1);
+	/* The data chunk claims far more than the file holds. */
+	h[40] = h[41] = h[42] = 0xff;
+	T(tr_media_wav(h, n, 44 + RATE * 2, &m) == TR_OK);
+	T(fabs(m.duration - 1.0) < 1e-9);
+	/* Not PCM (format 3, float): libavformat's to measure. */
+	h[20] = 3;
+	T(tr_media_wav(h, n, 44 + RATE * 2, &m) == TR_EMEDIA);
+	h[20] = 1;
+	/* No samples, or a header cut short. */
+	T(tr_media_wav(h, n, 44, &m) == TR_EMEDIA);
+	T(tr_media_wav(h, 40, 40, &m) == TR_EMEDIA);
+	memcpy(h + 8, "AVI ", 4);
+	T(tr_media_wav(h, n, 44 + RATE * 2, &m) == TR_EMEDIA);
+}
+
 int
 main(void)
 {
@@ -87,6 +117,7 @@ main(void)
 	T_STREQ(m.format, "wav");
 	T(m.has_audio == 1 && m.channels == 1 && m.rate == RATE);
 	T(fabs(m.duration - 3.0) < 0.01);
+	wav_header_cases();
 
 	/* Text with an audio name, and no file at all, are not media. */
 	T((f = fopen(txt, "w")) != NULL);
