@@ -21,7 +21,7 @@
 #include "tr.h"
 #include "extern.h"
 
-#define TMPDIR_PREFIX	"trapi-"
+#define TMPDIR_PREFIX	"trapi-req-"
 /* An unlocked directory this much older than now is an orphan: a new one
  * is locked microseconds after it is made, so this is only a margin. */
 #define TMPDIR_ORPHAN_SECS	60

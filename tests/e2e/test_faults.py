@@ -175,18 +175,24 @@ def test_fastcgi_sweeps_periodically(stack):
     which could be a request that has just begun, stays."""
     srv = stack.extra_server("sweeper", UPLOAD_SWEEP_SECONDS="1")
     assert srv.get("/health").status_code == 200
-    old = os.path.join(stack.uploads, "trapi-orphan1")
-    new = os.path.join(stack.uploads, "trapi-recent1")
-    for d in (old, new):
+    old = os.path.join(stack.uploads, "trapi-req-orphan1")
+    new = os.path.join(stack.uploads, "trapi-req-recent1")
+    # Someone else's directory by a like name (the test suite's own
+    # stacks are "trapi-e2e-..." under /tmp) is never the sweep's.
+    other = os.path.join(stack.uploads, "trapi-e2e-other1")
+    for d in (old, new, other):
         os.mkdir(d, 0o700)
         with open(os.path.join(d, "part"), "wb") as f:
             f.write(b"spooled")
         shutil.chown(os.path.join(d, "part"), USER, USER)
         shutil.chown(d, USER, USER)
     age(old, 600)
+    age(other, 600)
     time.sleep(1.2)
     for _ in range(4):
         assert srv.get("/health").status_code == 200
     assert not os.path.exists(old)
     assert os.path.exists(new)
+    assert os.path.exists(os.path.join(other, "part"))
     shutil.rmtree(new)
+    shutil.rmtree(other)
