@@ -240,11 +240,14 @@ struct	tr_lang {
 	const char	*name;		/* in English: "Portuguese (Brazil)" */
 	const char	*openai;	/* Whisper's name, "english"; or NULL */
 	unsigned int	 engines;	/* TR_LANG_* */
+	const char	*iso3;		/* ISO 639-2, Apertium's: "eng"; or NULL */
 };
 
 const struct tr_lang *tr_lang(const char *code);
 const struct tr_lang *tr_lang_primary(const char *tag);
 const struct tr_lang *tr_lang_openai(const char *name);
+const struct tr_lang *tr_lang_iso3(const char *code);
+const struct tr_lang *tr_lang_find(const char *code_or_name);
 int		 tr_lang_has(const char *code, unsigned int engines);
 int		 tr_lang_wellformed(const char *, size_t);
 
@@ -487,6 +490,17 @@ enum	tr_oai_key { TR_OAI_FILE, TR_OAI_MODEL, TR_OAI_LANG, TR_OAI_PROMPT,
 extern const struct tr_field tr_oai_fields[TR_OAI__MAX];
 enum tr_err	 tr_oai_transcriptions(struct tr_req *);
 enum tr_err	 tr_oai_translations(struct tr_req *);
+
+/*
+ * Translation (service/translate.c): the handler of
+ * /translations/{openai,google,deepseek} for its engine, and what
+ * GET /translations/languages lists.
+ */
+enum	tr_xlate_key { TR_XLATE_TEXT, TR_XLATE_TARGET, TR_XLATE_SOURCE,
+	TR_XLATE_PROVIDER, TR_XLATE_MODEL, TR_XLATE__MAX };
+extern const struct tr_field tr_xlate_fields[TR_XLATE__MAX];
+enum tr_err	 tr_xlate_endpoint(struct tr_req *, const char *engine);
+struct json_object *tr_xlate_languages(void);
 
 /* Responses.  The handler writes at most one; tr_serve() writes errors. */
 enum tr_err	 tr_header(struct tr_req *, const char *, const char *) TR_WUR;
