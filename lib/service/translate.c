@@ -58,16 +58,20 @@ paragraphs(char *s, char **outs, size_t n)
 		while (end > p && is_space(end[-1]))
 			end--;
 		if (k == n) {
-			while (k > 0)
-				TR_FREE(outs[--k]);
+			while (k > 0) {
+				k--;
+				TR_FREE(outs[k]);
+			}
 			return 0;
 		}
 		outs[k++] = tr_xstrndup(p, (size_t)(end - p));
 		p = q;
 	}
 	if (k != n) {
-		while (k > 0)
-			TR_FREE(outs[--k]);
+		while (k > 0) {
+			k--;
+			TR_FREE(outs[k]);
+		}
 		return 0;
 	}
 	return 1;

@@ -163,10 +163,20 @@ void
 tr_split_text(struct tr_split *s, const char *p, size_t n, size_t limit,
     enum tr_unit u)
 {
+	size_t	 a = 0, i;
+
 	memset(s, 0, sizeof(*s));
+	if (n == 0)
+		return;
 	if (limit < 1)
 		limit = 1;
-	pack(s, p, 0, n, limit, u, LV_PARA);
+
+	/* every paragraph a span of its own, cut further if too long */
+	for (i = 1; i <= n; i++)
+		if (cut_ok(p, i, n, LV_PARA)) {
+			pack(s, p, a, i, limit, u, LV_SENTENCE);
+			a = i;
+		}
 	tr_split_pack(s, p, limit, u);
 }
 
