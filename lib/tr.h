@@ -501,6 +501,11 @@ enum	tr_xlate_key { TR_XLATE_TEXT, TR_XLATE_TARGET, TR_XLATE_SOURCE,
 extern const struct tr_field tr_xlate_fields[TR_XLATE__MAX];
 enum tr_err	 tr_xlate_endpoint(struct tr_req *, const char *engine);
 struct json_object *tr_xlate_languages(void);
+/* POST /transcriptions/transcribe-and-translate. */
+enum	tr_tt_key { TR_TT_AUDIO, TR_TT_LANG, TR_TT_PROVIDER, TR_TT_FORMAT,
+	TR_TT_MODEL, TR_TT_TARGET, TR_TT_SOURCE, TR_TT_ENGINE, TR_TT__MAX };
+extern const struct tr_field tr_tt_fields[TR_TT__MAX];
+enum tr_err	 tr_xlate_transcribe(struct tr_req *);
 
 /* Responses.  The handler writes at most one; tr_serve() writes errors. */
 enum tr_err	 tr_header(struct tr_req *, const char *, const char *) TR_WUR;

@@ -419,3 +419,155 @@ tr_xlate_languages(void)
 	}
 	return o;
 }
+
+/* The fields of POST /transcriptions/transcribe-and-translate. */
+const struct tr_field tr_tt_fields[TR_TT__MAX] = {
+	{ "audio", NULL, TR_FILE | TR_REQUIRED },	/* TR_TT_AUDIO */
+	{ "language", tr_valid_lang, 0 },		/* TR_TT_LANG */
+	{ "provider", tr_valid_ident, 0 },		/* TR_TT_PROVIDER */
+	{ "response_format", tr_valid_ident, 0 },	/* TR_TT_FORMAT */
+	{ "model", tr_valid_ident, 0 },			/* TR_TT_MODEL */
+	{ "target_language", tr_valid_string, TR_REQUIRED },
+	{ "source_language", tr_valid_string, 0 },	/* TR_TT_SOURCE */
+	{ "translation_engine", tr_valid_ident, 0 },	/* TR_TT_ENGINE */
+};
+
+/*
+ * The upload transcribed (the local engine unless "provider" names
+ * another), then its cues translated (a blank line between cues, so
+ * the batches keep their boundaries) and answered as JSON, text, or
+ * the translated subtitles with the original cue times.
+ */
+enum tr_err
+tr_xlate_transcribe(struct tr_req *r)
+{
+	const struct tr_upload	*up = tr_upload_get(r, TR_TT_AUDIO);
+	const char		*prov = tr_str(r, TR_TT_PROVIDER), *eng;
+	struct tr_prov_opts	 o = {
+		.language = tr_str(r, TR_TT_LANG), .model = tr_str(r, TR_TT_MODEL),
+		.ctype = up->ctype, .filename = up->filename,
+	};
+	const struct tr_engine	*e = &tr_xl_local;
+	const struct tr_format	*f;
+	const struct tr_lang	*l;
+	struct tr_transcript	 t;
+	struct tr_xjob		 job;
+	struct tr_buf		 in, out, joined;
+	struct json_object	*j, *segs, *s;
+	char			**orig = NULL, *p, *q;
+	size_t			 chunks = 0, i, k;
+	enum tr_err		 er;
+
+	memset(&job, 0, sizeof(job));
+	if ((er = tr_transcript_format(r, tr_str(r, TR_TT_FORMAT), TR_FMT_SEED,
+	    TR_EFIELD, &f)) != TR_OK ||
+	    (er = lang_field(r, TR_TT_TARGET, "target_language",
+	    &job.target)) != TR_OK ||
+	    (er = lang_field(r, TR_TT_SOURCE, "source_language",
+	    &job.source)) != TR_OK)
+		return er;
+	eng = tr_str(r, TR_TT_ENGINE);
+	if (eng != NULL && tr_engine(eng) == NULL)
+		return tr_fail_param(r, TR_EFIELD, "translation_engine",
+		    "translation_engine '%s' is not available", eng);
+	tr_transcript_init(&t);
+	tr_buf_init(&in, SIZE_MAX);
+	tr_buf_init(&out, SIZE_MAX);
+	tr_buf_init(&joined, SIZE_MAX);
+	if ((er = tr_transcribe(r, up, prov, prov != NULL ? prov : "local", &o,
+	    &t)) != TR_OK)
+		goto done;
+	if (job.source == NULL) {
+		l = tr_lang_primary(t.language[0] ? t.language : "en");
+		job.source = l != NULL ? l->code : "en";
+	}
+	if (strcmp(job.source, job.target) == 0) {
+		er = tr_fail_param(r, TR_EFIELD, "target_language",
+		    "target_language is the language of the audio");
+		goto done;
+	}
+	/* One cue a paragraph; a transcript without cues is one. */
+	for (i = 0; i < t.nsegs && er == TR_OK; i++) {
+		if (i > 0)
+			er = tr_buf_add(&in, "\n\n", 2);
+		for (p = t.segs[i].text; er == TR_OK && *p != '\0'; p++)
+			er = tr_buf_add(&in, *p == '\n' || *p == '\r' ? " " : p, 1);
+	}
+	if (er == TR_OK && t.nsegs == 0 && t.text != NULL)
+		er = tr_buf_adds(&in, t.text);
+	if (er != TR_OK)
+		goto done;
+	if (in.len > 0 && (er = translate(r, eng != NULL ? eng : "local",
+	    eng != NULL ? eng : "local", &job, in.ptr, in.len, &out, &chunks,
+	    &e)) != TR_OK)
+		goto done;
+	/* The cues' new texts, in order, each where its original was. */
+	orig = tr_xcalloc(t.nsegs + 1, sizeof(*orig));
+	for (i = 0, p = out.ptr != NULL ? out.ptr : ""; i < t.nsegs; i++) {
+		q = i + 1 < t.nsegs ? strstr(p, "\n\n") : NULL;
+		k = q != NULL ? (size_t)(q - p) : strlen(p);
+		orig[i] = t.segs[i].text;
+		t.segs[i].text = tr_xstrndup(p, k);
+		if ((joined.len > 0 && tr_buf_add(&joined, " ", 1) != TR_OK) ||
+		    tr_buf_add(&joined, p, k) != TR_OK) {
+			er = TR_ENOMEM;
+			goto done;
+		}
+		p = q != NULL ? q + 2 : p + k;
+	}
+	if (t.nsegs == 0 && out.len > 0 &&
+	    (er = tr_buf_add(&joined, out.ptr, out.len)) != TR_OK)
+		goto done;
+	if (strcmp(f->name, "json") != 0 && strcmp(f->name, "text") != 0) {
+		er = tr_transcript_reply(r, &t, f, 0);
+		goto done;
+	}
+	if (strcmp(f->name, "text") == 0) {
+		er = tr_reply(r, 200, f->ctype, joined.ptr != NULL ? joined.ptr :
+		    "", joined.len);
+		goto done;
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "transcript",
+	    json_object_new_string(t.text != NULL ? t.text : ""));
+	json_object_object_add(j, "translated_text", json_object_new_string(
+	    joined.ptr != NULL ? joined.ptr : ""));
+	json_object_object_add(j, "source_language",
+	    json_object_new_string(job.source));
+	json_object_object_add(j, "target_language",
+	    json_object_new_string(job.target));
+	json_object_object_add(j, "engine", json_object_new_string(e->name));
+	json_object_object_add(j, "model", json_object_new_string(
+	    job.model != NULL ? job.model : e->model));
+	json_object_object_add(j, "chunks", json_object_new_int64((int64_t)chunks));
+	if (job.pivot != NULL)
+		json_object_object_add(j, "pivot", json_object_new_string(job.pivot));
+	segs = json_object_new_array();
+	for (i = 0; i < t.nsegs; i++) {
+		s = json_object_new_object();
+		json_object_object_add(s, "start", json_object_new_double(t.segs[i].start));
+		json_object_object_add(s, "end", json_object_new_double(t.segs[i].end));
+		json_object_object_add(s, "text", json_object_new_string(orig[i]));
+		json_object_object_add(s, "translated_text",
+		    json_object_new_string(t.segs[i].text));
+		json_object_array_add(segs, s);
+	}
+	json_object_object_add(j, "segments", segs);
+	s = json_object_new_object();
+	json_object_object_add(s, "provider", json_object_new_string(t.provider));
+	json_object_object_add(s, "duration", json_object_new_double(t.duration));
+	json_object_object_add(j, "processing_info", s);
+	json_object_object_add(j, "request_id",
+	    json_object_new_string(tr_request_id(r)));
+	er = tr_reply_json(r, 200, j);
+	json_object_put(j);
+done:
+	for (i = 0; orig != NULL && i < t.nsegs; i++)
+		free(orig[i]);
+	free(orig);
+	tr_buf_free(&in);
+	tr_buf_free(&out);
+	tr_buf_free(&joined);
+	tr_transcript_free(&t);
+	return er;
+}

@@ -185,7 +185,10 @@ def test_multibyte_never_cut(cloud, mocks):
     for s in sent:
         s.encode("utf-8")   # the mock parsed it: whole characters only
         assert len(s.encode()) <= 80
-    assert re.sub(r"\s", "", "".join(sent)) == re.sub(r"\s", "", text)
+    # Sent in parallel: each piece is a part of the text, together all of it.
+    flat = re.sub(r"\s", "", text)
+    assert all(re.sub(r"\s", "", s) in flat for s in sent)
+    assert sum(len(re.sub(r"\s", "", s)) for s in sent) == len(flat)
     assert "\ufffd" not in r.json()["translated_text"]
 
 
@@ -293,3 +296,53 @@ def test_needs_an_api_key(stack):
     r = post(stack.server("lighttpd"), "/translations/openai",
              {"text": "hi", "target_language": "es"}, headers={})
     error_of(r, 401)
+
+
+SRT_TIMES = re.compile(r"^(\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3})$", re.M)
+
+
+def tt(srv, path, **data):
+    with open(path, "rb") as f:
+        return srv.request("POST", "/transcriptions/transcribe-and-translate",
+                           headers=KEY, data=data, timeout=120,
+                           files={"audio": ("speech.wav", f, "audio/wav")})
+
+
+def test_transcribe_and_translate_offline(stack, speech):
+    srv = stack.server("lighttpd")
+    r = tt(srv, speech[0], target_language="es")
+    assert r.status_code == 200, r.text
+    b = r.json()
+    assert "test" in b["transcript"].split(), b
+    assert b["engine"] == "local" and b["source_language"] == "en"
+    assert b["processing_info"]["provider"] == "local"
+    assert "prueba" in b["translated_text"] or "servicio" in b["translated_text"], b
+    assert b["segments"] and all(s["translated_text"] for s in b["segments"])
+    rid = r.headers["X-Request-Id"]
+    services = sorted(x[0] for x in stack.pg.psql(
+        "SELECT service FROM usage_logs WHERE request_id = '%s'" % rid))
+    assert services == ["local", "local"]      # transcription, translation
+    with open(speech[0], "rb") as f:
+        en = srv.request("POST", "/transcriptions/deepgram", headers=KEY, timeout=120,
+                         data={"provider": "local", "response_format": "srt"},
+                         files={"audio": ("speech.wav", f, "audio/wav")})
+    assert en.status_code == 200, en.text
+    es = tt(srv, speech[0], target_language="es", response_format="srt")
+    assert es.status_code == 200, es.text
+    assert SRT_TIMES.findall(es.text) == SRT_TIMES.findall(en.text)
+    assert SRT_TIMES.findall(es.text)
+    assert es.text != en.text
+    txt = tt(srv, speech[0], target_language="es", response_format="text")
+    assert txt.status_code == 200 and txt.text == b["translated_text"]
+
+
+def test_transcribe_and_translate_bad_input(stack, speech):
+    srv = stack.server("lighttpd")
+    error_of(tt(srv, speech[0]), 400)
+    err = error_of(tt(srv, speech[0], target_language="xx-nope"), 422)
+    assert "target_language" in err["message"]
+    err = error_of(tt(srv, speech[0], target_language="en"), 422)
+    assert "target_language" in err["message"]
+    err = error_of(tt(srv, speech[0], target_language="es",
+                      translation_engine="nope"), 422)
+    assert "translation_engine" in err["message"]
