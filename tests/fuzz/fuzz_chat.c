@@ -48,8 +48,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct json_object	*doc = NULL;
 	struct tr_chat_reply	 r;
 
-	split((const char *)data, size, 8, TR_UNIT_TOKENS);
-	split((const char *)data, size, 5, TR_UNIT_CHARS);
+	/* The endpoints split only text that is valid UTF-8. */
+	if (tr_valid_utf8((const char *)data, size)) {
+		split((const char *)data, size, 8, TR_UNIT_TOKENS);
+		split((const char *)data, size, 5, TR_UNIT_CHARS);
+	}
 	if (tr_json_parse((const char *)data, size, TR_PROV_MAXBODY,
 	    TR_PROV_JSONDEPTH, &doc) != TR_OK || doc == NULL)
 		return 0;
