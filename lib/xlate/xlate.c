@@ -9,6 +9,7 @@
 static const struct tr_engine *const engines[] = {
 	&tr_xl_openai,
 	&tr_xl_deepseek,
+	&tr_xl_google,
 	&tr_xl_local,
 };
 
@@ -28,7 +29,8 @@ tr_engine(const char *name)
 int
 tr_engine_ready(const struct tr_engine *e)
 {
-	return e->keyvar == NULL || tr_conf(e->keyvar) != NULL;
+	return e->keyvar == NULL || tr_conf(e->keyvar) != NULL ||
+	    (e->altkeyvar != NULL && tr_conf(e->altkeyvar) != NULL);
 }
 
 size_t

@@ -39,6 +39,7 @@ struct	tr_engine {
 	const char	*model;		/* default model */
 	const char	*modelvar;	/* setting that names another model */
 	const char	*keyvar;	/* setting that enables it; NULL: always */
+	const char	*altkeyvar;	/* or this one, or NULL */
 	const char	*costvar;	/* USD per 1000 units setting */
 	double		 cost;		/* its default */
 	enum tr_unit	 unit;
@@ -58,6 +59,7 @@ struct	tr_engine {
 
 extern const struct tr_engine tr_xl_openai;
 extern const struct tr_engine tr_xl_deepseek;
+extern const struct tr_engine tr_xl_google;
 extern const struct tr_engine tr_xl_local;
 
 const struct tr_engine *tr_engine(const char *);
@@ -117,6 +119,8 @@ enum tr_err	 tr_chat_complete(const struct tr_chat *, const char *model,
 		    struct tr_xjob *, struct tr_chat_reply *) TR_WUR;
 enum tr_err	 tr__chat_parse(struct json_object *,
 		    struct tr_chat_reply *) TR_WUR;
+enum tr_err	 tr__google_parse(struct json_object *, char **out,
+		    char *detected, size_t) TR_WUR;
 void		 tr_chat_reply_free(struct tr_chat_reply *);
 
 #endif /* TR_XLATE_H */

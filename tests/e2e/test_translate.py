@@ -346,3 +346,77 @@ def test_transcribe_and_translate_bad_input(stack, speech):
     err = error_of(tt(srv, speech[0], target_language="es",
                       translation_engine="nope"), 422)
     assert "translation_engine" in err["message"]
+
+
+@pytest.fixture(scope="module")
+def google(stack):
+    from google import GoogleMock
+    g = GoogleMock()
+    sa = g.service_account(os.path.join(stack.base, "service-account.json"))
+    os.chmod(sa, 0o644)
+    srv = stack.extra_server("google", GOOGLE_APPLICATION_CREDENTIALS=sa,
+                             GOOGLE_TRANSLATE_BASE_URL=g.base_url, GOOGLE_TIMEOUT="3",
+                             PROVIDER_RETRIES="2")
+    keyed = stack.extra_server("google-key", GOOGLE_API_KEY=g.api_key,
+                               GOOGLE_TRANSLATE_BASE_URL=g.base_url)
+    yield g, srv, keyed
+    g.close()
+
+
+def test_google_service_account(google, stack):
+    g, srv, _ = google
+    n = len(g.requests)
+    r = post(srv, "/translations/google", {"text": "It's good.\n\nYes.",
+             "target_language": "it", "source_language": "en"})
+    assert r.status_code == 200, r.text
+    b = r.json()
+    assert b["translated_text"] == "[it] It's good.\n\n[it] Yes."
+    assert b["engine"] == "google"
+    tok, tr = g.requests[n:n + 2]
+    assert tok["path"] == "/token"
+    header, claims = g.assertions[-1]
+    assert header["alg"] == "RS256" and header["kid"] == "kid-0123"
+    assert claims["iss"] == g.email and claims["aud"] == g.token_uri
+    assert claims["scope"] == "https://www.googleapis.com/auth/cloud-translation"
+    assert claims["exp"] - claims["iat"] == 3600 and abs(claims["iat"] - time.time()) < 60
+    assert tr["path"] == "/language/translate/v2"
+    assert tr["headers"]["Authorization"].startswith("Bearer ya29.c.")
+    assert tr["json"]["target"] == "it" and tr["json"]["source"] == "en"
+    assert tr["json"]["format"] == "text"
+    (row,) = rows(stack, r.headers["X-Request-Id"])
+    # the characters sent, as Google counts them: the blank line too
+    assert row[:3] == ["google", str(len("It's good.\n\nYes.")), "success"]
+    # The token is cached by the process; an expired one is fetched again once.
+    g.script = ["401"]
+    before = len(g.requests)
+    r = post(srv, "/translations/google", {"text": "Again.", "target_language": "de"})
+    assert r.status_code == 200, r.text
+    paths = [q["path"] for q in g.requests[before:]]
+    assert paths.count("/token") <= 1 and paths[-1] == "/language/translate/v2"
+
+
+def test_google_api_key(google):
+    g, _, keyed = google
+    n = len(g.requests)
+    r = post(keyed, "/translations/google", {"text": "Hello.", "target_language": "fr"})
+    assert r.status_code == 200, r.text
+    (req,) = g.requests[n:]
+    assert req["query"]["key"] == g.api_key and "Authorization" not in req["headers"]
+    assert "source" not in req["json"]
+    assert g.api_key not in r.text
+
+
+@pytest.mark.parametrize("script,status,attempts", [
+    (["403"], 502, 1),
+    (["500", "500", "500"], 502, 3),
+    (["drop", "drop", "drop"], 503, 3),
+])
+def test_google_misbehaviour(google, stack, script, status, attempts):
+    g, _, keyed = google
+    n = len(g.requests)
+    g.script = list(script)
+    r = post(keyed, "/translations/google", {"text": "Hello.", "target_language": "fr"})
+    g.script = []
+    assert len(g.requests) - n == attempts
+    err = error_of(r, status)
+    assert "google" in err["message"] and g.api_key not in r.text
