@@ -1,7 +1,8 @@
 /*
- * libFuzzer target for tr__chat_parse() (lib/xlate/chat.c): a chat
- * completion as OpenAI or DeepSeek, or anything posing as them, might
- * send; and, on the same bytes as a text, the splitter (split.c):
+ * libFuzzer target for the parsers of translation replies: a chat
+ * completion (tr__chat_parse(), lib/xlate/chat.c) as OpenAI or DeepSeek
+ * might send, and a Translation v2 answer (tr__google_parse(),
+ * google.c), or anything posing as them; and, on the same bytes as a text, the splitter (split.c):
  * every span inside the text, in order, under the limit unless one
  * code point is over it, never starting or ending inside a UTF-8
  * sequence, and the batches covering the spans in order.
@@ -62,6 +63,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    memchr(r.model, '\0', sizeof(r.model)) == NULL)
 			abort();
 		tr_chat_reply_free(&r);
+	}
+	{
+		char	*t = NULL, det[16];
+
+		if (tr__google_parse(doc, &t, det, sizeof(det)) == TR_OK) {
+			if (t == NULL)
+				abort();
+			free(t);
+		}
 	}
 	json_object_put(doc);
 	return 0;
