@@ -251,11 +251,14 @@ struct	tr_lang {
 	const char	*name;		/* in English: "Portuguese (Brazil)" */
 	const char	*openai;	/* Whisper's name, "english"; or NULL */
 	unsigned int	 engines;	/* TR_LANG_* */
+	const char	*iso3;		/* ISO 639-2, Apertium's: "eng"; or NULL */
 };
 
 const struct tr_lang *tr_lang(const char *code);
 const struct tr_lang *tr_lang_primary(const char *tag);
 const struct tr_lang *tr_lang_openai(const char *name);
+const struct tr_lang *tr_lang_iso3(const char *code);
+const struct tr_lang *tr_lang_find(const char *code_or_name);
 int		 tr_lang_has(const char *code, unsigned int engines);
 /* The table's rows in order: i from 0 until NULL. */
 const struct tr_lang *tr_lang_at(size_t i);
@@ -676,6 +679,22 @@ enum tr_err	 tr_webhook_secret_new(char **) TR_WUR;
 enum tr_err	 tr_webhook_sign(const char *secret, const char *id,
 		    long long timestamp, const char *body, size_t bodysz,
 		    struct tr_buf *out) TR_WUR;
+
+/*
+ * Translation (service/translate.c): the handler of
+ * /translations/{openai,google,deepseek} for its engine, and what
+ * GET /translations/languages lists.
+ */
+enum	tr_xlate_key { TR_XLATE_TEXT, TR_XLATE_TARGET, TR_XLATE_SOURCE,
+	TR_XLATE_PROVIDER, TR_XLATE_MODEL, TR_XLATE__MAX };
+extern const struct tr_field tr_xlate_fields[TR_XLATE__MAX];
+enum tr_err	 tr_xlate_endpoint(struct tr_req *, const char *engine);
+struct json_object *tr_xlate_languages(void);
+/* POST /transcriptions/transcribe-and-translate. */
+enum	tr_tt_key { TR_TT_AUDIO, TR_TT_LANG, TR_TT_PROVIDER, TR_TT_FORMAT,
+	TR_TT_MODEL, TR_TT_TARGET, TR_TT_SOURCE, TR_TT_ENGINE, TR_TT__MAX };
+extern const struct tr_field tr_tt_fields[TR_TT__MAX];
+enum tr_err	 tr_xlate_transcribe(struct tr_req *);
 
 /* Responses.  The handler writes at most one; tr_serve() writes errors. */
 enum tr_err	 tr_header(struct tr_req *, const char *, const char *) TR_WUR;

@@ -11,6 +11,7 @@
  * only the tags of this table that a live upstream knows.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "tr.h"
 
@@ -20,65 +21,64 @@
 
 /*
  * Deepgram's nova-2 languages (the seed's list and more).  Whisper and
- * AssemblyAI take the bare ISO 639-1 codes only.  A translation
- * engine's spelling (Apertium's "eng", "por") is one more member of
- * struct tr_lang and one more column here.
+ * AssemblyAI take the bare ISO 639-1 codes only.  The last column is
+ * the ISO 639-2 code that Apertium's language pairs use ("eng-spa").
  */
 static const struct tr_lang langs[] = {
-	{ "bg", "Bulgarian", NULL, CLOUD },
-	{ "ca", "Catalan", NULL, CLOUD },
-	{ "cs", "Czech", NULL, CLOUD },
-	{ "da", "Danish", NULL, CLOUD },
-	{ "da-DK", "Danish (Denmark)", NULL, DG },
-	{ "de", "German", "german", CLOUD },
-	{ "de-CH", "German (Switzerland)", NULL, DG },
-	{ "el", "Greek", NULL, CLOUD },
-	{ "en", "English", "english", CLOUD | TR_LANG_LOCAL },
-	{ "en-AU", "English (Australia)", NULL, EN },
-	{ "en-GB", "English (United Kingdom)", NULL, EN },
-	{ "en-IN", "English (India)", NULL, EN },
-	{ "en-NZ", "English (New Zealand)", NULL, EN },
-	{ "en-US", "English (United States)", NULL, EN },
-	{ "es", "Spanish", "spanish", CLOUD },
-	{ "es-419", "Spanish (Latin America)", NULL, DG },
-	{ "et", "Estonian", NULL, CLOUD },
-	{ "fi", "Finnish", NULL, CLOUD },
-	{ "fr", "French", "french", CLOUD },
-	{ "fr-CA", "French (Canada)", NULL, DG },
-	{ "hi", "Hindi", NULL, CLOUD },
-	{ "hu", "Hungarian", NULL, CLOUD },
-	{ "id", "Indonesian", NULL, CLOUD },
-	{ "it", "Italian", "italian", CLOUD },
-	{ "ja", "Japanese", "japanese", CLOUD },
-	{ "ko", "Korean", NULL, CLOUD },
-	{ "ko-KR", "Korean (South Korea)", NULL, DG },
-	{ "lt", "Lithuanian", NULL, CLOUD },
-	{ "lv", "Latvian", NULL, CLOUD },
-	{ "ms", "Malay", NULL, CLOUD },
-	{ "multi", "Multilingual", NULL, DG },
-	{ "nl", "Dutch", "dutch", CLOUD },
-	{ "nl-BE", "Flemish", NULL, DG },
-	{ "no", "Norwegian", NULL, CLOUD },
-	{ "pl", "Polish", NULL, CLOUD },
-	{ "pt", "Portuguese", "portuguese", CLOUD },
-	{ "pt-BR", "Portuguese (Brazil)", NULL, DG },
-	{ "pt-PT", "Portuguese (Portugal)", NULL, DG },
-	{ "ro", "Romanian", NULL, CLOUD },
-	{ "ru", "Russian", "russian", CLOUD },
-	{ "sk", "Slovak", NULL, CLOUD },
-	{ "sv", "Swedish", NULL, CLOUD },
-	{ "sv-SE", "Swedish (Sweden)", NULL, DG },
-	{ "th", "Thai", NULL, CLOUD },
-	{ "th-TH", "Thai (Thailand)", NULL, DG },
-	{ "tr", "Turkish", NULL, CLOUD },
-	{ "uk", "Ukrainian", NULL, CLOUD },
-	{ "vi", "Vietnamese", NULL, CLOUD },
-	{ "zh", "Chinese", "chinese", CLOUD },
-	{ "zh-CN", "Chinese (China)", NULL, DG },
-	{ "zh-HK", "Chinese (Hong Kong)", NULL, DG },
-	{ "zh-Hans", "Chinese (Simplified)", NULL, DG },
-	{ "zh-Hant", "Chinese (Traditional)", NULL, DG },
-	{ "zh-TW", "Chinese (Taiwan)", NULL, DG },
+	{ "bg", "Bulgarian", NULL, CLOUD, NULL },
+	{ "ca", "Catalan", NULL, CLOUD, "cat" },
+	{ "cs", "Czech", NULL, CLOUD, NULL },
+	{ "da", "Danish", NULL, CLOUD, NULL },
+	{ "da-DK", "Danish (Denmark)", NULL, DG, NULL },
+	{ "de", "German", "german", CLOUD, "deu" },
+	{ "de-CH", "German (Switzerland)", NULL, DG, NULL },
+	{ "el", "Greek", NULL, CLOUD, NULL },
+	{ "en", "English", "english", CLOUD | TR_LANG_LOCAL, "eng" },
+	{ "en-AU", "English (Australia)", NULL, EN, NULL },
+	{ "en-GB", "English (United Kingdom)", NULL, EN, NULL },
+	{ "en-IN", "English (India)", NULL, EN, NULL },
+	{ "en-NZ", "English (New Zealand)", NULL, EN, NULL },
+	{ "en-US", "English (United States)", NULL, EN, NULL },
+	{ "es", "Spanish", "spanish", CLOUD, "spa" },
+	{ "es-419", "Spanish (Latin America)", NULL, DG, NULL },
+	{ "et", "Estonian", NULL, CLOUD, NULL },
+	{ "fi", "Finnish", NULL, CLOUD, NULL },
+	{ "fr", "French", "french", CLOUD, "fra" },
+	{ "fr-CA", "French (Canada)", NULL, DG, NULL },
+	{ "hi", "Hindi", NULL, CLOUD, NULL },
+	{ "hu", "Hungarian", NULL, CLOUD, NULL },
+	{ "id", "Indonesian", NULL, CLOUD, NULL },
+	{ "it", "Italian", "italian", CLOUD, "ita" },
+	{ "ja", "Japanese", "japanese", CLOUD, NULL },
+	{ "ko", "Korean", NULL, CLOUD, NULL },
+	{ "ko-KR", "Korean (South Korea)", NULL, DG, NULL },
+	{ "lt", "Lithuanian", NULL, CLOUD, NULL },
+	{ "lv", "Latvian", NULL, CLOUD, NULL },
+	{ "ms", "Malay", NULL, CLOUD, NULL },
+	{ "multi", "Multilingual", NULL, DG, NULL },
+	{ "nl", "Dutch", "dutch", CLOUD, "nld" },
+	{ "nl-BE", "Flemish", NULL, DG, NULL },
+	{ "no", "Norwegian", NULL, CLOUD, NULL },
+	{ "pl", "Polish", NULL, CLOUD, NULL },
+	{ "pt", "Portuguese", "portuguese", CLOUD, "por" },
+	{ "pt-BR", "Portuguese (Brazil)", NULL, DG, NULL },
+	{ "pt-PT", "Portuguese (Portugal)", NULL, DG, NULL },
+	{ "ro", "Romanian", NULL, CLOUD, "ron" },
+	{ "ru", "Russian", "russian", CLOUD, NULL },
+	{ "sk", "Slovak", NULL, CLOUD, NULL },
+	{ "sv", "Swedish", NULL, CLOUD, NULL },
+	{ "sv-SE", "Swedish (Sweden)", NULL, DG, NULL },
+	{ "th", "Thai", NULL, CLOUD, NULL },
+	{ "th-TH", "Thai (Thailand)", NULL, DG, NULL },
+	{ "tr", "Turkish", NULL, CLOUD, NULL },
+	{ "uk", "Ukrainian", NULL, CLOUD, NULL },
+	{ "vi", "Vietnamese", NULL, CLOUD, NULL },
+	{ "zh", "Chinese", "chinese", CLOUD, NULL },
+	{ "zh-CN", "Chinese (China)", NULL, DG, NULL },
+	{ "zh-HK", "Chinese (Hong Kong)", NULL, DG, NULL },
+	{ "zh-Hans", "Chinese (Simplified)", NULL, DG, NULL },
+	{ "zh-Hant", "Chinese (Traditional)", NULL, DG, NULL },
+	{ "zh-TW", "Chinese (Taiwan)", NULL, DG, NULL },
 };
 
 /* The row of a tag, exactly as written ("pt-BR", not "pt-br"), or NULL. */
@@ -162,4 +162,33 @@ tr_lang_wellformed(const char *s, size_t n)
 				return 0;
 	}
 	return 1;
+}
+
+/* The row ISO 639-2 calls code ("spa"), or NULL. */
+const struct tr_lang *
+tr_lang_iso3(const char *code)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(langs) / sizeof(langs[0]); i++)
+		if (langs[i].iso3 != NULL && strcmp(langs[i].iso3, code) == 0)
+			return &langs[i];
+	return NULL;
+}
+
+/*
+ * The row a client means: our tag ("es"), or a language's English name
+ * in any case ("Spanish", "spanish"), as the seed's clients send them.
+ */
+const struct tr_lang *
+tr_lang_find(const char *s)
+{
+	size_t	 i;
+
+	if (tr_lang(s) != NULL)
+		return tr_lang(s);
+	for (i = 0; i < sizeof(langs) / sizeof(langs[0]); i++)
+		if (strcasecmp(langs[i].name, s) == 0)
+			return &langs[i];
+	return NULL;
 }

@@ -1,0 +1,573 @@
+/*
+ * What the translation endpoints do around an engine (lib/xlate/):
+ * check the text and the languages (422 naming the field), choose the
+ * engine (the local one when the endpoint's has no key), cut the text
+ * under the engine's limit, translate the batches on a few threads at
+ * once (TRANSLATE_PARALLEL), join them in order with the text's own
+ * paragraph breaks, write the usage row and answer.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xlate/xlate.h"
+
+#define XL_MAXPARALLEL	32
+#define XL_DEFMAX	1000000		/* bytes of text, TRANSLATE_MAX_BYTES */
+
+struct	xrun {
+	const struct tr_engine	*e;
+	const char		*text;
+	const struct tr_split	*sp;
+	char			**outs;		/* one per span */
+	struct tr_xjob		 proto;
+	pthread_mutex_t		 mu;
+	size_t			 next;		/* batch to take */
+	int			 failed;
+	struct tr_xjob		 fail;		/* the first failure */
+	long long		 prompt, completion, chars;
+};
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * The paragraphs of a reply (a blank line between), trimmed, into
+ * outs[0..n) if there are exactly n; else 0.
+ */
+static int
+paragraphs(char *s, char **outs, size_t n)
+{
+	char	*p = s, *q, *end;
+	size_t	 k = 0;
+
+	for (;;) {
+		while (is_space(*p))
+			p++;
+		if (*p == '\0')
+			break;
+		for (q = p; *q != '\0'; q++)
+			if (q[0] == '\n' && (q[1] == '\n' ||
+			    (q[1] == '\r' && q[2] == '\n')))
+				break;
+		end = q;
+		while (end > p && is_space(end[-1]))
+			end--;
+		if (k == n) {
+			while (k > 0) {
+				k--;
+				TR_FREE(outs[k]);
+			}
+			return 0;
+		}
+		outs[k++] = tr_xstrndup(p, (size_t)(end - p));
+		p = q;
+	}
+	if (k != n) {
+		while (k > 0) {
+			k--;
+			TR_FREE(outs[k]);
+		}
+		return 0;
+	}
+	return 1;
+}
+
+/* Translates batch b: one call, or one per span if breaks were lost. */
+static enum tr_err
+batch(struct xrun *x, struct tr_xjob *job, size_t b)
+{
+	const struct tr_span	*sp = x->sp->spans;
+	size_t			 first = x->sp->batches[b], last, i;
+	struct tr_buf		 in;
+	char			*rep = NULL;
+	enum tr_err		 er;
+
+	last = b + 1 < x->sp->nbatches ? x->sp->batches[b + 1] : x->sp->nspans;
+	tr_buf_init(&in, SIZE_MAX);
+	for (i = first; i < last; i++)
+		if ((i > first && tr_buf_add(&in, "\n\n", 2) != TR_OK) ||
+		    tr_buf_add(&in, x->text + sp[i].off, sp[i].len) != TR_OK)
+			return job->er = TR_ENOMEM;
+	er = x->e->translate(job, in.ptr, in.len, &rep);
+	tr_buf_free(&in);
+	if (er != TR_OK)
+		return er;
+	if (paragraphs(rep, x->outs + first, last - first)) {
+		free(rep);
+		return TR_OK;
+	}
+	free(rep);
+	/* The reply lost (or added) paragraph breaks: span by span. */
+	tr_info("translate: %s merged %zu paragraphs; one at a time",
+	    x->e->name, last - first);
+	for (i = first; i < last; i++) {
+		if ((er = x->e->translate(job, x->text + sp[i].off, sp[i].len,
+		    &rep)) != TR_OK)
+			return er;
+		x->outs[i] = rep;
+	}
+	return TR_OK;
+}
+
+static void *
+worker(void *arg)
+{
+	struct xrun	*x = arg;
+	struct tr_xjob	 job = x->proto;
+	size_t		 b;
+	enum tr_err	 er;
+
+	for (;;) {
+		pthread_mutex_lock(&x->mu);
+		b = x->failed ? x->sp->nbatches : x->next++;
+		pthread_mutex_unlock(&x->mu);
+		if (b >= x->sp->nbatches)
+			break;
+		if ((er = batch(x, &job, b)) != TR_OK) {
+			pthread_mutex_lock(&x->mu);
+			if (!x->failed) {
+				x->failed = 1;
+				x->fail = job;
+				x->fail.er = job.er;
+			}
+			pthread_mutex_unlock(&x->mu);
+			break;
+		}
+	}
+	pthread_mutex_lock(&x->mu);
+	x->prompt += job.prompt_tokens;
+	x->completion += job.completion_tokens;
+	x->chars += job.characters;
+	pthread_mutex_unlock(&x->mu);
+	return NULL;
+}
+
+/*
+ * Translates [text, text+len) with engine e for job into out: the
+ * batches on up to TRANSLATE_PARALLEL threads, then joined with what
+ * lay between the spans, verbatim.  On error the request's message is
+ * set.  job gets the tokens and characters used; *chunks the calls.
+ */
+static enum tr_err
+run(struct tr_req *r, const struct tr_engine *e, struct tr_xjob *job,
+    const char *text, size_t len, struct tr_buf *out, size_t *chunks)
+{
+	struct tr_split	 sp;
+	struct xrun	 x;
+	pthread_t	 th[XL_MAXPARALLEL];
+	size_t		 nth, i, at = 0;
+	enum tr_err	 er = TR_OK;
+
+	tr_split_text(&sp, text, len, (size_t)tr_conf_ll(e->limitvar, e->limit,
+	    16, 1000000), e->unit);
+	*chunks = sp.nbatches;
+	memset(&x, 0, sizeof(x));
+	x.e = e;
+	x.text = text;
+	x.sp = &sp;
+	x.proto = *job;
+	x.outs = tr_xcalloc(sp.nspans + 1, sizeof(*x.outs));
+	pthread_mutex_init(&x.mu, NULL);
+	nth = (size_t)tr_conf_ll("TRANSLATE_PARALLEL", 4, 1, XL_MAXPARALLEL);
+	if (nth > sp.nbatches)
+		nth = sp.nbatches;
+	for (i = 0; i < nth; i++)
+		if (pthread_create(&th[i], NULL, worker, &x) != 0)
+			break;
+	nth = i;
+	if (nth == 0 && sp.nbatches > 0)
+		worker(&x);
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&x.mu);
+	tr_quota_renew(r, r->slot);
+	job->prompt_tokens = x.prompt;
+	job->completion_tokens = x.completion;
+	job->characters = x.chars;
+	if (x.failed) {
+		er = x.fail.er == TR_EFIELD || x.fail.er == TR_ESYSTEM ||
+		    x.fail.er == TR_ENOMEM ?
+		    tr_fail(r, x.fail.er, "%s: %s", e->name, x.fail.msg[0] ?
+		    x.fail.msg : "translation failed") :
+		    tr__prov_fail(r, e->name, x.fail.er, &x.fail.resp,
+		    x.fail.msg[0] ? x.fail.msg : NULL);
+		goto out;
+	}
+	/* Joined: each span's translation where the span was. */
+	for (i = 0; i < sp.nspans && er == TR_OK; i++) {
+		if ((er = tr_buf_add(out, text + at, sp.spans[i].off - at)) ==
+		    TR_OK)
+			er = tr_buf_adds(out, x.outs[i]);
+		at = sp.spans[i].off + sp.spans[i].len;
+	}
+	if (er == TR_OK)
+		er = tr_buf_add(out, text + at, len - at);
+	if (er == TR_OK && out->ptr == NULL)
+		er = tr_buf_add(out, "", 0);
+out:
+	for (i = 0; i < sp.nspans; i++)
+		free(x.outs[i]);
+	free(x.outs);
+	tr_split_free(&sp);
+	return er;
+}
+
+/* The fields of POST /translations/{openai,google,deepseek}. */
+const struct tr_field tr_xlate_fields[TR_XLATE__MAX] = {
+	{ "text", tr_valid_string, TR_REQUIRED },	/* TR_XLATE_TEXT */
+	{ "target_language", tr_valid_string, TR_REQUIRED },
+	{ "source_language", tr_valid_string, 0 },	/* TR_XLATE_SOURCE */
+	{ "provider", tr_valid_ident, 0 },		/* TR_XLATE_PROVIDER */
+	{ "model", tr_valid_name, 0 },			/* TR_XLATE_MODEL */
+};
+
+/* A language field: our tag for a tag or a name; else 422 naming it. */
+static enum tr_err
+lang_field(struct tr_req *r, size_t k, const char *name, const char **out)
+{
+	const struct tr_lang	*l;
+	const char		*s = tr_str(r, k);
+
+	*out = NULL;
+	if (s == NULL || (k == TR_XLATE_SOURCE && strcmp(s, "auto") == 0))
+		return TR_OK;
+	if ((l = tr_lang_find(s)) == NULL)
+		return tr_fail_param(r, TR_EFIELD, name, "%s '%.32s' is not a "
+		    "language code (ISO 639-1, such as \"es\") or name", name, s);
+	*out = l->code;
+	return TR_OK;
+}
+
+/*
+ * The engine for an endpoint whose own is want: the one "provider"
+ * names (want or local), else want if its key is set, else local.
+ */
+static enum tr_err
+choose(struct tr_req *r, const char *name, const char *want,
+    const struct tr_engine **ep)
+{
+	const struct tr_engine	*e;
+
+	if (name != NULL) {
+		if (strcmp(name, want) != 0 && strcmp(name, tr_xl_local.name) != 0)
+			return tr_fail_param(r, TR_EFIELD, "provider", "provider "
+			    "must be %s or %s on this endpoint", want,
+			    tr_xl_local.name);
+		if ((e = tr_engine(name)) == NULL)
+			return tr_fail_param(r, TR_EFIELD, "provider",
+			    "provider '%s' is not available", name);
+		if (!tr_engine_ready(e))
+			return tr_fail(r, TR_EUNAVAIL, "provider '%s' is not "
+			    "configured (%s is unset)", e->name, e->keyvar);
+	} else if ((e = tr_engine(want)) == NULL || !tr_engine_ready(e))
+		e = &tr_xl_local;
+	*ep = e;
+	return TR_OK;
+}
+
+/* The usage row of a translation: tokens, or characters, and its cost. */
+static enum tr_err
+bill(struct tr_req *r, const struct tr_engine *e, const struct tr_xjob *job,
+    enum tr_err er)
+{
+	struct tr_usage	 u;
+	const char	*c;
+	double		 per = e->cost;
+	long long	 units;
+
+	if ((c = tr_conf(e->costvar)) != NULL &&
+	    tr_parse_double(c, 0, 1000, &per) != TR_OK) {
+		tr_warnx("%s is not a price; using %g", e->costvar, e->cost);
+		per = e->cost;
+	}
+	units = e->unit == TR_UNIT_TOKENS ?
+	    job->prompt_tokens + job->completion_tokens : job->characters;
+	memset(&u, 0, sizeof(u));
+	u.service = e->name;
+	u.status = er == TR_OK ? "success" : "error";
+	u.tokens = units;
+	u.cost_usd = er == TR_OK ? (double)units / 1000 * per : 0;
+	return tr_usage_log(r, &u);
+}
+
+/*
+ * Translates text with the engine chosen as choose() does; fills job,
+ * out and *chunks; bills the call.  The request's message on error.
+ */
+static enum tr_err
+translate(struct tr_req *r, const char *provider, const char *want,
+    struct tr_xjob *job, const char *text, size_t len, struct tr_buf *out,
+    size_t *chunks, const struct tr_engine **ep)
+{
+	const struct tr_engine	*e = NULL;
+	char			 why[1024], *base = NULL;
+	long long		 slot;
+	enum tr_err		 er, ul;
+
+	if ((er = choose(r, provider, want, &e)) != TR_OK)
+		return er;
+	*ep = e;
+	if (job->model == NULL)
+		job->model = tr_conf_def(e->modelvar != NULL ? e->modelvar :
+		    "", e->model);
+	if (e->pair(job, why, sizeof(why)) != TR_OK)
+		return tr_fail_param(r, TR_EFIELD, job->source == NULL ?
+		    "source_language" : "target_language", "%s", why);
+	if ((er = tr__req_tmpfile(r, "xlate", &base)) != TR_OK)
+		return er;
+	job->tmpbase = base;
+	if ((er = tr_quota_begin(r, 0, &slot)) != TR_OK) {
+		free(base);
+		return er;
+	}
+	er = run(r, e, job, text, len, out, chunks);
+	ul = bill(r, e, job, er);
+	tr_quota_end(r, slot);
+	free(base);
+	return er != TR_OK ? er : ul;
+}
+
+/* The handler of /translations/{want}. */
+enum tr_err
+tr_xlate_endpoint(struct tr_req *r, const char *want)
+{
+	const struct tr_pair	*tp = tr_field_get(r, TR_XLATE_TEXT);
+	const struct tr_engine	*e = &tr_xl_local;
+	struct tr_xjob		 job;
+	struct json_object	*o, *u;
+	struct tr_buf		 out;
+	size_t			 chunks = 0, i;
+	long long		 max;
+	enum tr_err		 er;
+
+	memset(&job, 0, sizeof(job));
+	max = tr_conf_ll("TRANSLATE_MAX_BYTES", XL_DEFMAX, 1, 1LL << 30);
+	if ((long long)tp->valsz > max)
+		return tr_fail_param(r, TR_ETOOBIG, "text", "text of %zu bytes "
+		    "is over the limit of %lld", tp->valsz, max);
+	for (i = 0; i < tp->valsz && is_space(tp->val[i]); i++)
+		continue;
+	if (i == tp->valsz)
+		return tr_fail_param(r, TR_EFIELD, "text", "text is empty");
+	if ((er = lang_field(r, TR_XLATE_TARGET, "target_language",
+	    &job.target)) != TR_OK ||
+	    (er = lang_field(r, TR_XLATE_SOURCE, "source_language",
+	    &job.source)) != TR_OK)
+		return er;
+	if (job.source != NULL && strcmp(job.source, job.target) == 0)
+		return tr_fail_param(r, TR_EFIELD, "target_language",
+		    "target_language is the same as source_language");
+	job.model = tr_str(r, TR_XLATE_MODEL);
+	tr_buf_init(&out, SIZE_MAX);
+	if ((er = translate(r, tr_str(r, TR_XLATE_PROVIDER), want, &job,
+	    tp->val, tp->valsz, &out, &chunks, &e)) != TR_OK) {
+		tr_buf_free(&out);
+		return er;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "translated_text", json_object_new_string_len(
+	    out.ptr != NULL ? out.ptr : "", (int)out.len));
+	tr_buf_free(&out);
+	json_object_object_add(o, "source_language", job.source != NULL ?
+	    json_object_new_string(job.source) : NULL);
+	json_object_object_add(o, "target_language",
+	    json_object_new_string(job.target));
+	json_object_object_add(o, "engine", json_object_new_string(e->name));
+	json_object_object_add(o, "model", json_object_new_string(job.model));
+	json_object_object_add(o, "chunks", json_object_new_int64((int64_t)chunks));
+	if (job.pivot != NULL)
+		json_object_object_add(o, "pivot",
+		    json_object_new_string(job.pivot));
+	u = json_object_new_object();
+	json_object_object_add(u, "prompt_tokens",
+	    json_object_new_int64(job.prompt_tokens));
+	json_object_object_add(u, "completion_tokens",
+	    json_object_new_int64(job.completion_tokens));
+	json_object_object_add(u, "total_tokens",
+	    json_object_new_int64(job.prompt_tokens + job.completion_tokens));
+	json_object_object_add(u, "characters", json_object_new_int64(
+	    (int64_t)tr_split_cost(tp->val, tp->valsz, TR_UNIT_CHARS)));
+	json_object_object_add(o, "usage", u);
+	json_object_object_add(o, "request_id",
+	    json_object_new_string(tr_request_id(r)));
+	er = tr_reply_json(r, 200, o);
+	json_object_put(o);
+	return er;
+}
+
+/* GET /translations/languages: per engine, what it can translate. */
+struct json_object *
+tr_xlate_languages(void)
+{
+	struct json_object	*o = json_object_new_object(), *e;
+	const struct tr_engine	*en;
+	size_t			 i;
+
+	for (i = 0; (en = tr_engine_at(i)) != NULL; i++) {
+		e = en->languages();
+		json_object_object_add(e, "configured",
+		    json_object_new_boolean(tr_engine_ready(en)));
+		json_object_object_add(e, "model", json_object_new_string(
+		    tr_conf_def(en->modelvar != NULL ? en->modelvar : "",
+		    en->model)));
+		json_object_object_add(o, en->name, e);
+	}
+	return o;
+}
+
+/* The fields of POST /transcriptions/transcribe-and-translate. */
+const struct tr_field tr_tt_fields[TR_TT__MAX] = {
+	{ "audio", NULL, TR_FILE | TR_REQUIRED },	/* TR_TT_AUDIO */
+	{ "language", tr_valid_lang, 0 },		/* TR_TT_LANG */
+	{ "provider", tr_valid_ident, 0 },		/* TR_TT_PROVIDER */
+	{ "response_format", tr_valid_ident, 0 },	/* TR_TT_FORMAT */
+	{ "model", tr_valid_ident, 0 },			/* TR_TT_MODEL */
+	{ "target_language", tr_valid_string, TR_REQUIRED },
+	{ "source_language", tr_valid_string, 0 },	/* TR_TT_SOURCE */
+	{ "translation_engine", tr_valid_ident, 0 },	/* TR_TT_ENGINE */
+};
+
+/*
+ * The upload transcribed (the local engine unless "provider" names
+ * another), then its cues translated (a blank line between cues, so
+ * the batches keep their boundaries) and answered as JSON, text, or
+ * the translated subtitles with the original cue times.
+ */
+enum tr_err
+tr_xlate_transcribe(struct tr_req *r)
+{
+	const struct tr_upload	*up = tr_upload_get(r, TR_TT_AUDIO);
+	const char		*prov = tr_str(r, TR_TT_PROVIDER), *eng;
+	struct tr_prov_opts	 o = {
+		.language = tr_str(r, TR_TT_LANG), .model = tr_str(r, TR_TT_MODEL),
+		.ctype = up->ctype, .filename = up->filename,
+	};
+	const struct tr_engine	*e = &tr_xl_local;
+	const struct tr_format	*f;
+	const struct tr_lang	*l;
+	struct tr_transcript	 t;
+	struct tr_xjob		 job;
+	struct tr_buf		 in, out, joined;
+	struct json_object	*j, *segs, *s;
+	char			**orig = NULL, *p, *q;
+	size_t			 chunks = 0, i, k;
+	enum tr_err		 er;
+
+	memset(&job, 0, sizeof(job));
+	if ((er = tr_transcript_format(r, tr_str(r, TR_TT_FORMAT), TR_FMT_SEED,
+	    TR_EFIELD, &f)) != TR_OK ||
+	    (er = lang_field(r, TR_TT_TARGET, "target_language",
+	    &job.target)) != TR_OK ||
+	    (er = lang_field(r, TR_TT_SOURCE, "source_language",
+	    &job.source)) != TR_OK)
+		return er;
+	eng = tr_str(r, TR_TT_ENGINE);
+	if (eng != NULL && tr_engine(eng) == NULL)
+		return tr_fail_param(r, TR_EFIELD, "translation_engine",
+		    "translation_engine '%s' is not available", eng);
+	tr_transcript_init(&t);
+	tr_buf_init(&in, SIZE_MAX);
+	tr_buf_init(&out, SIZE_MAX);
+	tr_buf_init(&joined, SIZE_MAX);
+	if ((er = tr_transcribe(r, up, prov, prov != NULL ? prov : "local", &o,
+	    &t)) != TR_OK)
+		goto done;
+	if (job.source == NULL) {
+		l = tr_lang_primary(t.language[0] ? t.language : "en");
+		job.source = l != NULL ? l->code : "en";
+	}
+	if (strcmp(job.source, job.target) == 0) {
+		er = tr_fail_param(r, TR_EFIELD, "target_language",
+		    "target_language is the language of the audio");
+		goto done;
+	}
+	/* One cue a paragraph; a transcript without cues is one. */
+	for (i = 0; i < t.nsegs && er == TR_OK; i++) {
+		if (i > 0)
+			er = tr_buf_add(&in, "\n\n", 2);
+		for (p = t.segs[i].text; er == TR_OK && *p != '\0'; p++)
+			er = tr_buf_add(&in, *p == '\n' || *p == '\r' ? " " : p, 1);
+	}
+	if (er == TR_OK && t.nsegs == 0 && t.text != NULL)
+		er = tr_buf_adds(&in, t.text);
+	if (er != TR_OK)
+		goto done;
+	if (in.len > 0 && (er = translate(r, eng != NULL ? eng : "local",
+	    eng != NULL ? eng : "local", &job, in.ptr, in.len, &out, &chunks,
+	    &e)) != TR_OK)
+		goto done;
+	/* The cues' new texts, in order, each where its original was. */
+	orig = tr_xcalloc(t.nsegs + 1, sizeof(*orig));
+	for (i = 0, p = out.ptr != NULL ? out.ptr : ""; i < t.nsegs; i++) {
+		q = i + 1 < t.nsegs ? strstr(p, "\n\n") : NULL;
+		k = q != NULL ? (size_t)(q - p) : strlen(p);
+		orig[i] = t.segs[i].text;
+		t.segs[i].text = tr_xstrndup(p, k);
+		if ((joined.len > 0 && tr_buf_add(&joined, " ", 1) != TR_OK) ||
+		    tr_buf_add(&joined, p, k) != TR_OK) {
+			er = TR_ENOMEM;
+			goto done;
+		}
+		p = q != NULL ? q + 2 : p + k;
+	}
+	if (t.nsegs == 0 && out.len > 0 &&
+	    (er = tr_buf_add(&joined, out.ptr, out.len)) != TR_OK)
+		goto done;
+	if (strcmp(f->name, "json") != 0 && strcmp(f->name, "text") != 0) {
+		er = tr_transcript_reply(r, &t, f, 0);
+		goto done;
+	}
+	if (strcmp(f->name, "text") == 0) {
+		er = tr_reply(r, 200, f->ctype, joined.ptr != NULL ? joined.ptr :
+		    "", joined.len);
+		goto done;
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "transcript",
+	    json_object_new_string(t.text != NULL ? t.text : ""));
+	json_object_object_add(j, "translated_text", json_object_new_string(
+	    joined.ptr != NULL ? joined.ptr : ""));
+	json_object_object_add(j, "source_language",
+	    json_object_new_string(job.source));
+	json_object_object_add(j, "target_language",
+	    json_object_new_string(job.target));
+	json_object_object_add(j, "engine", json_object_new_string(e->name));
+	json_object_object_add(j, "model", json_object_new_string(
+	    job.model != NULL ? job.model : e->model));
+	json_object_object_add(j, "chunks", json_object_new_int64((int64_t)chunks));
+	if (job.pivot != NULL)
+		json_object_object_add(j, "pivot", json_object_new_string(job.pivot));
+	segs = json_object_new_array();
+	for (i = 0; i < t.nsegs; i++) {
+		s = json_object_new_object();
+		json_object_object_add(s, "start", json_object_new_double(t.segs[i].start));
+		json_object_object_add(s, "end", json_object_new_double(t.segs[i].end));
+		json_object_object_add(s, "text", json_object_new_string(orig[i]));
+		json_object_object_add(s, "translated_text",
+		    json_object_new_string(t.segs[i].text));
+		json_object_array_add(segs, s);
+	}
+	json_object_object_add(j, "segments", segs);
+	s = json_object_new_object();
+	json_object_object_add(s, "provider", json_object_new_string(t.provider));
+	json_object_object_add(s, "duration", json_object_new_double(t.duration));
+	json_object_object_add(j, "processing_info", s);
+	json_object_object_add(j, "request_id",
+	    json_object_new_string(tr_request_id(r)));
+	er = tr_reply_json(r, 200, j);
+	json_object_put(j);
+done:
+	for (i = 0; orig != NULL && i < t.nsegs; i++)
+		free(orig[i]);
+	free(orig);
+	tr_buf_free(&in);
+	tr_buf_free(&out);
+	tr_buf_free(&joined);
+	tr_transcript_free(&t);
+	return er;
+}
