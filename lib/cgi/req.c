@@ -283,6 +283,38 @@ tr__req_query(struct tr_req *r)
 	return er;
 }
 
+enum tr_err
+tr__req_addkv(struct tr_req *r, const char *key, const char *val,
+    size_t valsz, enum tr_kind kind)
+{
+	char		*v;
+	enum tr_err	 er;
+
+	v = tr_xmalloc(valsz + 1);
+	memcpy(v, val, valsz);
+	v[valsz] = '\0';
+	if ((er = addkv(r, tr_xstrdup(key), strlen(key), v, valsz)) == TR_OK)
+		r->kvs[r->kvsz - 1].kind = kind;
+	return er;
+}
+
+/* A file part that came another way (a job's input); path is taken. */
+void
+tr__req_addupload(struct tr_req *r, const char *field, const char *filename,
+    const char *ctype, char *path, uint64_t size)
+{
+	struct tr_upload	*u;
+
+	u = tr_xcalloc(1, sizeof(*u));
+	u->field = tr_xstrdup(field);
+	u->filename = tr_xstrdup(filename);
+	u->ctype = tr_xstrdup(ctype);
+	u->path = path;
+	u->size = size;
+	*r->uptail = u;
+	r->uptail = &u->next;
+}
+
 /*
  * Reads up to sz body bytes.  Returns the count, 0 at end of input, -1
  * on error.
@@ -853,6 +885,12 @@ tr_reply(struct tr_req *r, int status, const char *ctype, const void *body,
 		return TR_ESYSTEM;
 	r->replied = 1;
 	r->status = status;
+	/* A job's run keeps its reply for GET /jobs/{id}. */
+	if (r->job != NULL) {
+		r->job->status = status;
+		r->job->ctype = tr_xstrdup(ctype != NULL ? ctype : "");
+		return tr_buf_add(&r->job->body, body, len);
+	}
 	tr_buf_init(&h, 64 * 1024);
 	if ((er = tr_buf_addf(&h, "Status: %d %s\r\n", status,
 	    reason(status))) != TR_OK ||
