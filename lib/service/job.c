@@ -556,6 +556,7 @@ tr_job_one(struct tr_req *r)
 	long long	 uid;
 	PGresult	*res;
 	enum tr_err	 er;
+	int		 changed = 0;
 
 	if (!valid_uuid(id))
 		return tr_fail_param(r, TR_EINVAL, "id", "a job id is a "
@@ -568,22 +569,26 @@ tr_job_one(struct tr_req *r)
 	if (tr_method(r) == TR_METHOD_DELETE) {
 		/* Queued: canceled now, its inputs dropped.  Running: the
 		 * worker sees the flag when it next renews its lease. */
-		if ((er = tr_db_queryv(tr_db_get(), &res, "WITH c AS (UPDATE jobs"
+		if ((er = tr_db_queryv(tr_db_get(), &res, "UPDATE jobs"
 		    " SET state = CASE WHEN state = 'queued' THEN 'canceled'"
 		    " ELSE state END, cancel_requested = true,"
 		    " finished_at = CASE WHEN state = 'queued' THEN now() END,"
 		    " stage = CASE WHEN state = 'queued' THEN 'canceled' ELSE"
-		    " stage END, expires_at = CASE WHEN state = 'queued' THEN"
-		    " now() + make_interval(secs => $3::bigint) END"
-		    " WHERE id = $1::uuid AND user_id = $2::bigint AND state IN"
-		    " ('queued', 'running') RETURNING id, state, files)"
-		    " DELETE FROM job_inputs i USING c WHERE i.job_id = c.id AND"
-		    " c.state = 'canceled' RETURNING (SELECT files::text FROM c)"
-		    " AS files", 3, id, suid, ttl)) != TR_OK)
+		    " stage END, error = CASE WHEN state = 'queued' THEN"
+		    " 'canceled by its owner' END, expires_at = CASE WHEN"
+		    " state = 'queued' THEN now() + make_interval(secs =>"
+		    " $3::bigint) END WHERE id = $1::uuid AND user_id ="
+		    " $2::bigint AND state IN ('queued', 'running') AND NOT"
+		    " cancel_requested RETURNING state, files::text AS files", 3,
+		    id, suid, ttl)) != TR_OK)
 			return er;
-		if (PQntuples(res) > 0 && tr_db_col_str(res, 0, "files",
-		    &files) == TR_OK)
+		changed = PQntuples(res) == 1;
+		if (changed && strcmp(PQgetvalue(res, 0, 0), "canceled") == 0 &&
+		    tr_db_col_str(res, 0, "files", &files) == TR_OK) {
 			drop_spool(files);
+			best(tr_db_queryv(tr_db_get(), NULL, "DELETE FROM"
+			    " job_inputs WHERE job_id = $1::uuid", 1, id));
+		}
 		PQclear(res);
 	}
 	if ((er = tr_db_queryv(tr_db_get(), &res, "SELECT " JOB_COLS ","
@@ -595,13 +600,10 @@ tr_job_one(struct tr_req *r)
 		PQclear(res);
 		return tr_fail_param(r, TR_ENOTFOUND, "id", "no job %s", id);
 	}
-	if (tr_method(r) == TR_METHOD_DELETE &&
-	    strcmp(PQgetvalue(res, 0, PQfnumber(res, "state")), "queued") != 0 &&
-	    strcmp(PQgetvalue(res, 0, PQfnumber(res, "state")), "running") != 0 &&
-	    strcmp(PQgetvalue(res, 0, PQfnumber(res, "stage")), "canceled") != 0) {
+	if (tr_method(r) == TR_METHOD_DELETE && !changed) {
 		PQclear(res);
 		return tr_fail_param(r, TR_ECONFLICT, "id", "job %s has "
-		    "already finished", id);
+		    "already finished or is being canceled", id);
 	}
 	er = reply_job(r, tr_method(r) == TR_METHOD_DELETE ? 202 : 200, res);
 	PQclear(res);

@@ -57,7 +57,7 @@ def env(stack):
     users = {}
     for who in ("owner", "other"):
         email = "jobs-%s@example.com" % who
-        stack.admin("create-user", email)
+        stack.admin("create-user", email, "-P", "enterprise")
         users[who] = {"x-api-key": stack.admin("create-key", email).strip()}
     workers = []
 
@@ -89,7 +89,7 @@ def wait(srv, headers, jid, states=("succeeded", "failed", "canceled"),
             seen.append(j["progress"]["stage"])
         if j["status"] in states:
             return j, seen
-        time.sleep(0.05)
+        time.sleep(0.1)
     raise AssertionError("job %s stuck: %r" % (jid, j))
 
 
