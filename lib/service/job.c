@@ -184,16 +184,20 @@ owner(struct tr_req *r, long long *uid)
 	return TR_OK;
 }
 
-/* A copy of src at dst, by hard link when both are on one file system. */
+/*
+ * A copy of src at dst; by hard link when linkok and both are on one
+ * file system.  Into the spool it is a copy: the file then takes the
+ * spool's group (set-group-ID, INSTALL), which the workers' user reads.
+ */
 static enum tr_err
-copy_file(const char *src, const char *dst)
+copy_file(const char *src, const char *dst, int linkok)
 {
 	char		 buf[JOB_COPY_CHUNK];
 	ssize_t		 n;
 	int		 in, out;
 	enum tr_err	 er = TR_OK;
 
-	if (link(src, dst) == 0)
+	if (linkok && link(src, dst) == 0)
 		return TR_OK;
 	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
 		tr_warn("job input %s", src);
@@ -413,7 +417,7 @@ store(struct tr_req *r, const char *id, long long uid)
 			snprintf(path, sizeof(path), "%s/%s", spool_dir(), name);
 			json_object_object_add(f, "spool",
 			    json_object_new_string(name));
-			if ((er = copy_file(u->path, path)) != TR_OK) {
+			if ((er = copy_file(u->path, path, 0)) != TR_OK) {
 				er = tr_fail(r, TR_EUNAVAIL, "the job spool "
 				    "(JOB_SPOOL_DIR) is not writable");
 				goto rollback;
@@ -663,7 +667,7 @@ load_files(struct tr_req *r, const char *id, const char *files)
 			break;
 		if ((name = tr_json_str(f, "spool")) != NULL) {
 			snprintf(src, sizeof(src), "%s/%s", spool_dir(), name);
-			er = strchr(name, '/') == NULL ? copy_file(src, path) :
+			er = strchr(name, '/') == NULL ? copy_file(src, path, 1) :
 			    TR_EDB;
 		} else {
 			snprintf(n, sizeof(n), "%zu", i);
