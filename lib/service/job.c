@@ -649,7 +649,7 @@ load_files(struct tr_req *r, const char *id, const char *files)
 {
 	struct json_object	*arr, *f, *v;
 	const char		*name;
-	char			*path, src[4096], n[16], tmp[32];
+	char			*path, src[4096], n[24], tmp[32];
 	unsigned char		*data;
 	size_t			 i, cnt, len;
 	PGresult		*res;

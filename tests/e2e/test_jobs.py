@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from conftest import BUILD, IS_ROOT, USER, mkdirs
+from conftest import BUILD, IS_ROOT, SANITIZER_MARKS, USER, mkdirs
 
 LEASE = 2
 
@@ -68,6 +68,12 @@ def env(stack):
     yield srv, users, start, spool
     for w in workers:
         w.stop()
+    # The workers' logs hold their children's (the programs') stderr.
+    reports = [l for w in workers for l in w.text().splitlines()
+               if any(m in l for m in SANITIZER_MARKS)]
+    assert not reports, reports[:20]
+    # nothing left in the spool by finished jobs
+    assert os.listdir(spool) == []
 
 
 def submit(srv, headers, path, speech, prefer="respond-async", **data):
