@@ -298,3 +298,24 @@ def test_database_restart_mid_queue(env, stack, speech):
         assert usage(stack, rid) == [["deepgram", "success"]]
     for w in ws:
         w.stop()
+
+
+def test_small_upload_travels_in_the_database(env, stack, tmp_path):
+    srv, users, start, spool = env
+    wav = str(tmp_path / "short.wav")
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", wav,
+                    "synth", "1", "sine", "440"], check=True)
+    assert os.path.getsize(wav) < 40000
+    r = submit(srv, users["owner"], wav, "/transcriptions/deepgram")
+    assert r.status_code == 202, r.text
+    jid = r.json()["id"]
+    assert stack.pg.psql("SELECT count(*) FROM job_inputs WHERE job_id = '%s'"
+                         % jid) == [["1"]]
+    assert os.listdir(spool) == []
+    w = start("w-inline")
+    done, _ = wait(srv, users["owner"], jid)
+    assert done["status"] == "succeeded", done
+    assert done["result"]["body"]["transcript"]
+    assert stack.pg.psql("SELECT count(*) FROM job_inputs WHERE job_id = '%s'"
+                         % jid) == [["0"]]
+    w.stop()
