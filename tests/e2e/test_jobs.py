@@ -212,7 +212,15 @@ def test_cancel_queued_and_running(env, stack, speech):
     jid2, rid2 = r.json()["id"], r.headers["X-Request-Id"]
     w = start("w-cancel")
     wait(srv, users["owner"], jid2, states=("running",))
-    time.sleep(0.5)
+    t0 = time.time()
+    while True:     # the run says where it is while Deepgram thinks
+        j = srv.get("/jobs/" + jid2, headers=users["owner"]).json()
+        if j["progress"] == {"stage": "transcribing", "percent": 30}:
+            break
+        assert time.time() - t0 < 4, j
+        time.sleep(0.1)
+    assert j["started_at"] and j["finished_at"] is None and \
+        j["result"] is None
     c = srv.request("DELETE", "/jobs/" + jid2, headers=users["owner"])
     assert c.status_code == 202
     t0 = time.time()
