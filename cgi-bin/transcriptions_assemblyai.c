@@ -15,7 +15,8 @@ handle(struct tr_req *r)
 static const struct tr_endpoint ep = {
 	.path = "/transcriptions/assemblyai", .methods = TR_POST,
 	.auth = TR_AUTH_ANY, .body_max = TR_BODY_UPLOAD,
-	.fields = tr_seed_fields, .fieldsz = TR_SEED__MAX, .handler = handle,
+	.fields = tr_seed_fields, .fieldsz = TR_SEED__MAX, .async = 1,
+	.handler = handle,
 };
 
 int

@@ -10,6 +10,7 @@ static const struct tr_endpoint ep = {
 	.path = "/transcriptions/whisper", .methods = TR_POST,
 	.auth = TR_AUTH_ANY, .body_max = TR_BODY_UPLOAD,
 	.fields = tr_whisper_fields, .fieldsz = TR_WHISPER__MAX,
+	.async = 1,
 	.handler = tr_whisper_transcribe,
 };
 

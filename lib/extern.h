@@ -434,6 +434,9 @@ struct	tr_req {
 	long long		 slot;		/* quota slot held, 0: none */
 	long long		 slot_renewed;	/* its lease, monotonic secs */
 	struct tr_rate		 rate;		/* counted with the key */
+	/* An async job's run (service/job.c): the reply is kept, not
+	 * written, and the usage row waits for the run's final write. */
+	struct tr_jobrun	*job;
 	/* multipart: the part being read */
 	int			 curfd;
 	struct tr_upload	*curup;
@@ -464,5 +467,38 @@ enum tr_err	 tr__throttle_account(struct tr_req *, const char *email)
 		    TR_WUR;
 void		 tr__throttle_account_ok(const char *email);
 enum tr_err	 tr__cors(struct tr_req *, int *preflight) TR_WUR;
+/* A parameter (copies of key and val) or a file (path moved in). */
+enum tr_err	 tr__req_addkv(struct tr_req *, const char *key,
+		    const char *val, size_t valsz, enum tr_kind) TR_WUR;
+void		 tr__req_addupload(struct tr_req *, const char *field,
+		    const char *filename, const char *ctype, char *path,
+		    uint64_t size);
+
+/*
+ * An async job's run (service/job.c), hung off the request that the
+ * worker's child rebuilds from the job: what the handler replied, and
+ * the usage row it would have written, held for the run's last write.
+ */
+#define TR_USAGE_NPARAMS 12	/* usage_row's: the row, then its slot */
+struct	tr_jobrun {
+	char		 id[37];		/* the job's uuid */
+	char		 attempt[16];		/* the fencing token */
+	int		 status;		/* the reply's */
+	char		*ctype;
+	struct tr_buf	 body;
+	char		*usage[TR_USAGE_NPARAMS]; /* the deferred row, or NULLs */
+	int		 canceled;		/* seen at a progress check */
+};
+/* Keeps the usage row of a job's run (usage.c). */
+void		 tr__usage_defer(struct tr_req *, const char *const *);
+/* Writes it: inside the run's final transaction (usage.c). */
+enum tr_err	 tr__usage_flush(struct tr_req *) TR_WUR;
+/* The async part of dispatch (job.c): 0 if the request wants none. */
+enum tr_err	 tr__job_wanted(struct tr_req *, int *) TR_WUR;
+enum tr_err	 tr__job_submit(struct tr_req *) TR_WUR;
+/* The worker's child: the job's request rebuilt, run, its end written. */
+int		 tr__job_child(const struct tr_endpoint *, const char *id,
+		    const char *attempt,
+		    enum tr_err (*run)(struct tr_req *));
 
 #endif /* TR_EXTERN_H */

@@ -347,6 +347,10 @@ struct	tr_endpoint {
 	/* Errors in OpenAI's shape, {"error":{"message","type","param",
 	 * "code"}}, for the OpenAI-compatible endpoints. */
 	int			 openai_errors;
+	/* The endpoint may be handed over as an async job ("Prefer:
+	 * respond-async" or async=true: 202 and /jobs/{id}), run later
+	 * by trapi-worker (service/job.c). */
+	int			 async;
 };
 
 /* Run the FastCGI (or one-shot CGI) loop.  Returns the exit status. */
@@ -695,6 +699,35 @@ enum	tr_tt_key { TR_TT_AUDIO, TR_TT_LANG, TR_TT_PROVIDER, TR_TT_FORMAT,
 	TR_TT_MODEL, TR_TT_TARGET, TR_TT_SOURCE, TR_TT_ENGINE, TR_TT__MAX };
 extern const struct tr_field tr_tt_fields[TR_TT__MAX];
 enum tr_err	 tr_xlate_transcribe(struct tr_req *);
+
+/*
+ * Async jobs (service/job.c).  tr_job_progress() records a running
+ * job's stage ("probing", "transcribing") and percent; it returns TR_EUNAVAIL with the message "canceled" when the owner
+ * canceled the job, and the handler stops.  On a request that is not a
+ * job's run it does nothing.
+ */
+enum tr_err	 tr_job_progress(struct tr_req *, const char *stage,
+		    int percent) TR_WUR;
+/* GET /jobs, GET and DELETE /jobs/{id}: the caller's own jobs. */
+enum tr_err	 tr_jobs_list(struct tr_req *);
+enum tr_err	 tr_job_one(struct tr_req *);
+enum	tr_jobs_key { TR_JOBS_LIMIT, TR_JOBS_CURSOR, TR_JOBS__MAX };
+extern const struct tr_field tr_jobs_fields[TR_JOBS__MAX];
+/*
+ * The worker (worker/): claims the next ready job (SKIP LOCKED) with a
+ * lease of lease seconds; 1 with its id, attempt and program, 0 if
+ * none is ready.  Renews a claim: 1 held, 0 lost, 2 cancel asked.
+ * Ends a run whose child ended without writing its end (a crash).
+ */
+int		 tr_job_claim(const char *worker, long long lease,
+		    char id[37], char attempt[16], char program[65]);
+int		 tr_job_renew(const char *id, const char *attempt,
+		    long long lease);
+void		 tr_job_abandon(const char *id, const char *attempt,
+		    const char *why, int retry);
+void		 tr_job_cancel_done(const char *id, const char *attempt);
+void		 tr_job_sweep(void);
+const char	*tr_job_channel(void);	/* LISTEN on it */
 
 /* Responses.  The handler writes at most one; tr_serve() writes errors. */
 enum tr_err	 tr_header(struct tr_req *, const char *, const char *) TR_WUR;

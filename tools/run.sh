@@ -2,8 +2,9 @@
 # "make run" and "make stop": the whole service on its embedded defaults.
 # A private PostgreSQL cluster under var/ (unless DATABASE_URL is set),
 # migrated, lighttpd on 127.0.0.1:PORT serving every program from build/,
-# and ws-bridge on 127.0.0.1:WSPORT (PORT + 10) behind it for live
-# streaming, in the foreground until Ctrl-C.  As root, everything runs as
+# ws-bridge on 127.0.0.1:WSPORT (PORT + 10) behind it for live
+# streaming, and one trapi-worker for async jobs, in the foreground
+# until Ctrl-C.  As root, everything runs as
 # the unprivileged user "trapi".
 #
 # usage: run.sh start [port] | run.sh stop
@@ -48,6 +49,7 @@ stop_pid() {
 }
 
 stop() {
+	stop_pid "$var/run/trapi-worker.pid"
 	stop_pid "$var/run/ws-bridge.pid"
 	stop_pid "$var/run/lighttpd.pid"
 	if [ -f "$var/pgdata/postmaster.pid" ]; then
@@ -88,14 +90,16 @@ start() {
 			echo "SECRET_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '/+=')"
 		} > "$var/secrets"
 	fi
-	mkdir -p "$var/spool"
-	[ "$(id -u)" = 0 ] && chown "$user:" "$var/spool"
+	mkdir -p "$var/spool" "$var/spool/jobs"
+	[ "$(id -u)" = 0 ] && chown "$user:" "$var/spool" "$var/spool/jobs"
 	conf=$var/trapi.conf
 	{
 		echo "# written by make run; edit, or set APP_CONFIG to your own"
 		echo "DATABASE_URL=\"$url\""
 		echo "UPLOAD_DIR=\"$var/uploads\""
 		echo "USAGE_SPOOL_DIR=\"$var/spool\""
+		echo "JOB_SPOOL_DIR=\"$var/spool/jobs\""
+		echo "JOB_PROGRAM_DIR=\"$build/cgi-bin\""
 		echo "APP_ENV=development"
 		echo "WS_BRIDGE_PORT=$wsport"
 		cat "$var/secrets"
@@ -126,6 +130,16 @@ start() {
 		    >>"$var/log/ws-bridge.log" 2>&1 &
 	fi
 	echo $! > "$var/run/ws-bridge.pid"
+	# One worker for async jobs (more: INSTALL section 5f).
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid="$user" --regid="$user" --init-groups \
+		    env APP_CONFIG="$conf" "$build/worker/trapi-worker" \
+		    >>"$var/log/trapi-worker.log" 2>&1 &
+	else
+		env APP_CONFIG="$conf" "$build/worker/trapi-worker" \
+		    >>"$var/log/trapi-worker.log" 2>&1 &
+	fi
+	echo $! > "$var/run/trapi-worker.pid"
 	i=0
 	until curl -sf -o /dev/null "http://127.0.0.1:$wsport/socket.io/?EIO=4&transport=polling"; do
 		if [ $i -ge 100 ]; then

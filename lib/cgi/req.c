@@ -283,6 +283,38 @@ tr__req_query(struct tr_req *r)
 	return er;
 }
 
+enum tr_err
+tr__req_addkv(struct tr_req *r, const char *key, const char *val,
+    size_t valsz, enum tr_kind kind)
+{
+	char		*v;
+	enum tr_err	 er;
+
+	v = tr_xmalloc(valsz + 1);
+	memcpy(v, val, valsz);
+	v[valsz] = '\0';
+	if ((er = addkv(r, tr_xstrdup(key), strlen(key), v, valsz)) == TR_OK)
+		r->kvs[r->kvsz - 1].kind = kind;
+	return er;
+}
+
+/* A file part that came another way (a job's input); path is taken. */
+void
+tr__req_addupload(struct tr_req *r, const char *field, const char *filename,
+    const char *ctype, char *path, uint64_t size)
+{
+	struct tr_upload	*u;
+
+	u = tr_xcalloc(1, sizeof(*u));
+	u->field = tr_xstrdup(field);
+	u->filename = tr_xstrdup(filename);
+	u->ctype = tr_xstrdup(ctype);
+	u->path = path;
+	u->size = size;
+	*r->uptail = u;
+	r->uptail = &u->next;
+}
+
 /*
  * Reads up to sz body bytes.  Returns the count, 0 at end of input, -1
  * on error.
@@ -834,6 +866,8 @@ out(struct tr_req *r, const void *p, size_t n)
 {
 	if (n == 0)
 		return TR_OK;
+	if (r->job != NULL)
+		return tr_buf_add(&r->job->body, p, n);
 	if (r->fcgi != NULL) {
 		if (FCGX_PutStr(p, (int)n, r->fcgi->out) != (int)n)
 			return TR_ESYSTEM;
@@ -859,6 +893,13 @@ head(struct tr_req *r, int status, const char *ctype, unsigned long long len)
 		return TR_ESYSTEM;
 	r->replied = 1;
 	r->status = status;
+	/* A job's run keeps its reply for GET /jobs/{id}: out() adds the
+	 * body to it. */
+	if (r->job != NULL) {
+		r->job->status = status;
+		r->job->ctype = tr_xstrdup(ctype != NULL ? ctype : "");
+		return TR_OK;
+	}
 	tr_buf_init(&h, 64 * 1024);
 	if ((er = tr_buf_addf(&h, "Status: %d %s\r\n", status,
 	    reason(status))) != TR_OK ||

@@ -166,6 +166,11 @@ tr_usage_log(struct tr_req *r, const struct tr_usage *u)
 	/* The slot is not spooled: its lease frees it. */
 	snprintf(slot, sizeof(slot), "%lld", u->slot);
 	p[11] = u->slot > 0 ? slot : NULL;
+	/* A job's run bills only when it ends, in the same transaction. */
+	if (r->job != NULL) {
+		tr__usage_defer(r, p);
+		return TR_OK;
+	}
 	er = tr_db_exec(tr_db_get(), NULL, &usage_row, p);
 	if (er == TR_EDBDOWN)
 		return spool(p);
@@ -252,4 +257,32 @@ tr_usage_replay(void)
 	} else
 		tr_warnx("usage spool: replay stopped after %zu rows; kept", n);
 	close(fd);
+}
+
+/*
+ * A job's run keeps its usage row until its final write: only the run
+ * that succeeds (or fails for good) bills, once, keyed by the job.
+ */
+void
+tr__usage_defer(struct tr_req *r, const char *const *p)
+{
+	size_t	 i;
+	char	 idem[64];
+
+	for (i = 0; i < TR_USAGE_NPARAMS; i++) {
+		free(r->job->usage[i]);
+		r->job->usage[i] = p[i] != NULL ? tr_xstrdup(p[i]) : NULL;
+	}
+	snprintf(idem, sizeof(idem), "job:%s", r->job->id);
+	free(r->job->usage[9]);
+	r->job->usage[9] = tr_xstrdup(idem);
+}
+
+enum tr_err
+tr__usage_flush(struct tr_req *r)
+{
+	if (r->job == NULL || r->job->usage[2] == NULL)
+		return TR_OK;
+	return tr_db_exec(tr_db_get(), NULL, &usage_row,
+	    (const char *const *)r->job->usage);
 }

@@ -226,9 +226,9 @@ transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
 	struct tr_transcript	 piece;
 	struct stat		 st;
 	const char		*fn, *ext;
-	char			*ppath = NULL, name[64];
+	char			*ppath = NULL, name[64], stage[64];
 	double			*sil = NULL, start, end, len;
-	size_t			 nsil = 0, k;
+	size_t			 nsil = 0, k, total;
 	long long		 limit;
 	enum tr_err		 er;
 
@@ -246,7 +246,17 @@ transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
 		return tr_fail(r, er, "the media could not be split");
 	fn = filename_for(m, o->filename);
 	ext = strrchr(fn, '.') != NULL ? strrchr(fn, '.') : ".wav";
+	/* As many pieces as equal cuts would make: silences move the cuts
+	 * earlier, so the last piece may come one past it. */
+	total = (size_t)(m->duration / len) + 1;
 	for (start = 0, k = 0; start < m->duration - 0.01; start = end, k++) {
+		if (k >= total)
+			total = k + 1;
+		snprintf(stage, sizeof(stage), "transcribing piece %zu of %zu",
+		    k + 1, total);
+		if ((er = tr_job_progress(r, stage,
+		    30 + (int)(60 * k / total))) != TR_OK)
+			break;
 		end = cut_after(start, len, m->duration, sil, nsil);
 		snprintf(name, sizeof(name), "piece-%zu%s", k, ext);
 		free(ppath);

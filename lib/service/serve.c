@@ -184,6 +184,13 @@ dispatch(struct tr_req *r)
 	    (er = tr__req_body(r)) != TR_OK ||
 	    (er = validate(r)) != TR_OK)
 		return er;
+	/* Valid input may be handed over: 202 now, the handler later. */
+	if (ep->async) {
+		if ((er = tr__job_wanted(r, &preflight)) != TR_OK)
+			return er;
+		if (preflight)
+			return tr__job_submit(r);
+	}
 	return ep->handler(r);
 }
 
@@ -208,6 +215,17 @@ record(const struct tr_req *r, double secs)
 	kv[5] = st;
 	tr_metric_add(TR_MET_REQUESTS, 1, kv, 3);
 	tr_metric_observe(TR_MET_REQUEST_SECONDS, secs, kv, 1);
+}
+
+/* A job's run: its rebuilt request checked as it was, then handled. */
+static enum tr_err
+run_job(struct tr_req *r)
+{
+	enum tr_err	 er;
+
+	if ((er = validate(r)) != TR_OK)
+		return er;
+	return r->ep->handler(r);
 }
 
 static void
@@ -310,6 +328,15 @@ tr_serve(const struct tr_endpoint *ep)
 	 * (each request, as plain CGI), then every UPLOAD_SWEEP_SECONDS. */
 	if (conf_err == TR_OK)
 		tr__tmpdir_sweep(1);
+	/* trapi-worker's child: one job's run, no web server. */
+	if (conf_err == TR_OK && ep->async && getenv("TRAPI_JOB_ID") != NULL &&
+	    getenv("TRAPI_JOB_ATTEMPT") != NULL) {
+		int rc = tr__job_child(ep, getenv("TRAPI_JOB_ID"),
+		    getenv("TRAPI_JOB_ATTEMPT"), run_job);
+		tr_db_close();
+		tr_conf_free();
+		return rc;
+	}
 	if (FCGX_IsCGI()) {
 		serve_one(NULL, ep);
 		fflush(stdout);

@@ -48,11 +48,17 @@ tr_transcribe(struct tr_req *r, const struct tr_upload *up, const char *name,
 	if (up->size == 0)
 		return tr_fail_param(r, TR_EINVAL, up->field, "the uploaded "
 		    "file is empty");
+	if ((er = tr_job_progress(r, "probing", 10)) != TR_OK)
+		return er;
 	if ((er = tr_media_probe(up->path, &m)) != TR_OK)
 		return tr_fail_param(r, er, up->field, "the upload is not "
 		    "audio or video with an audio track");
 	if ((er = tr_quota_begin(r, m.duration, &slot)) != TR_OK)
 		return er;
+	if ((er = tr_job_progress(r, "transcribing", 30)) != TR_OK) {
+		tr_quota_end(r, slot);
+		return er;
+	}
 	er = p->transcribe(r, up->path, &m, o, t);
 	if (er == TR_OK) {
 		if (t->duration <= 0)

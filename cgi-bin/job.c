@@ -1,0 +1,16 @@
+/*
+ * GET /jobs/{id}: an async job of the caller's, its progress and, when
+ * done, its result; DELETE cancels it.
+ */
+#include "tr.h"
+
+static const struct tr_endpoint ep = {
+	.path = "/jobs/*", .methods = TR_GET | TR_DELETE, .auth = TR_AUTH_ANY,
+	.handler = tr_job_one,
+};
+
+int
+main(void)
+{
+	return tr_serve(&ep);
+}

@@ -1,0 +1,329 @@
+"""Async jobs: Prefer: respond-async (or async=true) on the transcription
+endpoints answers 202 with a job that trapi-worker runs from the
+PostgreSQL queue; GET /jobs/{id} shows its progress and, when done, the
+same result as the synchronous call; workers share the queue, survive a
+kill -9 of one of them (the lease) and a restart of the database."""
+
+import os
+import signal
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import BUILD, IS_ROOT, SANITIZER_MARKS, USER, mkdirs
+
+LEASE = 2
+
+
+class Worker:
+    def __init__(self, stack, config, name):
+        self.log = os.path.join(stack.base, name + ".log")
+        drop = {"user": USER, "group": USER, "extra_groups": []} \
+            if IS_ROOT else {}
+        self.proc = subprocess.Popen(
+            [os.path.join(BUILD, "worker", "trapi-worker"), "-n", name],
+            stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
+            env=dict(os.environ, APP_CONFIG=config), **drop)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def text(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+
+@pytest.fixture(scope="module")
+def env(stack):
+    m = stack.deepgram
+    spool = os.path.join(stack.base, "jobspool")
+    mkdirs(spool, mode=0o700)
+    settings = dict(DEEPGRAM_API_KEY=m.key, DEEPGRAM_BASE_URL=m.base_url,
+                    DEEPGRAM_TIMEOUT="30", PROVIDER_RETRIES="0",
+                    JOB_SPOOL_DIR=spool, JOB_PROGRAM_DIR=stack.cgidir,
+                    JOB_LEASE_SECONDS=str(LEASE), JOB_POLL_SECONDS="1",
+                    JOB_RETRY_SECONDS="0", JOB_INLINE_BYTES="40000")
+    srv = stack.extra_server("jobs", **settings)
+    config = stack.write_config(os.path.join(stack.base, "worker.conf"),
+                                **settings)
+    users = {}
+    for who in ("owner", "other"):
+        email = "jobs-%s@example.com" % who
+        stack.admin("create-user", email, "-P", "enterprise")
+        users[who] = {"x-api-key": stack.admin("create-key", email).strip()}
+    workers = []
+
+    def start(name):
+        w = Worker(stack, config, name)
+        workers.append(w)
+        return w
+    yield srv, users, start, spool
+    for w in workers:
+        w.stop()
+    # The workers' logs hold their children's (the programs') stderr.
+    reports = [l for w in workers for l in w.text().splitlines()
+               if any(m in l for m in SANITIZER_MARKS)]
+    assert not reports, reports[:20]
+    # nothing left in the spool by finished jobs
+    assert os.listdir(spool) == []
+
+
+def submit(srv, headers, path, speech, prefer="respond-async", **data):
+    h = dict(headers)
+    if prefer is not None:
+        h["Prefer"] = prefer
+    with open(path, "rb") as f:
+        return srv.request("POST", speech, headers=h, data=data,
+                           files={"audio": ("speech.wav", f, "audio/wav")})
+
+
+def wait(srv, headers, jid, states=("succeeded", "failed", "canceled"),
+         timeout=30):
+    seen = []
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        j = srv.get("/jobs/" + jid, headers=headers).json()
+        if not seen or seen[-1] != j["progress"]["stage"]:
+            seen.append(j["progress"]["stage"])
+        if j["status"] in states:
+            return j, seen
+        time.sleep(0.1)
+    raise AssertionError("job %s stuck: %r" % (jid, j))
+
+
+def usage(stack, rid):
+    return stack.pg.psql("SELECT service, status FROM usage_logs WHERE"
+                         " request_id = '%s'" % rid)
+
+
+def test_async_equals_sync(env, stack, speech):
+    srv, users, start, _ = env
+    path, _ = speech
+    sync = submit(srv, users["owner"], path, "/transcriptions/deepgram",
+                  prefer=None)
+    assert sync.status_code == 200, sync.text
+    t0 = time.time()
+    r = submit(srv, users["owner"], path, "/transcriptions/deepgram")
+    assert time.time() - t0 < 5
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert r.headers["Location"] == "/jobs/" + job["id"]
+    assert job["status"] == "queued" and job["result"] is None
+    rid = r.headers["X-Request-Id"]
+    assert usage(stack, rid) == []          # nothing billed yet
+    w = start("w-equal")
+    done, stages = wait(srv, users["owner"], job["id"])
+    assert done["status"] == "succeeded", done
+    assert "probing" in stages or "transcribing" in stages or \
+        stages[-1] == "done", stages
+    assert done["progress"] == {"stage": "done", "percent": 100}
+    res = done["result"]
+    assert res["status"] == 200
+    assert res["content_type"].startswith("application/json")
+    a, b = res["body"], sync.json()
+    for d in (a, b):
+        d.get("processing_info", {}).pop("request_id", None)
+        d.pop("request_id", None)
+    assert a["transcript"] == b["transcript"] and a["words"] == b["words"]
+    assert done["created_at"] and done["started_at"] and done["finished_at"]
+    # billed once, as the request that handed it over
+    assert usage(stack, rid) == [["deepgram", "success"]]
+    # another user sees no such job
+    other = srv.get("/jobs/" + job["id"], headers=users["other"])
+    assert other.status_code == 404
+    assert other.json()["error"]["code"] == "not_found"
+    listed = srv.get("/jobs?limit=1", headers=users["owner"]).json()
+    assert listed["data"][0]["id"] == job["id"]
+    assert srv.get("/jobs", headers=users["other"]).json()["data"] == []
+    w.stop()
+    assert w.proc.returncode == 0, w.text()
+
+
+def test_async_field_and_srt(env, stack, speech):
+    srv, users, start, _ = env
+    path, _ = speech
+    sync = submit(srv, users["owner"], path, "/transcriptions/deepgram",
+                  prefer=None, response_format="srt")
+    r = submit(srv, users["owner"], path, "/transcriptions/deepgram?async=true",
+               prefer=None, response_format="srt")
+    assert r.status_code == 202, r.text
+    w = start("w-srt")
+    done, _ = wait(srv, users["owner"], r.json()["id"])
+    assert done["result"]["body"] == sync.text
+    w.stop()
+
+
+@pytest.mark.parametrize("prefer,query,code", [
+    ("respond-async=1", "", 400),
+    (", ,", "", 400),
+    ("respond-async", "?async=false", 400),
+    (None, "?async=maybe", 422),
+])
+def test_nonsense_prefer(env, stack, speech, prefer, query, code):
+    srv, users, _, _ = env
+    path, _ = speech
+    before = stack.pg.psql("SELECT count(*) FROM jobs")
+    r = submit(srv, users["owner"], path, "/transcriptions/deepgram" + query,
+               prefer=prefer)
+    assert r.status_code == code, r.text
+    assert "error" in r.json()
+    assert usage(stack, r.headers["X-Request-Id"]) == []
+    assert stack.pg.psql("SELECT count(*) FROM jobs") == before
+
+
+def test_unknown_preference_is_ignored(env, speech):
+    srv, users, _, _ = env
+    r = submit(srv, users["owner"], speech[0], "/transcriptions/deepgram",
+               prefer="return=minimal")
+    assert r.status_code == 200, r.text
+
+
+def test_bad_ids(env):
+    srv, users, _, _ = env
+    r = srv.get("/jobs/not-a-uuid", headers=users["owner"])
+    assert r.status_code == 400 and "id" in r.json()["error"]["message"]
+    r = srv.get("/jobs/%s" % uuid.uuid4(), headers=users["owner"])
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = srv.request("DELETE", "/jobs/%s" % uuid.uuid4(), headers=users["owner"])
+    assert r.status_code == 404
+    assert srv.get("/jobs?cursor=zzz", headers=users["owner"]).status_code == 400
+    assert srv.get("/jobs?limit=0", headers=users["owner"]).status_code == 422
+    assert srv.get("/jobs/%s" % uuid.uuid4()).status_code == 401
+
+
+def test_cancel_queued_and_running(env, stack, speech):
+    srv, users, start, _ = env
+    path, _ = speech
+    r = submit(srv, users["owner"], path, "/transcriptions/deepgram")
+    jid = r.json()["id"]
+    c = srv.request("DELETE", "/jobs/" + jid, headers=users["owner"])
+    assert c.status_code == 202 and c.json()["status"] == "canceled"
+    # running: a slow Deepgram answer, canceled while it waits
+    stack.deepgram.script = ["slow"]
+    r = submit(srv, users["owner"], path, "/transcriptions/deepgram")
+    jid2, rid2 = r.json()["id"], r.headers["X-Request-Id"]
+    w = start("w-cancel")
+    wait(srv, users["owner"], jid2, states=("running",))
+    t0 = time.time()
+    while True:     # the run says where it is while Deepgram thinks
+        j = srv.get("/jobs/" + jid2, headers=users["owner"]).json()
+        if j["progress"] == {"stage": "transcribing", "percent": 30}:
+            break
+        assert time.time() - t0 < 4, j
+        time.sleep(0.1)
+    assert j["started_at"] and j["finished_at"] is None and \
+        j["result"] is None
+    c = srv.request("DELETE", "/jobs/" + jid2, headers=users["owner"])
+    assert c.status_code == 202
+    t0 = time.time()
+    done, _ = wait(srv, users["owner"], jid2)
+    assert done["status"] == "canceled", done
+    assert time.time() - t0 < LEASE + 3      # before the slow answer came
+    assert done["error"]["code"] == "canceled"
+    assert usage(stack, rid2) == []
+    j = srv.get("/jobs/" + jid, headers=users["owner"]).json()
+    assert j["status"] == "canceled"
+    # a finished job cannot be canceled again
+    assert srv.request("DELETE", "/jobs/" + jid2,
+                       headers=users["owner"]).status_code == 409
+    w.stop()
+    stack.deepgram.script = []
+
+
+def test_two_workers_twenty_jobs_once_each(env, stack, speech):
+    srv, users, start, _ = env
+    path, _ = speech
+    ids, rids = [], []
+    for _ in range(20):
+        r = submit(srv, users["owner"], path, "/transcriptions/deepgram")
+        assert r.status_code == 202
+        ids.append(r.json()["id"])
+        rids.append(r.headers["X-Request-Id"])
+    ws = [start("w-a"), start("w-b")]
+    for jid in ids:
+        done, _ = wait(srv, users["owner"], jid, timeout=60)
+        assert done["status"] == "succeeded", done
+        assert done["attempts"] == 1
+    for rid in rids:
+        assert usage(stack, rid) == [["deepgram", "success"]]
+    workers = stack.pg.psql("SELECT DISTINCT worker FROM jobs WHERE id IN (%s)"
+                            % ",".join("'%s'" % i for i in ids))
+    assert len(workers) >= 1
+    for w in ws:
+        w.stop()
+
+
+def test_kill9_worker_lease_passes_job_on(env, stack, speech):
+    srv, users, start, _ = env
+    path, _ = speech
+    stack.deepgram.script = ["slow"]
+    stack.deepgram.slow_seconds = 3
+    r = submit(srv, users["owner"], path, "/transcriptions/deepgram")
+    jid, rid = r.json()["id"], r.headers["X-Request-Id"]
+    a = start("w-doomed")
+    wait(srv, users["owner"], jid, states=("running",))
+    time.sleep(0.3)
+    a.proc.send_signal(signal.SIGKILL)
+    a.proc.wait()
+    t_kill = time.time()
+    b = start("w-heir")
+    done, _ = wait(srv, users["owner"], jid, timeout=30)
+    assert done["status"] == "succeeded", done
+    assert done["attempts"] == 2
+    assert time.time() - t_kill >= LEASE - 1.5
+    assert stack.pg.psql("SELECT worker FROM jobs WHERE id = '%s'" % jid) == \
+        [["w-heir"]]
+    assert usage(stack, rid) == [["deepgram", "success"]]
+    b.stop()
+    stack.deepgram.slow_seconds = 5
+
+
+def test_database_restart_mid_queue(env, stack, speech):
+    srv, users, start, _ = env
+    path, _ = speech
+    ids, rids = [], []
+    for _ in range(6):
+        r = submit(srv, users["owner"], path, "/transcriptions/deepgram")
+        ids.append(r.json()["id"])
+        rids.append(r.headers["X-Request-Id"])
+    ws = [start("w-pg1"), start("w-pg2")]
+    time.sleep(0.3)
+    stack.pg.stop()
+    time.sleep(1.5)
+    stack.pg.start()
+    for jid in ids:
+        done, _ = wait(srv, users["owner"], jid, timeout=60)
+        assert done["status"] == "succeeded", done
+    for rid in rids:
+        assert usage(stack, rid) == [["deepgram", "success"]]
+    for w in ws:
+        w.stop()
+
+
+def test_small_upload_travels_in_the_database(env, stack, tmp_path):
+    srv, users, start, spool = env
+    wav = str(tmp_path / "short.wav")
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", wav,
+                    "synth", "1", "sine", "440"], check=True)
+    assert os.path.getsize(wav) < 40000
+    r = submit(srv, users["owner"], wav, "/transcriptions/deepgram")
+    assert r.status_code == 202, r.text
+    jid = r.json()["id"]
+    assert stack.pg.psql("SELECT count(*) FROM job_inputs WHERE job_id = '%s'"
+                         % jid) == [["1"]]
+    assert os.listdir(spool) == []
+    w = start("w-inline")
+    done, _ = wait(srv, users["owner"], jid)
+    assert done["status"] == "succeeded", done
+    assert done["result"]["body"]["transcript"]
+    assert stack.pg.psql("SELECT count(*) FROM job_inputs WHERE job_id = '%s'"
+                         % jid) == [["0"]]
+    w.stop()
