@@ -103,6 +103,10 @@ metadata(struct tr_req *r, struct json_object *in, struct json_object **out)
 	*out = NULL;
 	if (in == NULL)
 		return TR_OK;
+	/* The field's validator takes arrays too (other fields' are). */
+	if (!json_object_is_type(in, json_type_object))
+		return tr_fail(r, TR_EFIELD, "field 'metadata' must be an "
+		    "object of strings and numbers");
 	o = json_object_new_object();
 	json_object_object_foreach(in, key, val) {
 		if (++n > DOC_META_MAX) {
