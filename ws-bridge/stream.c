@@ -483,7 +483,7 @@ params(struct stream *st, struct eio *e)
 		lang = eio_query(e, "language");
 	if (lang == NULL || *lang == '\0')
 		lang = "en";
-	if (!tr_lang_has(lang, bconf.up->langs))
+	if (!tr_lang_has(lang, TR_LANG_LIVE))
 		return "Unsupported language";
 	snprintf(st->lang, sizeof(st->lang), "%s", lang);
 	st->params.lang = st->lang;

@@ -201,6 +201,10 @@ tr_media_wav(const unsigned char *head, size_t len, unsigned long long size,
 			m->channels = (int)chans;
 			m->rate = (int)rate;
 			m->duration = (double)(bytes / align) / rate;
+			/* As libavformat names and measures linear PCM. */
+			snprintf(m->codec, sizeof(m->codec), bits == 8 ?
+			    "pcm_u8" : "pcm_s%ule", bits);
+			m->bit_rate = (long long)rate * chans * bits;
 			return m->duration > 0 && m->duration < MEDIA_MAX_SECS ?
 			    TR_OK : TR_EMEDIA;
 		}

@@ -1157,7 +1157,7 @@ def test_languages_of_each_upstream(stack, bridge, token):
     assert lo["engine"] == "local"
     codes = [l["code"] for l in lo["languages"]]
     assert "en" in codes and all(c.split("-")[0] == "en" for c in codes), codes
-    assert "Unsupported language" in refused(local.url, token, lang="es")
+    assert "English only" in refused(local.url, token, lang="es")
     r = requests.post(bridge.url + "/socket.io/languages", timeout=5)
     assert r.status_code == 405 and r.json()["error"]["code"] == \
         "method_not_allowed"
