@@ -690,7 +690,7 @@ enum tr_err	 tr_webhook_sign(const char *secret, const char *id,
  * GET /translations/languages lists.
  */
 enum	tr_xlate_key { TR_XLATE_TEXT, TR_XLATE_TARGET, TR_XLATE_SOURCE,
-	TR_XLATE_PROVIDER, TR_XLATE_MODEL, TR_XLATE__MAX };
+	TR_XLATE_PROVIDER, TR_XLATE_MODEL, TR_XLATE_WEBHOOK, TR_XLATE__MAX };
 extern const struct tr_field tr_xlate_fields[TR_XLATE__MAX];
 enum tr_err	 tr_xlate_endpoint(struct tr_req *, const char *engine);
 struct json_object *tr_xlate_languages(void);
