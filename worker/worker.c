@@ -252,6 +252,9 @@ main(int argc, char *argv[])
 			tr_job_sweep();
 			swept = now_s();
 		}
+		/* Due callbacks first: each is one short, bounded try. */
+		while (!stopping && tr_callback_deliver() == 1)
+			continue;
 		got = tr_job_claim(name, lease, id, attempt, prog);
 		if (got == 1) {
 			run(id, attempt, prog, lease);
