@@ -509,8 +509,8 @@ queue_callback(const char *id)
 	    tr_conf_ll("WEBHOOK_RETRY_HOURS", 24, 0, 24 * 30));
 	o = job_json(res, 0);
 	er = tr_db_queryv(db, NULL, "INSERT INTO webhook_deliveries (job_id,"
-	    " user_id, url, msg_id, body, give_up_at) VALUES ($1::uuid,"
-	    " $2::bigint, $3, 'msg_' || replace($1, '-', ''), $4, now() +"
+	    " user_id, url, msg_id, body, give_up_at) VALUES ($1::text::uuid,"
+	    " $2::bigint, $3, 'msg_' || replace($1::text, '-', ''), $4, now() +"
 	    " make_interval(hours => $5::integer))", 5, id,
 	    PQgetvalue(res, 0, PQfnumber(res, "uid")),
 	    PQgetvalue(res, 0, PQfnumber(res, "callback_url")),
