@@ -9,6 +9,8 @@
  * (the database gave the job to another worker) too.  Between jobs the
  * worker waits on LISTEN trapi_jobs, woken by each submission, or
  * polls every JOB_POLL_SECONDS when the notification cannot come.
+ * Between jobs it also makes the due tries of job callbacks
+ * (service/callback.c), one bounded try each.
  * SIGTERM: the current job gets JOB_SHUTDOWN_GRACE seconds to finish,
  * then is handed back to the queue.  It runs in the foreground,
  * logging to stderr (systemd or tools/run.sh keep it).
