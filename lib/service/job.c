@@ -952,6 +952,9 @@ tr__job_child(const struct tr_endpoint *ep, const char *id,
 	fcopy = tr_xstrdup(files != NULL ? files : "[]");
 	PQclear(res);
 	r.method = TR_METHOD_POST;
+	/* tr__req_init() made them for a request; these hold one more. */
+	free(r.fields);
+	free(r.files);
 	r.fields = tr_xcalloc(ep->fieldsz + 1, sizeof(*r.fields));
 	r.files = tr_xcalloc(ep->fieldsz + 1, sizeof(*r.files));
 	if ((er = load_params(&r, pcopy)) != TR_OK ||
