@@ -496,6 +496,8 @@ enum tr_err	 tr__usage_flush(struct tr_req *) TR_WUR;
 /* The async part of dispatch (job.c): 0 if the request wants none. */
 enum tr_err	 tr__job_wanted(struct tr_req *, int *) TR_WUR;
 enum tr_err	 tr__job_submit(struct tr_req *) TR_WUR;
+/* 422 naming callback_url unless the account has a webhook secret. */
+enum tr_err	 tr__callback_ready(struct tr_req *, long long uid) TR_WUR;
 /* The worker's child: the job's request rebuilt, run, its end written. */
 int		 tr__job_child(const struct tr_endpoint *, const char *id,
 		    const char *attempt,

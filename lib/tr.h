@@ -690,7 +690,7 @@ enum tr_err	 tr_webhook_sign(const char *secret, const char *id,
  * GET /translations/languages lists.
  */
 enum	tr_xlate_key { TR_XLATE_TEXT, TR_XLATE_TARGET, TR_XLATE_SOURCE,
-	TR_XLATE_PROVIDER, TR_XLATE_MODEL, TR_XLATE__MAX };
+	TR_XLATE_PROVIDER, TR_XLATE_MODEL, TR_XLATE_WEBHOOK, TR_XLATE__MAX };
 extern const struct tr_field tr_xlate_fields[TR_XLATE__MAX];
 enum tr_err	 tr_xlate_endpoint(struct tr_req *, const char *engine);
 struct json_object *tr_xlate_languages(void);
@@ -728,6 +728,21 @@ void		 tr_job_abandon(const char *id, const char *attempt,
 void		 tr_job_cancel_done(const char *id, const char *attempt);
 void		 tr_job_sweep(void);
 const char	*tr_job_channel(void);	/* LISTEN on it */
+/*
+ * Job callbacks (service/callback.c).  An async request's callback_url
+ * (checked with tr_url_check() at submit; the account must have a
+ * webhook secret) gets the finished or failed job, as GET /jobs/{id}
+ * shows it, signed with the owner's secret (tr_webhook_send(), one try
+ * each time): tr_callback_deliver() makes one due attempt (1), finds
+ * none due (0) or fails on the database (-1); the worker calls it in its
+ * loop.  Tries back off from WEBHOOK_RETRY_SECONDS (30, doubling, at
+ * most an hour apart) for WEBHOOK_RETRY_HOURS (24) after the job ended.
+ */
+int		 tr_callback_deliver(void);
+/* GET /auth/webhook-secret ("rotate"): shown in full when made only. */
+enum	tr_whsecret_key { TR_WHSECRET_ROTATE, TR_WHSECRET__MAX };
+extern const struct tr_field tr_whsecret_fields[TR_WHSECRET__MAX];
+enum tr_err	 tr_webhook_secret_get(struct tr_req *);
 
 /* Responses.  The handler writes at most one; tr_serve() writes errors. */
 enum tr_err	 tr_header(struct tr_req *, const char *, const char *) TR_WUR;

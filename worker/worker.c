@@ -9,6 +9,8 @@
  * (the database gave the job to another worker) too.  Between jobs the
  * worker waits on LISTEN trapi_jobs, woken by each submission, or
  * polls every JOB_POLL_SECONDS when the notification cannot come.
+ * Between jobs it also makes the due tries of job callbacks
+ * (service/callback.c), one bounded try each.
  * SIGTERM: the current job gets JOB_SHUTDOWN_GRACE seconds to finish,
  * then is handed back to the queue.  It runs in the foreground,
  * logging to stderr (systemd or tools/run.sh keep it).
@@ -252,6 +254,9 @@ main(int argc, char *argv[])
 			tr_job_sweep();
 			swept = now_s();
 		}
+		/* Due callbacks first: each is one short, bounded try. */
+		while (!stopping && tr_callback_deliver() == 1)
+			continue;
 		got = tr_job_claim(name, lease, id, attempt, prog);
 		if (got == 1) {
 			run(id, attempt, prog, lease);

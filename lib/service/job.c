@@ -389,8 +389,10 @@ store(struct tr_req *r, const char *id, long long uid)
 	inl = tr_conf_ll("JOB_INLINE_BYTES", JOB_DEF_INLINE, 0, 64 << 20);
 	params = json_object_new_array();
 	for (j = 0; j < r->kvsz; j++) {
-		/* The request is handed over; asking again would loop. */
-		if (strcmp(r->kvs[j].key, "async") == 0)
+		/* The request is handed over; asking again would loop.
+		 * The callback is the job's, not the program's. */
+		if (strcmp(r->kvs[j].key, "async") == 0 ||
+		    strcmp(r->kvs[j].key, "callback_url") == 0)
 			continue;
 		kv = json_object_new_array();
 		json_object_array_add(kv, json_object_new_string(r->kvs[j].key));
@@ -429,12 +431,13 @@ store(struct tr_req *r, const char *id, long long uid)
 	snprintf(skind, sizeof(skind), "%d", (int)r->prin.kind);
 	if ((er = tr_db_queryv(db, NULL, "INSERT INTO jobs (id, user_id,"
 	    " api_key_id, principal_kind, plan, program, path, request_id,"
-	    " params, files) VALUES ($1::uuid, $2::bigint, NULLIF($3, '0')::"
-	    "bigint, $4::integer, $5, $6, $7, $8, $9::jsonb, $10::jsonb)", 10,
+	    " params, files, callback_url) VALUES ($1::uuid, $2::bigint,"
+	    " NULLIF($3, '0')::bigint, $4::integer, $5, $6, $7, $8, $9::jsonb,"
+	    " $10::jsonb, $11)", 11,
 	    id, suid, skid, skind, r->prin.plan, program_invocation_short_name,
 	    r->path, r->reqid, json_object_to_json_string_ext(params,
 	    JSON_C_TO_STRING_PLAIN), json_object_to_json_string_ext(files,
-	    JSON_C_TO_STRING_PLAIN))) != TR_OK)
+	    JSON_C_TO_STRING_PLAIN), tr_param(r, "callback_url"))) != TR_OK)
 		goto rollback;
 	for (i = 0, u = r->uploads; u != NULL; u = u->next, i++) {
 		if ((long long)u->size > inl)
@@ -465,6 +468,61 @@ out:
 	return er;
 }
 
+/* A callback_url, if given: a user URL (422 naming it) and signable. */
+static enum tr_err
+callback_check(struct tr_req *r, long long uid)
+{
+	const char	*u = tr_param(r, "callback_url");
+	char		 why[256];
+
+	if (u == NULL)
+		return TR_OK;
+	if (tr_url_check(u, why, sizeof(why)) != TR_OK)
+		return tr_fail_param(r, TR_EFIELD, "callback_url",
+		    "callback_url: %s", why);
+	return tr__callback_ready(r, uid);
+}
+
+/*
+ * Queues the callback of job id if it has one: the job as its owner
+ * sees it now (it has just ended), under a webhook-id of its own, due
+ * at once, given up WEBHOOK_RETRY_HOURS later; the workers woken.
+ */
+static enum tr_err
+queue_callback(const char *id)
+{
+	struct tr_db		*db = tr_db_get();
+	struct json_object	*o;
+	PGresult		*res;
+	char			 hours[16];
+	enum tr_err		 er;
+
+	if ((er = tr_db_queryv(db, &res, "SELECT " JOB_COLS ", callback_url,"
+	    " user_id::text AS uid FROM jobs WHERE id = $1::uuid AND"
+	    " callback_url IS NOT NULL", 1, id)) != TR_OK)
+		return er;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return TR_OK;
+	}
+	snprintf(hours, sizeof(hours), "%lld",
+	    tr_conf_ll("WEBHOOK_RETRY_HOURS", 24, 0, 24 * 30));
+	o = job_json(res, 0);
+	er = tr_db_queryv(db, NULL, "INSERT INTO webhook_deliveries (job_id,"
+	    " user_id, url, msg_id, body, give_up_at) VALUES ($1::text::uuid,"
+	    " $2::bigint, $3, 'msg_' || replace($1::text, '-', ''), $4, now() +"
+	    " make_interval(hours => $5::integer))", 5, id,
+	    PQgetvalue(res, 0, PQfnumber(res, "uid")),
+	    PQgetvalue(res, 0, PQfnumber(res, "callback_url")),
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), hours);
+	json_object_put(o);
+	PQclear(res);
+	if (er == TR_OK)
+		best(tr_db_queryv(db, NULL, "SELECT pg_notify($1, $2)", 2,
+		    JOB_NOTIFY_CHANNEL, "callback"));
+	return er;
+}
+
 enum tr_err
 tr__job_submit(struct tr_req *r)
 {
@@ -474,6 +532,8 @@ tr__job_submit(struct tr_req *r)
 	enum tr_err	 er;
 
 	if ((er = owner(r, &uid)) != TR_OK)
+		return er;
+	if ((er = callback_check(r, uid)) != TR_OK)
 		return er;
 	if ((er = new_uuid(id)) != TR_OK)
 		return er;
@@ -815,11 +875,9 @@ finish(struct tr_req *r, const char *files)
 		    " job_id = $1::uuid", 1, j->id);
 	if (er == TR_OK)
 		er = tr__usage_flush(r);
-	/*
-	 * Here, where a finished job is committed, is where a callback
-	 * (callback_url, signed webhooks) will be queued, in the same
-	 * transaction, once that module lands.
-	 */
+	/* The callback, if any, is queued with the end it reports. */
+	if (er == TR_OK)
+		er = queue_callback(j->id);
 	if (er == TR_OK)
 		er = tr_db_queryv(db, NULL, "COMMIT", 0);
 	if (er != TR_OK) {
@@ -894,6 +952,9 @@ tr__job_child(const struct tr_endpoint *ep, const char *id,
 	fcopy = tr_xstrdup(files != NULL ? files : "[]");
 	PQclear(res);
 	r.method = TR_METHOD_POST;
+	/* tr__req_init() made them for a request; these hold one more. */
+	free(r.fields);
+	free(r.files);
 	r.fields = tr_xcalloc(ep->fieldsz + 1, sizeof(*r.fields));
 	r.files = tr_xcalloc(ep->fieldsz + 1, sizeof(*r.files));
 	if ((er = load_params(&r, pcopy)) != TR_OK ||
@@ -1019,6 +1080,7 @@ tr_job_abandon(const char *id, const char *attempt, const char *why,
 		    " finished_at = now(), stage = 'done', expires_at = now() +"
 		    " make_interval(secs => $2::bigint) WHERE id = $1::uuid", 2,
 		    id, ttl));
+		best(queue_callback(id));
 	} else if (PQntuples(res) == 1)
 		best(tr_db_queryv(tr_db_get(), NULL, "SELECT pg_notify($1, $2)",
 		    2, JOB_NOTIFY_CHANNEL, id));

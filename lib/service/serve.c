@@ -190,6 +190,10 @@ dispatch(struct tr_req *r)
 			return er;
 		if (preflight)
 			return tr__job_submit(r);
+		if (tr_param(r, "callback_url") != NULL)
+			return tr_fail_param(r, TR_EFIELD, "callback_url",
+			    "callback_url is for an async request (Prefer: "
+			    "respond-async or async=true)");
 	}
 	return ep->handler(r);
 }

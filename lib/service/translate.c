@@ -224,7 +224,111 @@ const struct tr_field tr_xlate_fields[TR_XLATE__MAX] = {
 	{ "source_language", tr_valid_string, 0 },	/* TR_XLATE_SOURCE */
 	{ "provider", tr_valid_ident, 0 },		/* TR_XLATE_PROVIDER */
 	{ "model", tr_valid_name, 0 },			/* TR_XLATE_MODEL */
+	{ "webhook_url", tr_valid_string, 0 },		/* TR_XLATE_WEBHOOK */
 };
+
+/*
+ * The endpoints that forward their result to a webhook (the seed's
+ * Make.com integration), with the settings that name its URL and its
+ * secret; an endpoint not here takes no webhook_url.
+ */
+static const struct xl_hook {
+	const char	*engine;
+	const char	*urlvar;
+	const char	*secretvar;
+} xl_hooks[] = {
+	{ "deepseek", "DEEPSEEK_WEBHOOK_URL", "DEEPSEEK_WEBHOOK_SECRET" },
+};
+
+static const struct xl_hook *
+hook_of(const char *engine)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(xl_hooks) / sizeof(xl_hooks[0]); i++)
+		if (strcmp(xl_hooks[i].engine, engine) == 0)
+			return &xl_hooks[i];
+	return NULL;
+}
+
+/*
+ * The webhook URL of a request to /translations/{want} into *url: the
+ * request's webhook_url if the endpoint takes one and
+ * ALLOW_REQUEST_WEBHOOKS allows it and tr_url_check() passes it (else
+ * 422 naming webhook_url), or the endpoint's setting, or NULL.
+ */
+static enum tr_err
+hook_url(struct tr_req *r, const char *want, const char **url)
+{
+	const struct xl_hook	*h = hook_of(want);
+	const char		*u = tr_str(r, TR_XLATE_WEBHOOK);
+	char			 why[256];
+
+	*url = NULL;
+	if (u != NULL) {
+		if (h == NULL)
+			return tr_fail_param(r, TR_EFIELD, "webhook_url",
+			    "webhook_url is not taken on /translations/%s", want);
+		if (!tr_conf_bool("ALLOW_REQUEST_WEBHOOKS", 0))
+			return tr_fail_param(r, TR_EFIELD, "webhook_url",
+			    "webhook_url is not allowed on this server "
+			    "(ALLOW_REQUEST_WEBHOOKS is off)");
+		if (tr_url_check(u, why, sizeof(why)) != TR_OK)
+			return tr_fail_param(r, TR_EFIELD, "webhook_url",
+			    "webhook_url: %s", why);
+		*url = u;
+	} else if (h != NULL && (u = tr_conf(h->urlvar)) != NULL && *u != '\0')
+		*url = u;
+	return TR_OK;
+}
+
+/*
+ * POSTs the answer o, signed, to url within the webhook budget, and
+ * adds {"delivered", "attempts", "status", "id", "error"?} to o as
+ * "webhook".  The secret unset sends nothing: an unsigned callback is
+ * none a receiver could trust.
+ */
+static void
+forward(const char *want, const char *url, struct json_object *o)
+{
+	const struct xl_hook		*h = hook_of(want);
+	const char			*secret, *body;
+	struct tr_webhook		 w;
+	struct tr_webhook_result	 res;
+	struct json_object		*j;
+	size_t				 len;
+
+	memset(&res, 0, sizeof(res));
+	secret = h != NULL ? tr_conf(h->secretvar) : NULL;
+	if (secret == NULL || *secret == '\0') {
+		tr_warnx("translate: %s is unset; no webhook sent",
+		    h != NULL ? h->secretvar : "the webhook secret");
+		snprintf(res.why, sizeof(res.why), "no webhook secret is "
+		    "configured");
+	} else {
+		body = json_object_to_json_string_length(o,
+		    JSON_C_TO_STRING_PLAIN, &len);
+		memset(&w, 0, sizeof(w));
+		w.url = url;
+		w.secret = secret;
+		w.body = body;
+		w.bodysz = len;
+		if (tr_webhook_send(&w, &res) != TR_OK && res.why[0] == '\0')
+			snprintf(res.why, sizeof(res.why), "not delivered");
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "delivered",
+	    json_object_new_boolean(res.delivered));
+	json_object_object_add(j, "attempts", json_object_new_int(res.attempts));
+	json_object_object_add(j, "status", res.status != 0 ?
+	    json_object_new_int64(res.status) : NULL);
+	if (res.id[0] != '\0')
+		json_object_object_add(j, "id", json_object_new_string(res.id));
+	if (!res.delivered)
+		json_object_object_add(j, "error",
+		    json_object_new_string(res.why));
+	json_object_object_add(o, "webhook", j);
+}
 
 /* A language field: our tag for a tag or a name; else 422 naming it. */
 static enum tr_err
@@ -341,11 +445,14 @@ tr_xlate_endpoint(struct tr_req *r, const char *want)
 	struct tr_xjob		 job;
 	struct json_object	*o, *u;
 	struct tr_buf		 out;
+	const char		*hook;
 	size_t			 chunks = 0, i;
 	long long		 max;
 	enum tr_err		 er;
 
 	memset(&job, 0, sizeof(job));
+	if ((er = hook_url(r, want, &hook)) != TR_OK)
+		return er;
 	max = tr_conf_ll("TRANSLATE_MAX_BYTES", XL_DEFMAX, 1, 1LL << 30);
 	if ((long long)tp->valsz > max)
 		return tr_fail_param(r, TR_ETOOBIG, "text", "text of %zu bytes "
@@ -395,6 +502,8 @@ tr_xlate_endpoint(struct tr_req *r, const char *want)
 	json_object_object_add(o, "usage", u);
 	json_object_object_add(o, "request_id",
 	    json_object_new_string(tr_request_id(r)));
+	if (hook != NULL)
+		forward(want, hook, o);
 	er = tr_reply_json(r, 200, o);
 	json_object_put(o);
 	return er;
