@@ -188,9 +188,6 @@ struct json_object *tr_transcript_words_json(const struct tr_transcript *,
 		    int openai);
 struct json_object *tr_transcript_json(const struct tr_transcript *,
 		    const char *reqid);
-/* Our transcript JSON read back (tread.c): TR_EFIELD, why names it. */
-enum tr_err	 tr_transcript_read(struct json_object *,
-		    struct tr_transcript *, char *why, size_t whysz) TR_WUR;
 
 /*
  * Output formats (format.c): one row per response_format, with its
