@@ -191,7 +191,7 @@ def test_form_fields(stack):
      "'transcript.words[0].word' must be a string"),
     ({"transcript": {"transcript": ""}}, 422, "has no text"),
     ({"text": "hola amigos", "language": "es"}, 422, "language 'es'"),
-    ({"text": "good", "engine": "openai"}, 422, "'engine' must be one of"),
+    ({"text": "good", "engine": "vader"}, 422, "'engine' must be one of"),
     ({"text": "good", "language": 7}, 422, "'language' must be a JSON string"),
 ])
 def test_bad_input(stack, body, status, field):
