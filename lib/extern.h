@@ -188,9 +188,6 @@ struct json_object *tr_transcript_words_json(const struct tr_transcript *,
 		    int openai);
 struct json_object *tr_transcript_json(const struct tr_transcript *,
 		    const char *reqid);
-/* Our transcript JSON read back (tread.c): TR_EFIELD, why names it. */
-enum tr_err	 tr_transcript_read(struct json_object *,
-		    struct tr_transcript *, char *why, size_t whysz) TR_WUR;
 
 /*
  * Output formats (format.c): one row per response_format, with its
@@ -203,6 +200,8 @@ enum tr_err	 tr_transcript_read(struct json_object *,
 #define TR_FMT_REPORT	0x10	/* /reports/{fmt}: an analysis as a file */
 #define TR_RENDER_MAX	(64 * 1024 * 1024)	/* bytes of a rendering */
 
+struct	tr_senti_doc;
+
 /* What a renderer needs besides the transcript. */
 struct	tr_render {
 	const char	*reqid;		/* our request id, for our JSON */
@@ -214,6 +213,9 @@ struct	tr_render {
 	struct json_object *meta;	/* an object of scalars, or NULL */
 	const char	*tmpdir;	/* the request's, for a writer's files */
 	int		 timed;		/* the segments have times */
+	/* Reports: the sentiment of the segments, or NULL (no engine for
+	 * the transcript's language); sentiment/sentiment.h. */
+	const struct tr_senti_doc *senti;
 };
 
 typedef enum tr_err (*tr_renderer)(const struct tr_transcript *,

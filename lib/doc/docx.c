@@ -14,6 +14,7 @@
 #include <zip.h>
 
 #include "extern.h"
+#include "sentiment/sentiment.h"
 
 #define XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
 #define W_NS	"http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -288,6 +289,80 @@ tr_doc_docx(const struct tr_transcript *t, const struct tr_render *o,
 	return package(t, o, path, body);
 }
 
+/* A table row of n cells, each one paragraph of text. */
+static enum tr_err
+row(struct tr_buf *b, const char *const *cells, size_t n)
+{
+	size_t		 i;
+	enum tr_err	 er;
+
+	if ((er = tr_buf_adds(b, "<w:tr>")) != TR_OK)
+		return er;
+	for (i = 0; i < n; i++)
+		if ((er = tr_buf_adds(b, "<w:tc>")) != TR_OK ||
+		    (er = para(b, NULL, cells[i])) != TR_OK ||
+		    (er = tr_buf_adds(b, "</w:tc>")) != TR_OK)
+			return er;
+	return tr_buf_adds(b, "</w:tr>");
+}
+
+/*
+ * The sentiment of a report as a table: a row for each scored segment
+ * in order (start, end, speaker, score, label), then one for each
+ * speaker and the overall one.
+ */
+static enum tr_err
+senti_table(struct tr_buf *b, const struct tr_transcript *t,
+    const struct tr_senti_doc *d)
+{
+	const char	*head[] = { "Start", "End", "Speaker", "Score", "Label" };
+	const char	*c[5];
+	char		 st[TR_DOC_CLOCK], en[TR_DOC_CLOCK], sp[32], sc[32];
+	size_t		 i;
+	enum tr_err	 er;
+
+	c[0] = st, c[1] = en, c[2] = sp, c[3] = sc;
+	if ((er = para(b, "Speaker", "Sentiment over time")) != TR_OK ||
+	    (er = tr_buf_adds(b, "<w:tbl><w:tblPr><w:tblW w:w=\"0\" "
+	    "w:type=\"auto\"/></w:tblPr><w:tblGrid><w:gridCol w:w=\"1800\"/>"
+	    "<w:gridCol w:w=\"1800\"/><w:gridCol w:w=\"1800\"/>"
+	    "<w:gridCol w:w=\"1400\"/><w:gridCol w:w=\"1400\"/>"
+	    "</w:tblGrid>")) != TR_OK ||
+	    (er = row(b, head, 5)) != TR_OK)
+		return er;
+	for (i = 0; i < d->nsegs && i < t->nsegs; i++) {
+		if (d->segs[i].sentences == 0)
+			continue;
+		tr__doc_clock(t->segs[i].start, st);
+		tr__doc_clock(t->segs[i].end, en);
+		if (t->segs[i].speaker >= 0)
+			snprintf(sp, sizeof(sp), "Speaker %d", t->segs[i].speaker);
+		else
+			sp[0] = '\0';
+		snprintf(sc, sizeof(sc), "%.2f", d->segs[i].score);
+		c[4] = tr_senti_label_name(d->segs[i].label);
+		if ((er = row(b, c, 5)) != TR_OK)
+			return er;
+	}
+	st[0] = en[0] = '\0';
+	for (i = 0; i <= d->nspeakers; i++) {
+		const struct tr_senti_agg *a = i < d->nspeakers ?
+		    &d->speakers[i] : &d->overall;
+
+		if (a->sentences == 0)
+			continue;
+		if (i < d->nspeakers)
+			snprintf(sp, sizeof(sp), "Speaker %zu", i);
+		else
+			snprintf(sp, sizeof(sp), "Overall");
+		snprintf(sc, sizeof(sc), "%.2f", a->score);
+		c[4] = tr_senti_label_name(a->label);
+		if ((er = row(b, c, 5)) != TR_OK)
+			return er;
+	}
+	return tr_buf_adds(b, "</w:tbl>");
+}
+
 /* The report's body (figures, talk time per speaker, frequent words). */
 static enum tr_err
 report_body(const struct tr_transcript *t, const struct tr_render *o,
@@ -320,6 +395,8 @@ report_body(const struct tr_transcript *t, const struct tr_render *o,
 		if ((er = para(&b, NULL, s)) != TR_OK)
 			goto out;
 	}
+	if (o->senti != NULL && (er = senti_table(&b, t, o->senti)) != TR_OK)
+		goto out;
 	if ((er = para(&b, "Speaker", "Most frequent words")) != TR_OK)
 		goto out;
 	for (i = 0; i < rp.ntop; i++) {

@@ -13,6 +13,7 @@
 #include <hpdf.h>
 
 #include "extern.h"
+#include "sentiment/sentiment.h"
 
 #define PAGE_W		595.276f	/* A4, points */
 #define PAGE_H		841.89f
@@ -277,6 +278,83 @@ bars(struct pdf *p, const struct tr_report *rp)
 	return p->err != 0 ? -1 : 0;
 }
 
+/*
+ * Sentiment over time as a line: each scored segment a point, at its
+ * middle on the time axis (or by its rank, untimed), its score from -1
+ * (foot) to 1 (top) about a grey zero line; then the figures.
+ */
+static int
+sentiline(struct pdf *p, const struct tr_transcript *t,
+    const struct tr_senti_doc *d)
+{
+	const float	 h = 100, x0 = MARGIN + 24, w = PAGE_W - 2 * MARGIN - 24;
+	char		 s[128];
+	double		 end = 0, at;
+	float		 x, y = 0, mid;
+	size_t		 i, n = 0, k = 0;
+
+	for (i = 0; i < d->nsegs && i < t->nsegs; i++)
+		if (d->segs[i].sentences > 0) {
+			n++;
+			if (t->segs[i].end > end)
+				end = t->segs[i].end;
+		}
+	if (line(p, p->bold, BODY_SIZE + 2, "Sentiment over time") == -1)
+		return -1;
+	if (p->y < MARGIN + h + BODY_SIZE && newpage(p) == -1)
+		return -1;
+	p->y -= 4;
+	mid = p->y - h / 2;
+	HPDF_Page_BeginText(p->page);
+	HPDF_Page_SetFontAndSize(p->page, p->font, HEAD_SIZE);
+	HPDF_Page_TextOut(p->page, MARGIN, p->y - HEAD_SIZE, "+1");
+	HPDF_Page_TextOut(p->page, MARGIN, mid - HEAD_SIZE / 3, "0");
+	HPDF_Page_TextOut(p->page, MARGIN, p->y - h, "-1");
+	HPDF_Page_EndText(p->page);
+	HPDF_Page_SetLineWidth(p->page, 0.5f);
+	HPDF_Page_SetRGBStroke(p->page, 0.6f, 0.6f, 0.6f);
+	HPDF_Page_Rectangle(p->page, x0, p->y - h, w, h);
+	HPDF_Page_MoveTo(p->page, x0, mid);
+	HPDF_Page_LineTo(p->page, x0 + w, mid);
+	HPDF_Page_Stroke(p->page);
+	HPDF_Page_SetLineWidth(p->page, 1.5f);
+	HPDF_Page_SetRGBStroke(p->page, 0.80f, 0.35f, 0.10f);
+	for (i = 0; i < d->nsegs && i < t->nsegs; i++) {
+		if (d->segs[i].sentences == 0)
+			continue;
+		at = end > 0 ? (t->segs[i].start + t->segs[i].end) / 2 / end :
+		    n > 1 ? (double)k / (double)(n - 1) : 0.5;
+		x = x0 + (float)at * w;
+		y = mid + (float)d->segs[i].score * (h / 2);
+		if (k++ == 0)
+			HPDF_Page_MoveTo(p->page, x, y);
+		else
+			HPDF_Page_LineTo(p->page, x, y);
+	}
+	if (k == 1)		/* one point: a level line */
+		HPDF_Page_LineTo(p->page, x0 + w, y);
+	if (k > 0)
+		HPDF_Page_Stroke(p->page);
+	HPDF_Page_SetRGBStroke(p->page, 0, 0, 0);
+	HPDF_Page_SetLineWidth(p->page, 1);
+	p->y -= h + 1.5f * BODY_SIZE;
+	snprintf(s, sizeof(s), "Overall: %s (%.2f)",
+	    tr_senti_label_name(d->overall.label), d->overall.score);
+	if (line(p, p->font, BODY_SIZE, s) == -1)
+		return -1;
+	for (i = 0; i < d->nspeakers; i++) {
+		if (d->speakers[i].sentences == 0)
+			continue;
+		snprintf(s, sizeof(s), "Speaker %zu: %s (%.2f), %zu sentences",
+		    i, tr_senti_label_name(d->speakers[i].label),
+		    d->speakers[i].score, d->speakers[i].sentences);
+		if (line(p, p->font, BODY_SIZE, s) == -1)
+			return -1;
+	}
+	p->y -= BODY_SIZE;
+	return p->err != 0 ? -1 : 0;
+}
+
 static int
 report(struct pdf *p, const struct tr_transcript *t,
     const struct tr_render *o)
@@ -313,6 +391,8 @@ report(struct pdf *p, const struct tr_transcript *t,
 			goto out;
 	}
 	p->y -= BODY_SIZE;
+	if (o->senti != NULL && sentiline(p, t, o->senti) == -1)
+		goto out;
 	if (line(p, p->bold, BODY_SIZE + 2, "Most frequent words") == -1)
 		goto out;
 	for (i = 0; i < rp.ntop; i++) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "extern.h"
+#include "sentiment/sentiment.h"
 
 /* English function words that say nothing of what was talked about. */
 static const char *const stop[] = {
@@ -181,6 +182,69 @@ tr__report_name(const struct tr_report_speaker *sp, char *buf, size_t sz)
 		snprintf(buf, sz, "(no speaker)");
 }
 
+/* A score rounded to 4 places, as /sentiment gives it. */
+static struct json_object *
+score(double v)
+{
+	return json_object_new_double((double)(long long)(v * 1e4 +
+	    (v < 0 ? -0.5 : 0.5)) / 1e4);
+}
+
+static struct json_object *
+agg(const struct tr_senti_agg *a)
+{
+	struct json_object	*e = json_object_new_object();
+
+	json_object_object_add(e, "label",
+	    json_object_new_string(tr_senti_label_name(a->label)));
+	json_object_object_add(e, "score", score(a->score));
+	return e;
+}
+
+/*
+ * The sentiment of a report: overall, over time (each segment scored,
+ * in order, with its times and speaker) and per speaker.
+ */
+static struct json_object *
+senti_json(const struct tr_transcript *t, const struct tr_senti_doc *d)
+{
+	struct json_object	*j, *arr, *e;
+	size_t			 i;
+
+	j = json_object_new_object();
+	json_object_object_add(j, "engine",
+	    json_object_new_string(tr_senti_local.name));
+	json_object_object_add(j, "overall", agg(&d->overall));
+	arr = json_object_new_array();
+	for (i = 0; i < d->nsegs && i < t->nsegs; i++) {
+		if (d->segs[i].sentences == 0)
+			continue;
+		e = agg(&d->segs[i]);
+		json_object_object_add(e, "segment",
+		    json_object_new_int64((int64_t)i));
+		json_object_object_add(e, "speaker", t->segs[i].speaker >= 0 ?
+		    json_object_new_int(t->segs[i].speaker) : NULL);
+		json_object_object_add(e, "start",
+		    json_object_new_double(t->segs[i].start));
+		json_object_object_add(e, "end",
+		    json_object_new_double(t->segs[i].end));
+		json_object_array_add(arr, e);
+	}
+	json_object_object_add(j, "over_time", arr);
+	arr = json_object_new_array();
+	for (i = 0; i < d->nspeakers; i++) {
+		if (d->speakers[i].sentences == 0)
+			continue;
+		e = agg(&d->speakers[i]);
+		json_object_object_add(e, "speaker", json_object_new_int((int)i));
+		json_object_object_add(e, "sentences", json_object_new_int64(
+		    (int64_t)d->speakers[i].sentences));
+		json_object_array_add(arr, e);
+	}
+	json_object_object_add(j, "speakers", arr);
+	return j;
+}
+
 /* The report as JSON. */
 enum tr_err
 tr_report_json(const struct tr_transcript *t, const struct tr_render *o,
@@ -233,6 +297,8 @@ tr_report_json(const struct tr_transcript *t, const struct tr_render *o,
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(j, "top_words", arr);
+	json_object_object_add(j, "sentiment", o->senti != NULL ?
+	    senti_json(t, o->senti) : NULL);
 	s = json_object_to_json_string_length(j, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	er = tr_buf_add(b, s, len);

@@ -13,6 +13,7 @@
 #include <xlsxwriter.h>
 
 #include "extern.h"
+#include "sentiment/sentiment.h"
 
 #define XLSX_CELLMAX	32767	/* characters in one cell (Excel) */
 
@@ -149,6 +150,67 @@ tr_doc_xlsx(const struct tr_transcript *t, const struct tr_render *o,
 }
 
 /*
+ * The sentiment of a report: a sheet "Sentiment" with each scored
+ * segment (start, end, speaker, score, label) and each speaker's, and a
+ * native line chart of the score over time on the sheet "Report".
+ */
+static void
+senti_sheet(lxw_workbook *wb, lxw_worksheet *rep, lxw_format *bold,
+    const struct tr_transcript *t, const struct tr_senti_doc *d)
+{
+	const char		*head[] = { "Start (s)", "End (s)", "Speaker",
+				    "Score", "Label" };
+	lxw_worksheet		*ws = workbook_add_worksheet(wb, "Sentiment");
+	lxw_chart		*ch;
+	lxw_chart_series	*se;
+	char			 name[32];
+	lxw_row_t		 r = 1;
+	size_t			 i;
+
+	worksheet_set_column(ws, 0, 4, 12, NULL);
+	for (i = 0; i < 5; i++)
+		worksheet_write_string(ws, 0, (lxw_col_t)i, head[i], bold);
+	for (i = 0; i < d->nsegs && i < t->nsegs; i++, r++) {
+		if (d->segs[i].sentences == 0) {
+			r--;
+			continue;
+		}
+		worksheet_write_number(ws, r, 0, t->segs[i].start, NULL);
+		worksheet_write_number(ws, r, 1, t->segs[i].end, NULL);
+		if (t->segs[i].speaker >= 0)
+			worksheet_write_number(ws, r, 2, t->segs[i].speaker, NULL);
+		worksheet_write_number(ws, r, 3, d->segs[i].score, NULL);
+		worksheet_write_string(ws, r, 4,
+		    tr_senti_label_name(d->segs[i].label), NULL);
+	}
+	if (r > 1 && (ch = workbook_add_chart(wb, LXW_CHART_LINE)) != NULL) {
+		chart_title_set_name(ch, "Sentiment over time");
+		se = chart_add_series(ch, NULL, NULL);
+		chart_series_set_categories(se, "Sentiment", 1, 0, r - 1, 0);
+		chart_series_set_values(se, "Sentiment", 1, 3, r - 1, 3);
+		chart_axis_set_min(ch->y_axis, -1);
+		chart_axis_set_max(ch->y_axis, 1);
+		chart_legend_set_position(ch, LXW_CHART_LEGEND_NONE);
+		worksheet_insert_chart(rep, 16, 6, ch);
+	}
+	r++;
+	worksheet_write_string(ws, r, 0, "Overall", bold);
+	worksheet_write_number(ws, r, 3, d->overall.score, NULL);
+	worksheet_write_string(ws, r++, 4,
+	    tr_senti_label_name(d->overall.label), NULL);
+	for (i = 0; i < d->nspeakers; i++) {
+		if (d->speakers[i].sentences == 0)
+			continue;
+		snprintf(name, sizeof(name), "Speaker %zu", i);
+		worksheet_write_string(ws, r, 0, name, NULL);
+		worksheet_write_number(ws, r, 2, (double)i, NULL);
+		worksheet_write_number(ws, r, 3, d->speakers[i].score, NULL);
+		worksheet_write_string(ws, r++, 4,
+		    tr_senti_label_name(d->speakers[i].label), NULL);
+	}
+}
+
+/*
  * The report as a workbook: a sheet "Report" with the figures, a table
  * of speakers (talk seconds, share, words, turns) with a native bar
  * chart of talk time, and the most frequent words.  Not in constant
@@ -226,6 +288,8 @@ tr_report_xlsx(const struct tr_transcript *t, const struct tr_render *o,
 		chart_legend_set_position(ch, LXW_CHART_LEGEND_NONE);
 		worksheet_insert_chart(ws, 0, 6, ch);
 	}
+	if (o->senti != NULL)
+		senti_sheet(wb, ws, bold, t, o->senti);
 	tr_report_free(&rp);
 	if ((e = workbook_close(wb)) != LXW_NO_ERROR) {
 		tr_warnx("xlsx: %s", lxw_strerror(e));

@@ -5,6 +5,7 @@
  * its type and range, every string for UTF-8 without NUL, and the
  * counts and bytes against the caller's limits, before any of it is
  * kept.  An error names the member: "diarization.segments[3].start".
+ * The one reader of it: /documents, /reports and /sentiment.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -166,6 +167,9 @@ segments(struct pctx *c, struct json_object *arr, const char *path,
 		    (er = secs(c, s, "end", path, i, start, &end)) != TR_OK ||
 		    (er = speaker(c, s, path, i, &spk)) != TR_OK)
 			return er;
+		if (end < start)
+			return bad(c, TR_EFIELD, "field 'transcript.%s[%zu].end' "
+			    "must not be before its start", path, i);
 		tr_transcript_segment(t, text, start, end, spk);
 	}
 	return TR_OK;
@@ -192,6 +196,9 @@ words(struct pctx *c, struct json_object *arr, struct tr_transcript *t)
 		    (er = secs(c, w, "confidence", "words", i, 0, &conf)) != TR_OK ||
 		    (er = speaker(c, w, "words", i, &spk)) != TR_OK)
 			return er;
+		if (end < start)
+			return bad(c, TR_EFIELD, "field 'transcript.words[%zu].end' "
+			    "must not be before its start", i);
 		tr_transcript_word(t, text, start, end, conf > 1 ? 1 : conf, spk);
 	}
 	return TR_OK;
@@ -247,7 +254,8 @@ tr_transcript_parse(struct json_object *o, const struct tr_tlimits *lim,
 
 	tr_transcript_init(t);
 	if (!json_object_is_type(o, json_type_object)) {
-		er = bad(&c, TR_EFIELD, "field 'transcript' must be an object");
+		er = bad(&c, TR_EFIELD, "field 'transcript' must be a JSON "
+		    "object (a transcription endpoint's answer)");
 		goto out;
 	}
 	if ((er = str(&c, o, "transcript", NULL, 0, 0, &text)) != TR_OK)

@@ -23,17 +23,8 @@
 
 static const struct tr_senti_engine *const engines[] = {
 	&tr_senti_local,
+	&tr_senti_openai,
 };
-
-static const char *const labels[TR_SENTI__MAX] = {
-	"positive", "negative", "neutral", "mixed",
-};
-
-const char *
-tr_senti_label_name(enum tr_senti_label l)
-{
-	return l < TR_SENTI__MAX ? labels[l] : "neutral";
-}
 
 const struct tr_senti_engine *
 tr_senti_engine(const char *name)

@@ -55,6 +55,7 @@ struct	tr_senti_engine {
 };
 
 extern const struct tr_senti_engine tr_senti_local;
+extern const struct tr_senti_engine tr_senti_openai;
 
 /* The engine of that name, or NULL. */
 const struct tr_senti_engine *tr_senti_engine(const char *name);
@@ -106,6 +107,9 @@ void		 tr_senti_doc_free(struct tr_senti_doc *);
  */
 enum tr_err	 tr__senti_lexicon(const char *path) TR_WUR;
 void		 tr__senti_lexicon_free(void);
+/* The openai engine's reading of the model's JSON answer (openai.c). */
+int		 tr__senti_openai_answer(const char *, struct tr_senti *,
+		    size_t n, char *why, size_t whysz);
 void		 tr__senti_vader(const char *, size_t, double *score,
 		    enum tr_senti_label *);
 

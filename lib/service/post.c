@@ -1,6 +1,6 @@
 /*
  * What the post-processing and utility endpoints do: /sentiment (a
- * text or our transcript JSON, read by model/tread.c, scored by a
+ * text or our transcript JSON, read by model/parse.c, scored by a
  * sentiment engine), /utilities/audio-duration (the probe of
  * transcription, media.c) and /utilities/text-file (text as a download
  * under a safe file name).  Every input is checked, and its size
@@ -18,6 +18,8 @@
 
 #define SENTI_DEF_MAX	200000		/* SENTIMENT_MAX_BYTES */
 #define TEXTFILE_DEF_MAX 1000000	/* TEXT_FILE_MAX_BYTES */
+#define SENTI_SEGS_MAX	20000		/* as DOCUMENT_MAX_SEGMENTS */
+#define SENTI_WORDS_MAX	200000		/* as DOCUMENT_MAX_WORDS */
 #define TEXT_LIMIT_MAX	(64LL << 20)	/* the most either setting takes */
 #define FILENAME_MAX_BYTES 200		/* of a download's name, .txt too */
 #define FILENAME_DEF	"transcript.txt"
@@ -127,6 +129,7 @@ read_transcript(struct tr_req *r, const struct tr_pair *p, size_t max,
     struct tr_transcript *t)
 {
 	struct json_object	*body = tr_body_json(r), *o = NULL, *own = NULL;
+	struct tr_tlimits	 lim = { SENTI_SEGS_MAX, SENTI_WORDS_MAX, max };
 	char			 why[256];
 	enum tr_err		 er;
 
@@ -142,10 +145,10 @@ read_transcript(struct tr_req *r, const struct tr_pair *p, size_t max,
 			    "'transcript' is not valid JSON");
 		o = own;
 	}
-	er = tr_transcript_read(o, t, why, sizeof(why));
+	er = tr_transcript_parse(o, &lim, t, why, sizeof(why));
 	json_object_put(own);
 	if (er != TR_OK)
-		return tr_fail_param(r, er, "transcript", "field %s", why);
+		return tr_fail_param(r, er, "transcript", "%s", why);
 	return TR_OK;
 }
 

@@ -8,7 +8,7 @@
 
 #include "xlate.h"
 
-static const struct tr_chat openai_chat = {
+const struct tr_chat tr_chat_openai = {
 	.name = "openai", .basevar = "OPENAI_BASE_URL",
 	.base = "https://api.openai.com", .path = "/v1/chat/completions",
 	.keyvar = "OPENAI_API_KEY", .timeoutvar = "OPENAI_TIMEOUT",
@@ -68,7 +68,7 @@ chat_translate(const struct tr_chat *c, struct tr_xjob *job, const char *s,
 static enum tr_err
 openai_translate(struct tr_xjob *job, const char *s, size_t n, char **out)
 {
-	return chat_translate(&openai_chat, job, s, n, out);
+	return chat_translate(&tr_chat_openai, job, s, n, out);
 }
 
 static enum tr_err

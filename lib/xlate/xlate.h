@@ -114,6 +114,8 @@ struct	tr_chat_reply {
 	long long	 prompt_tokens, completion_tokens;
 };
 
+/* OpenAI's (chatxl.c): translation and the openai sentiment engine. */
+extern const struct tr_chat tr_chat_openai;
 enum tr_err	 tr_chat_complete(const struct tr_chat *, const char *model,
 		    const char *system, const char *user, size_t userlen,
 		    struct tr_xjob *, struct tr_chat_reply *) TR_WUR;

@@ -8,7 +8,13 @@ usage about chars/4; the six x-ratelimit-* headers (OpenAI).  Its
 `script` consumes one behaviour per request: "401", "429" (retry-after:
 1), "429-bare", "500-html", "slow", "truncated", "drop", "merge" (the
 paragraphs come back joined by spaces), "keepalive" (DeepSeek: blank
-lines before the JSON), "402" (DeepSeek)."""
+lines before the JSON), "402" (DeepSeek).
+
+A system message that asks to "Rate the sentiment" gets the JSON it
+asks for: the user message is a JSON array of sentences, each rated by
+a few words of English and Spanish (positive 0.8, negative -0.8, else
+neutral 0); scripted "badjson" answers prose instead, "short" one
+sentence too few, "badlabel" a label outside the four."""
 
 import json
 import re
@@ -88,30 +94,18 @@ class ChatMock(base.MockServer):
                     return self.drop()
                 if act == "slow":
                     time.sleep(mock.slow_seconds)
+                if system.startswith("Rate the sentiment"):
+                    out = sentiment(user, act)
+                    if out is None:
+                        return self.reply(400, err("'messages': the user content is not a JSON array."))
+                    return self.reply(200, json.dumps(mock.completion(
+                        model, system, user, out)).encode())
                 m = re.search(r"to [A-Za-z ()]+ \(([a-zA-Z-]+)\)", system)
                 lang = m.group(1) if m else "xx"
                 paras = [p.strip() for p in re.split(r"\n\s*\n", user) if p.strip()]
                 out = ("\n\n" if act != "merge" else " ").join(
                     "[%s] %s" % (lang, p) for p in paras)
-                pt, ct = (len(system) + len(user)) // 4 + 7, len(out) // 4 + 1
-                usage = {"prompt_tokens": pt, "completion_tokens": ct,
-                         "total_tokens": pt + ct}
-                doc = {"object": "chat.completion", "created": int(time.time()),
-                       "choices": [{"index": 0, "message": {"role": "assistant",
-                                                            "content": out},
-                                    "logprobs": None, "finish_reason": "stop"}],
-                       "usage": usage}
-                if mock.flavour == "openai":
-                    doc["id"] = "chatcmpl-" + uuid.uuid4().hex[:24]
-                    doc["model"] = model + "-2024-07-18"
-                    doc["system_fingerprint"] = "fp_0ba0d124f1"
-                    usage["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 0}
-                else:
-                    doc["id"] = str(uuid.uuid4())
-                    doc["model"] = model
-                    usage["prompt_cache_hit_tokens"] = 0
-                    usage["prompt_cache_miss_tokens"] = pt
-                data = json.dumps(doc).encode()
+                data = json.dumps(mock.completion(model, system, user, out)).encode()
                 if act == "truncated":
                     data = data[:len(data) // 2]
                 if act == "keepalive":
@@ -119,3 +113,54 @@ class ChatMock(base.MockServer):
                 return self.reply(200, data)
 
         self.start(Handler)
+
+    def completion(self, model, system, user, out):
+        """The chat.completion document of the flavour for content out."""
+        pt, ct = (len(system) + len(user)) // 4 + 7, len(out) // 4 + 1
+        usage = {"prompt_tokens": pt, "completion_tokens": ct,
+                 "total_tokens": pt + ct}
+        doc = {"object": "chat.completion", "created": int(time.time()),
+               "choices": [{"index": 0, "message": {"role": "assistant",
+                                                    "content": out},
+                            "logprobs": None, "finish_reason": "stop"}],
+               "usage": usage}
+        if self.flavour == "openai":
+            doc["id"] = "chatcmpl-" + uuid.uuid4().hex[:24]
+            doc["model"] = model + "-2024-07-18"
+            doc["system_fingerprint"] = "fp_0ba0d124f1"
+            usage["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 0}
+        else:
+            doc["id"] = str(uuid.uuid4())
+            doc["model"] = model
+            usage["prompt_cache_hit_tokens"] = 0
+            usage["prompt_cache_miss_tokens"] = pt
+        return doc
+
+
+POSITIVE = {"love", "great", "wonderful", "happy", "good", "excellent",
+            "encanta", "genial", "feliz", "bueno", "maravilloso"}
+NEGATIVE = {"hate", "terrible", "awful", "sad", "bad", "odio", "triste",
+            "malo", "horrible"}
+
+
+def sentiment(user, act):
+    """The JSON answer for a JSON array of sentences (None: not one)."""
+    try:
+        sents = json.loads(user)
+    except ValueError:
+        return None
+    if not isinstance(sents, list) or not all(isinstance(s, str) for s in sents):
+        return None
+    if act == "badjson":
+        return "Sure! The first sentence is positive and the rest are fine."
+    rated = []
+    for s in sents:
+        words = set(re.findall(r"\w+", s.lower()))
+        label, score = ("positive", 0.8) if words & POSITIVE else \
+            ("negative", -0.8) if words & NEGATIVE else ("neutral", 0)
+        rated.append({"label": label, "score": score})
+    if act == "short":
+        rated = rated[:-1]
+    if act == "badlabel":
+        rated[0]["label"] = "happy"
+    return json.dumps({"sentences": rated})

@@ -3,7 +3,7 @@
  * lexicon of known valences, so that each rule's constant shows; then
  * the real lexicon of the build on a few sentences; then the sentence
  * splitter and aggregates (sentiment.c) and the transcript reader
- * (model/tread.c).
+ * (model/parse.c, the reader /sentiment shares with /documents).
  */
 #include <math.h>
 
@@ -39,6 +39,7 @@ main(void)
 	struct tr_transcript	 t;
 	struct tr_senti_doc	 d;
 	struct json_object	*o;
+	const struct tr_tlimits	 lim = { 100, 1000, 10000 };
 	struct tr_req		*r;
 	int			 fd;
 
@@ -104,7 +105,7 @@ main(void)
 	o = json_tokener_parse("{\"diarization\":{\"segments\":["
 	    "{\"speaker\":0,\"start\":0,\"end\":1,\"text\":\"Great work.\"},"
 	    "{\"speaker\":2,\"start\":1,\"end\":2,\"text\":\"Awful.\"}]}}");
-	T(tr_transcript_read(o, &t, why, sizeof(why)) == TR_OK);
+	T(tr_transcript_parse(o, &lim, &t, why, sizeof(why)) == TR_OK);
 	T(t.nsegs == 2 && t.speakers == 3);
 	T(tr_senti_doc(r, &tr_senti_local, NULL, &t, &d) == TR_OK);
 	T(d.nspeakers == 3 && d.speakers[1].sentences == 0);
@@ -116,8 +117,16 @@ main(void)
 	tr_transcript_init(&t);
 	o = json_tokener_parse("{\"words\":[{\"word\":\"hi\",\"start\":-1,"
 	    "\"end\":1}]}");
-	T(tr_transcript_read(o, &t, why, sizeof(why)) == TR_EFIELD);
-	T_STREQ(why, "transcript.words[0].start must be seconds from 0");
+	T(tr_transcript_parse(o, &lim, &t, why, sizeof(why)) == TR_EFIELD);
+	T_STREQ(why, "field 'transcript.words[0].start' must be seconds from 0 "
+	    "to 1e+07");
+	T(t.nwords == 0 && t.text == NULL);
+	json_object_put(o);
+	o = json_tokener_parse("{\"words\":[{\"word\":\"hi\",\"start\":2,"
+	    "\"end\":1}]}");
+	T(tr_transcript_parse(o, &lim, &t, why, sizeof(why)) == TR_EFIELD);
+	T_STREQ(why, "field 'transcript.words[0].end' must not be before its "
+	    "start");
 	tr_transcript_free(&t);
 	json_object_put(o);
 	tr_req_free(r);
