@@ -356,6 +356,9 @@ class Stack:
             "AUTH0_BASE_URL": self.auth0.base_url,
             "CORS_ORIGINS": "https://app.example.com",
             "THROTTLE_PER_MINUTE": "100000",
+            # The suite runs a dozen servers side by side: each process
+            # keeps its own model, as test_engine_tokens.py shows the cap.
+            "LOCAL_ENGINE_PROCS": "256",
         }
         settings.update(extra)
         settings = {k: v for k, v in settings.items() if v is not None}
