@@ -20,6 +20,8 @@ main(int argc, char *argv[])
 	struct tr_webhook_result	 res;
 	struct json_object		*o;
 	enum tr_err			 er;
+	long long			 n[3] = { 0, 0, 0 };
+	int				 i;
 
 	if (argc < 5)
 		return 2;
@@ -32,9 +34,13 @@ main(int argc, char *argv[])
 	w.id = strcmp(argv[3], "-") == 0 ? NULL : argv[3];
 	w.body = argv[4];
 	w.bodysz = strlen(argv[4]);
-	w.attempts = argc > 5 ? atoi(argv[5]) : 0;
-	w.timeout_ms = argc > 6 ? atol(argv[6]) : 0;
-	w.budget_ms = argc > 7 ? atol(argv[7]) : 0;
+	/* ATTEMPTS, TIMEOUT_MS, BUDGET_MS: 0 or absent takes the settings. */
+	for (i = 0; i < 3 && 5 + i < argc; i++)
+		if (tr_parse_ll(argv[5 + i], 0, 86400000, &n[i]) != TR_OK)
+			return 2;
+	w.attempts = (int)n[0];
+	w.timeout_ms = (long)n[1];
+	w.budget_ms = (long)n[2];
 	er = tr_webhook_send(&w, &res);
 	o = json_object_new_object();
 	json_object_object_add(o, "code", json_object_new_string(
