@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "extern.h"
+#include "sentiment/sentiment.h"
 
 #define DOC_TEXT_MAX	(1024 * 1024)	/* DOCUMENT_MAX_TEXT_BYTES */
 #define DOC_SEGS_MAX	20000		/* DOCUMENT_MAX_SEGMENTS */
@@ -214,6 +215,27 @@ out:
 }
 
 /*
+ * A report's sentiment: the local engine on the segments, in the
+ * transcript's language when it is one the engine speaks; none (o->senti
+ * NULL) when it is not.  Nothing is billed for it but the report.
+ */
+static enum tr_err
+sentiment(struct tr_req *r, const struct tr_transcript *t,
+    struct tr_senti_doc *d, struct tr_render *o)
+{
+	const char	*lang = t->language[0] != '\0' &&
+			    tr_lang_wellformed(t->language, strlen(t->language)) ?
+			    t->language : NULL;
+	enum tr_err	 er;
+
+	if (lang != NULL && !tr_senti_local.speaks(lang))
+		return TR_OK;
+	if ((er = tr_senti_doc(r, &tr_senti_local, lang, t, d)) == TR_OK)
+		o->senti = d;
+	return er;
+}
+
+/*
  * Both endpoints: the format among those of family, the input, the
  * file, the usage row of service; what "no format" says names what.
  */
@@ -227,6 +249,7 @@ serve(struct tr_req *r, unsigned int family, const char *service,
 	struct json_object	*meta = NULL, *min = NULL;
 	struct tr_transcript	 t;
 	struct tr_render	 o;
+	struct tr_senti_doc	 sd;
 	struct tr_buf		 names, cd;
 	const char		*fmt = tr_patharg(r);
 	char			*title = NULL, *want = NULL, fname[160];
@@ -266,11 +289,15 @@ serve(struct tr_req *r, unsigned int family, const char *service,
 	o.title = title;
 	o.meta = meta;
 	tr_buf_init(&cd, 512);
-	if ((er = tr_buf_addf(&cd, "attachment; filename=\"%s\"", fname)) ==
+	if ((er = family == TR_FMT_REPORT ? sentiment(r, &t, &sd, &o) :
+	    TR_OK) == TR_OK &&
+	    (er = tr_buf_addf(&cd, "attachment; filename=\"%s\"", fname)) ==
 	    TR_OK && (er = tr_header(r, "Content-Disposition",
 	    tr_buf_str(&cd))) == TR_OK)
 		er = reply(r, f, &t, &o, service);
 	tr_buf_free(&cd);
+	if (o.senti != NULL)
+		tr_senti_doc_free(&sd);
 	free(title);
 	free(want);
 	json_object_put(meta);

@@ -302,6 +302,10 @@ class Stack:
         self.base = tempfile.mkdtemp(prefix="trapi-e2e-", dir="/tmp")
         os.chmod(self.base, 0o755)
         self.servers = {}
+        # Servers and bridges of one test module (stopped when it ends),
+        # and every one that ran, whose logs close() reads.
+        self.module_own = []
+        self.retired = []
         self.cgidir = os.path.join(self.base, "cgi-bin")
         os.makedirs(self.cgidir)
         progs = [os.path.join(BUILD, "cgi-bin", p)
@@ -392,6 +396,7 @@ class Stack:
         srv = Server(self, kind, name=name, config=config,
                      procs=procs).start()
         self.servers[name] = srv
+        self.module_own.append((name, srv))
         return srv
 
     def bridge(self, name="bridge", port=None, args=(), env=None, **settings):
@@ -411,7 +416,25 @@ class Stack:
         b = Bridge(self, name, port=port, args=args, env=env,
                    **defaults).start()
         self.bridges[name] = b
+        if name != "bridge":
+            self.module_own.append((name, b))
         return b
+
+    def end_module(self):
+        """Stops what the module that ends started: a dozen servers
+        side by side, each with every program, would hold thousands of
+        processes (and under ASan, all the memory there is)."""
+        for name, s in self.module_own:
+            try:
+                s.stop()
+            except subprocess.TimeoutExpired:
+                pass
+            self.retired.append((name, s))
+            if self.servers.get(name) is s:
+                del self.servers[name]
+            if self.bridges.get(name) is s:
+                del self.bridges[name]
+        self.module_own = []
 
     def admin(self, *args):
         """Runs trapi-admin; returns its stdout."""
@@ -439,7 +462,8 @@ class Stack:
         self.assemblyai.close()
         self.deepgram_live.close()
         reports = [(kind, line) for kind, s in
-                   list(self.servers.items()) + list(self.bridges.items())
+                   list(self.servers.items()) + list(self.bridges.items()) +
+                   self.retired
                    for line in s.errorlog().splitlines()
                    if any(m in line for m in SANITIZER_MARKS)]
         if not os.environ.get("KEEP_E2E"):
@@ -456,6 +480,12 @@ def stack():
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def module_servers(stack):
+    yield
+    stack.end_module()
 
 
 @pytest.fixture(scope="session")
