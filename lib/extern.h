@@ -139,8 +139,6 @@ enum tr_err	 tr_http_request(const char *url, const char *const *hdrs,
 		    const char *body, size_t bodysz, long timeout_ms,
 		    size_t maxbody, struct tr_http_resp *) TR_WUR;
 void		 tr_http_resp_free(struct tr_http_resp *);
-/* Closes the thread's kept provider connections (before it ends). */
-void		 tr_http_close(void);
 
 /* Auth0 signing keys (jwks.c), cached per process. */
 enum tr_err	 tr_jwks_key(const char *kid, EVP_PKEY **) TR_WUR;

@@ -163,6 +163,8 @@ enum tr_err	 tr_db_exec(struct tr_db *, PGresult **,
 		    TR_WUR;
 enum tr_err	 tr_db_ping(struct tr_db *) TR_WUR;
 void		 tr_db_close(void);
+/* Closes the thread's kept HTTP connections (before it ends). */
+void		 tr_http_close(void);
 const char	*tr_db_errmsg(const struct tr_db *);
 /*
  * The connection itself, connecting if needed (NULL if the server is

@@ -5,7 +5,7 @@ set -eu
 
 pkgs="build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev
 libssl-dev libcurl4-openssl-dev postgresql lighttpd apache2
-libapache2-mod-fcgid python3-pytest python3-requests acl valgrind clang
+libapache2-mod-fcgid python3-pytest python3-pytest-xdist python3-requests acl valgrind clang
 curl libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us ffmpeg flite
 sox libavformat-dev libavcodec-dev libavutil-dev wrk chromium libwebsockets-dev
 python3-socketio python3-websocket python3-websockets

@@ -42,6 +42,7 @@ worker(void *arg)
 		if (q->head == NULL) {
 			pthread_mutex_unlock(&q->mu);
 			tr_db_close();		/* this thread's, if any */
+			tr_http_close();	/* and its kept connections */
 			return NULL;
 		}
 		j = q->head;

@@ -144,6 +144,7 @@ worker(void *arg)
 	x->completion += job.completion_tokens;
 	x->chars += job.characters;
 	pthread_mutex_unlock(&x->mu);
+	tr_http_close();	/* this thread's kept connections */
 	return NULL;
 }
 

@@ -19,11 +19,28 @@ CUE = re.compile(r"(\d\d):(\d\d):(\d\d)[,.](\d{3}) --> "
                  r"(\d\d):(\d\d):(\d\d)[,.](\d{3})")
 
 
-@pytest.fixture(scope="module", params=("lighttpd", "apache-fcgid"))
+SINGLE = {}
+
+
+@pytest.fixture
 def single(request, stack):
-    """A server whose every program runs in one process only."""
-    return stack.extra_server("single-" + request.param, kind=request.param,
-                              procs=1)
+    """A server whose every program runs in one process only: lighttpd,
+    or the kind a test asks for (one of each for the module)."""
+    kind = getattr(request, "param", "lighttpd")
+    if kind not in SINGLE:
+        SINGLE[kind] = stack.extra_server("single-" + kind, kind=kind,
+                                          procs=1)
+    return SINGLE[kind]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def forget_single():
+    yield
+    SINGLE.clear()
+
+
+BOTH = pytest.mark.parametrize("single", ["lighttpd", "apache-fcgid"],
+                               indirect=True)
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +114,7 @@ def repeat(ask, other_ask):
     return first
 
 
+@BOTH
 def test_deepgram_endpoint(single, speech, other):
     url = "/transcriptions/deepgram"
     first = repeat(lambda: ours(post(single, url, speech[0], provider="local")),
@@ -105,6 +123,7 @@ def test_deepgram_endpoint(single, speech, other):
     assert "test" in words and "transcription" in words, words
 
 
+@BOTH
 def test_pause_keeps_time(single, speech, other):
     """The words after a pause are timed after it, and those before it
     as in the file alone."""
