@@ -479,7 +479,7 @@ void		 tr__req_addupload(struct tr_req *, const char *field,
  * worker's child rebuilds from the job: what the handler replied, and
  * the usage row it would have written, held for the run's last write.
  */
-#define TR_USAGE_NPARAMS 12	/* usage_row's: the row, then its slot */
+#define TR_USAGE_NPARAMS 13	/* usage_row's: the row, its slot, characters */
 struct	tr_jobrun {
 	char		 id[37];		/* the job's uuid */
 	char		 attempt[16];		/* the fencing token */

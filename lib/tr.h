@@ -389,6 +389,7 @@ struct	tr_usage {
 	const char	*endpoint;	/* NULL: the request path */
 	double		 audio_seconds;
 	long long	 tokens;
+	long long	 characters;	/* of text translated; 0: none */
 	double		 cost_usd;
 	const char	*status;	/* NULL: "success" */
 	long long	 slot;		/* quota slot given back with the row */

@@ -27,9 +27,10 @@ static const struct tr_db_stmt usage_row = { "usage_row",
     " OR expires_at < now()),"
     " ins AS (INSERT INTO usage_logs (user_id, api_key_id, service,"
     " endpoint, audio_duration_seconds, tokens_used, cost_usd, status,"
-    " request_id, idempotency_key, timestamp) VALUES ($1::bigint,"
-    " $2::bigint, $3, $4, $5::numeric, $6::integer, $7::numeric, $8, $9,"
-    " $10, to_timestamp($11::double precision))"
+    " request_id, idempotency_key, timestamp, characters) VALUES"
+    " ($1::bigint, $2::bigint, $3, $4, $5::numeric, $6::integer,"
+    " $7::numeric, $8, $9, $10, to_timestamp($11::double precision),"
+    " $13::bigint)"
     " ON CONFLICT (idempotency_key) DO NOTHING"
     " RETURNING user_id, date_trunc('month', timestamp)::date AS m,"
     " audio_duration_seconds / 60 AS mins)"
@@ -42,7 +43,14 @@ static const struct tr_db_stmt usage_row = { "usage_row",
     "  WHEN u.usage_month < ins.m THEN ins.mins"
     "  ELSE u.audio_minutes_month END,"
     " usage_month = GREATEST(u.usage_month, ins.m)"
-    " FROM ins WHERE u.id = ins.user_id", 12 };
+    " FROM ins WHERE u.id = ins.user_id", TR_USAGE_NPARAMS };
+
+/* usage_row's parameters as a spool line names them; the slot is not
+ * spooled (its lease frees it). */
+static const char *const row_names[TR_USAGE_NPARAMS] = { "user_id",
+    "api_key_id", "service", "endpoint", "audio_seconds", "tokens",
+    "cost_usd", "status", "request_id", "idempotency_key", "time", NULL,
+    "characters" };
 
 static unsigned int	 seq;	/* rows logged by this process */
 
@@ -56,23 +64,21 @@ spool_path(char *buf, size_t sz)
 
 /* The row as a spool line (one JSON object and a newline). */
 static struct json_object *
-row_json(const char *const p[12])
+row_json(const char *const p[TR_USAGE_NPARAMS])
 {
-	static const char *const names[11] = { "user_id", "api_key_id",
-	    "service", "endpoint", "audio_seconds", "tokens", "cost_usd",
-	    "status", "request_id", "idempotency_key", "time" };
 	struct json_object	*o = json_object_new_object();
 	size_t			 i;
 
-	for (i = 0; i < 11; i++)
-		json_object_object_add(o, names[i], p[i] != NULL ?
-		    json_object_new_string(p[i]) : NULL);
+	for (i = 0; i < TR_USAGE_NPARAMS; i++)
+		if (row_names[i] != NULL)
+			json_object_object_add(o, row_names[i], p[i] != NULL ?
+			    json_object_new_string(p[i]) : NULL);
 	return o;
 }
 
 /* Appends a line to the spool and makes it durable. */
 static enum tr_err
-spool(const char *const p[12])
+spool(const char *const p[TR_USAGE_NPARAMS])
 {
 	struct json_object	*o;
 	const char		*line;
@@ -126,8 +132,8 @@ spool(const char *const p[12])
 enum tr_err
 tr_usage_log(struct tr_req *r, const struct tr_usage *u)
 {
-	const char	*p[12], *kv[2];
-	char		 uid[24], kid[24], secs[32], toks[24], cost[32];
+	const char	*p[TR_USAGE_NPARAMS], *kv[2];
+	char		 uid[24], kid[24], secs[32], toks[24], cost[32], chars[24];
 	char		 idem[64], now[32], slot[24];
 	struct timespec	 ts;
 	long long	 user = 0;
@@ -166,6 +172,8 @@ tr_usage_log(struct tr_req *r, const struct tr_usage *u)
 	/* The slot is not spooled: its lease frees it. */
 	snprintf(slot, sizeof(slot), "%lld", u->slot);
 	p[11] = u->slot > 0 ? slot : NULL;
+	snprintf(chars, sizeof(chars), "%lld", u->characters);
+	p[12] = u->characters > 0 ? chars : NULL;
 	/* A job's run bills only when it ends, in the same transaction. */
 	if (r->job != NULL) {
 		tr__usage_defer(r, p);
@@ -183,11 +191,8 @@ tr_usage_log(struct tr_req *r, const struct tr_usage *u)
 static enum tr_err
 replay_line(const char *line, size_t len)
 {
-	static const char *const names[11] = { "user_id", "api_key_id",
-	    "service", "endpoint", "audio_seconds", "tokens", "cost_usd",
-	    "status", "request_id", "idempotency_key", "time" };
 	struct json_object	*o = NULL, *v;
-	const char		*p[12];
+	const char		*p[TR_USAGE_NPARAMS];
 	size_t			 i;
 	enum tr_err		 er;
 
@@ -197,15 +202,15 @@ replay_line(const char *line, size_t len)
 		json_object_put(o);
 		return TR_OK;
 	}
-	for (i = 0; i < 11; i++)
-		p[i] = json_object_object_get_ex(o, names[i], &v) && v != NULL ?
-		    json_object_get_string(v) : NULL;
+	for (i = 0; i < TR_USAGE_NPARAMS; i++)
+		p[i] = row_names[i] != NULL && json_object_object_get_ex(o,
+		    row_names[i], &v) && v != NULL ? json_object_get_string(v) :
+		    NULL;
 	if (p[2] == NULL || p[3] == NULL || p[9] == NULL || p[10] == NULL) {
 		tr_errx("usage spool: incomplete line skipped");
 		json_object_put(o);
 		return TR_OK;
 	}
-	p[11] = NULL;
 	er = tr_db_exec(tr_db_get(), NULL, &usage_row, p);
 	json_object_put(o);
 	return er;

@@ -189,7 +189,9 @@ run(struct tr_req *r, const struct tr_engine *e, struct tr_xjob *job,
 	tr_quota_renew(r, r->slot);
 	job->prompt_tokens = x.prompt;
 	job->completion_tokens = x.completion;
-	job->characters = x.chars;
+	/* What an engine billed by tokens was sent, in characters too. */
+	job->characters = x.chars > 0 ? x.chars :
+	    (long long)tr_split_cost(text, len, TR_UNIT_CHARS);
 	if (x.failed) {
 		er = x.fail.er == TR_EFIELD || x.fail.er == TR_ESYSTEM ||
 		    x.fail.er == TR_ENOMEM ?
@@ -395,7 +397,8 @@ bill(struct tr_req *r, const struct tr_engine *e, const struct tr_xjob *job,
 	memset(&u, 0, sizeof(u));
 	u.service = e->name;
 	u.status = er == TR_OK ? "success" : "error";
-	u.tokens = units;
+	u.tokens = e->unit == TR_UNIT_TOKENS ? units : 0;
+	u.characters = job->characters;
 	u.cost_usd = er == TR_OK ? (double)units / 1000 * per : 0;
 	return tr_usage_log(r, &u);
 }

@@ -40,7 +40,7 @@ def test_seed_columns(stack):
               "expires_at", "user_id"):
         assert ("api_keys", c) in have
     for c in ("service", "endpoint", "audio_duration_seconds", "tokens_used",
-              "cost_usd", "timestamp", "user_id"):
+              "characters", "cost_usd", "timestamp", "user_id"):
         assert ("usage_logs", c) in have
 
 

@@ -29,8 +29,9 @@ def post(srv, path, body, headers=KEY):
 
 
 def rows(stack, rid):
-    return stack.pg.psql("SELECT service, tokens_used, status, cost_usd"
-                         " FROM usage_logs WHERE request_id = '%s'" % rid)
+    return stack.pg.psql("SELECT service, tokens_used, characters, status,"
+                         " cost_usd FROM usage_logs WHERE request_id = '%s'"
+                         % rid)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,7 @@ def test_offline_english_to_spanish(stack):
     assert b["source_language"] == "en" and b["target_language"] == "es"
     assert b["chunks"] == 1 and "pivot" not in b
     assert rows(stack, r.headers["X-Request-Id"]) == \
-        [["local", "16", "success", "0.000000"]]
+        [["local", "0", "16", "success", "0.000000"]]
 
 
 def test_offline_names_and_paragraphs(stack):
@@ -126,8 +127,9 @@ def test_openai_request(cloud, mocks, stack):
         b["usage"]["prompt_tokens"] + b["usage"]["completion_tokens"] > 0
     assert o.key not in r.text
     (row,) = rows(stack, r.headers["X-Request-Id"])
-    assert row[:3] == ["openai", str(b["usage"]["total_tokens"]), "success"]
-    assert float(row[3]) > 0
+    assert row[:4] == ["openai", str(b["usage"]["total_tokens"]),
+                       str(len("Good morning.")), "success"]
+    assert float(row[4]) > 0
     # A model of one's own, and provider=local beside the key.
     r = post(cloud, "/translations/openai", {"text": "Hi.", "target_language": "de",
              "model": "gpt-4o"})
@@ -250,8 +252,8 @@ def test_misbehaviour(cloud, mocks, stack, engine, script, status, attempts):
     assert m.key not in r.text and "<html" not in r.text
     if script[0] == "429":
         assert r.headers["Retry-After"] == "1"
-    assert rows(stack, r.headers["X-Request-Id"])[0][2] == "error"
-    assert rows(stack, r.headers["X-Request-Id"])[0][3] == "0.000000"
+    assert rows(stack, r.headers["X-Request-Id"])[0][3] == "error"
+    assert rows(stack, r.headers["X-Request-Id"])[0][4] == "0.000000"
 
 
 @pytest.mark.parametrize("body,status,param", [
@@ -385,7 +387,8 @@ def test_google_service_account(google, stack):
     assert tr["json"]["format"] == "text"
     (row,) = rows(stack, r.headers["X-Request-Id"])
     # the characters sent, as Google counts them: the blank line too
-    assert row[:3] == ["google", str(len("It's good.\n\nYes.")), "success"]
+    assert row[:4] == ["google", "0", str(len("It's good.\n\nYes.")),
+                       "success"]
     # The token is cached by the process; an expired one is fetched again once.
     g.script = ["401"]
     before = len(g.requests)

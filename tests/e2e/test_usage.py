@@ -29,6 +29,14 @@ def test_spool_when_database_is_down(stack):
                                   "tokens_used": i})
             assert r.status_code == 201, r.text
             ids.append(r.json()["request_id"])
+        # A translation's row keeps its characters through the spool.
+        r = srv.request("POST", "/translations/openai",
+                        headers={"x-api-key": LEGACY_KEY},
+                        json={"text": "the house is big",
+                              "source_language": "en",
+                              "target_language": "es"})
+        assert r.status_code == 200, r.text
+        xl = r.headers["X-Request-Id"]
         with open(os.path.join(stack.spool, "usage.spool")) as f:
             lines = [json.loads(l) for l in f if l.strip()]
         assert sorted(l["request_id"] for l in lines if l["endpoint"] == tag) == \
@@ -49,15 +57,21 @@ def test_spool_when_database_is_down(stack):
         time.sleep(0.2)
     assert [r[0] for r in rows] == ids
     assert [int(r[1]) for r in rows] == list(range(n))
+    assert stack.pg.psql("SELECT service, characters FROM usage_logs"
+                         " WHERE request_id = '%s'" % xl) == [["local", "16"]]
     assert os.path.getsize(os.path.join(stack.spool, "usage.spool")) == 0
     # Replaying the same lines again (a crash before the truncate) adds none.
     with open(os.path.join(stack.spool, "usage.spool"), "w") as f:
         for l in lines:
             f.write(json.dumps(l) + "\n")
+        # and a line an older version spooled, without characters
+        old = dict(lines[0], idempotency_key=lines[0]["request_id"] + ":old")
+        del old["characters"]
+        f.write(json.dumps(old) + "\n")
     srv.get("/health")
     srv.get("/health")
     assert len(stack.pg.psql("SELECT 1 FROM usage_logs WHERE endpoint = '%s'"
-                             % tag)) == n
+                             % tag)) == n + 1
 
 
 def test_rate_limit_shared_across_servers(stack):
