@@ -350,6 +350,13 @@ struct	tr_prov_opts;
 enum tr_err	 tr_transcribe(struct tr_req *, const struct tr_upload *,
 		    const char *provider, const char *want,
 		    const struct tr_prov_opts *, struct tr_transcript *) TR_WUR;
+/* The same; a success's usage row (and its slot) left in held, for
+ * work that goes on in the same call to bill with it. */
+struct	tr_usage;
+enum tr_err	 tr_transcribe_held(struct tr_req *, const struct tr_upload *,
+		    const char *provider, const char *want,
+		    const struct tr_prov_opts *, struct tr_transcript *,
+		    struct tr_usage *held) TR_WUR;
 enum tr_err	 tr_transcript_format(struct tr_req *, const char *name,
 		    unsigned int family, enum tr_err,
 		    const struct tr_format **) TR_WUR;

@@ -19,6 +19,19 @@ enum tr_err
 tr_transcribe(struct tr_req *r, const struct tr_upload *up, const char *name,
     const char *want, const struct tr_prov_opts *o, struct tr_transcript *t)
 {
+	return tr_transcribe_held(r, up, name, want, o, t, NULL);
+}
+
+/*
+ * tr_transcribe(); with held, a success's usage row is not written but
+ * left there, its quota slot still taken: the caller adds what else it
+ * did and writes the one row (a failure's row is written at once).
+ */
+enum tr_err
+tr_transcribe_held(struct tr_req *r, const struct tr_upload *up,
+    const char *name, const char *want, const struct tr_prov_opts *o,
+    struct tr_transcript *t, struct tr_usage *held)
+{
 	const struct tr_provider	*p;
 	struct tr_media			 m;
 	struct tr_usage			 u;
@@ -78,6 +91,10 @@ tr_transcribe(struct tr_req *r, const struct tr_upload *up, const char *name,
 	u.cost_usd = u.audio_seconds / 60 * per;
 	/* One commit: the row, the month's counters and the slot back. */
 	u.slot = slot;
+	if (er == TR_OK && held != NULL) {
+		*held = u;
+		return TR_OK;
+	}
 	ul = tr_usage_log(r, &u);
 	if (r->slot == slot)
 		tr_quota_end(r, slot);

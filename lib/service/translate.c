@@ -377,12 +377,14 @@ choose(struct tr_req *r, const char *name, const char *want,
 	return TR_OK;
 }
 
-/* The usage row of a translation: tokens, or characters, and its cost. */
-static enum tr_err
-bill(struct tr_req *r, const struct tr_engine *e, const struct tr_xjob *job,
-    enum tr_err er)
+/*
+ * What a translation adds to its usage row u: tokens (chat engines),
+ * the characters sent, and the cost of the one or the other.
+ */
+static void
+price(const struct tr_engine *e, const struct tr_xjob *job, enum tr_err er,
+    struct tr_usage *u)
 {
-	struct tr_usage	 u;
 	const char	*c;
 	double		 per = e->cost;
 	long long	 units;
@@ -394,27 +396,27 @@ bill(struct tr_req *r, const struct tr_engine *e, const struct tr_xjob *job,
 	}
 	units = e->unit == TR_UNIT_TOKENS ?
 	    job->prompt_tokens + job->completion_tokens : job->characters;
-	memset(&u, 0, sizeof(u));
-	u.service = e->name;
-	u.status = er == TR_OK ? "success" : "error";
-	u.tokens = e->unit == TR_UNIT_TOKENS ? units : 0;
-	u.characters = job->characters;
-	u.cost_usd = er == TR_OK ? (double)units / 1000 * per : 0;
-	return tr_usage_log(r, &u);
+	u->tokens += e->unit == TR_UNIT_TOKENS ? units : 0;
+	u->characters += job->characters;
+	u->cost_usd += er == TR_OK ? (double)units / 1000 * per : 0;
 }
 
 /*
  * Translates text with the engine chosen as choose() does; fills job,
- * out and *chunks; bills the call.  The request's message on error.
+ * out and *chunks; bills the call in a row of its own, or, with held
+ * (the row of a transcription in the same call, its slot taken), adds
+ * to that row for the caller to write.  The request's message on error.
  */
 static enum tr_err
 translate(struct tr_req *r, const char *provider, const char *want,
     struct tr_xjob *job, const char *text, size_t len, struct tr_buf *out,
-    size_t *chunks, const struct tr_engine **ep)
+    size_t *chunks, const struct tr_engine **ep, struct tr_usage *held)
 {
 	const struct tr_engine	*e = NULL;
+	struct tr_usage		 u;
+	const char		*field;
 	char			 why[1024], *base = NULL;
-	long long		 slot;
+	long long		 slot = 0;
 	enum tr_err		 er, ul;
 
 	if ((er = choose(r, provider, want, &e)) != TR_OK)
@@ -423,20 +425,30 @@ translate(struct tr_req *r, const char *provider, const char *want,
 	if (job->model == NULL)
 		job->model = tr_conf_def(e->modelvar != NULL ? e->modelvar :
 		    "", e->model);
-	if (e->pair(job, why, sizeof(why)) != TR_OK)
-		return tr_fail_param(r, TR_EFIELD, job->source == NULL ?
-		    "source_language" : "target_language", "%s", why);
+	if (e->pair(job, why, sizeof(why)) != TR_OK) {
+		field = job->source == NULL ? "source_language" :
+		    "target_language";
+		return tr_fail_param(r, TR_EFIELD, field, "%s: %s", field, why);
+	}
 	if ((er = tr__req_tmpfile(r, "xlate", &base)) != TR_OK)
 		return er;
 	job->tmpbase = base;
-	if ((er = tr_quota_begin(r, 0, &slot)) != TR_OK) {
+	if (held == NULL && (er = tr_quota_begin(r, 0, &slot)) != TR_OK) {
 		free(base);
 		return er;
 	}
 	er = run(r, e, job, text, len, out, chunks);
-	ul = bill(r, e, job, er);
-	tr_quota_end(r, slot);
 	free(base);
+	if (held != NULL) {
+		price(e, job, er, held);
+		return er;
+	}
+	memset(&u, 0, sizeof(u));
+	u.service = e->name;
+	u.status = er == TR_OK ? "success" : "error";
+	price(e, job, er, &u);
+	ul = tr_usage_log(r, &u);
+	tr_quota_end(r, slot);
 	return er != TR_OK ? er : ul;
 }
 
@@ -476,7 +488,7 @@ tr_xlate_endpoint(struct tr_req *r, const char *want)
 	job.model = tr_str(r, TR_XLATE_MODEL);
 	tr_buf_init(&out, SIZE_MAX);
 	if ((er = translate(r, tr_str(r, TR_XLATE_PROVIDER), want, &job,
-	    tp->val, tp->valsz, &out, &chunks, &e)) != TR_OK) {
+	    tp->val, tp->valsz, &out, &chunks, &e, NULL)) != TR_OK) {
 		tr_buf_free(&out);
 		return er;
 	}
@@ -546,6 +558,28 @@ const struct tr_field tr_tt_fields[TR_TT__MAX] = {
 };
 
 /*
+ * Writes the one usage row of a transcribe-and-translate call, held
+ * since its transcription, and gives its slot back.  A call that failed
+ * after the transcription is a row with status error, nothing billed.
+ */
+static enum tr_err
+settle(struct tr_req *r, struct tr_usage *held, enum tr_err er)
+{
+	long long	 slot = held->slot;
+	enum tr_err	 ul;
+
+	if (er != TR_OK) {
+		held->status = "error";
+		held->audio_seconds = 0;
+		held->cost_usd = 0;
+	}
+	ul = tr_usage_log(r, held);
+	if (r->slot == slot)
+		tr_quota_end(r, slot);
+	return ul;
+}
+
+/*
  * The upload transcribed (the local engine unless "provider" names
  * another), then its cues translated (a blank line between cues, so
  * the batches keep their boundaries) and answered as JSON, text, or
@@ -565,10 +599,12 @@ tr_xlate_transcribe(struct tr_req *r)
 	const struct tr_lang	*l;
 	struct tr_transcript	 t;
 	struct tr_xjob		 job;
+	struct tr_usage		 held;
 	struct tr_buf		 in, out, joined;
 	struct json_object	*j, *segs, *s;
 	char			**orig = NULL, *p, *q;
 	size_t			 chunks = 0, i, k;
+	int			 owed = 0;	/* held is yet to be written */
 	enum tr_err		 er;
 
 	memset(&job, 0, sizeof(job));
@@ -587,9 +623,12 @@ tr_xlate_transcribe(struct tr_req *r)
 	tr_buf_init(&in, SIZE_MAX);
 	tr_buf_init(&out, SIZE_MAX);
 	tr_buf_init(&joined, SIZE_MAX);
-	if ((er = tr_transcribe(r, up, prov, prov != NULL ? prov : "local", &o,
-	    &t)) != TR_OK)
+	/* One usage row for the call: the transcription's, with what the
+	 * translation sent and cost added to it. */
+	if ((er = tr_transcribe_held(r, up, prov, prov != NULL ? prov : "local",
+	    &o, &t, &held)) != TR_OK)
 		goto done;
+	owed = 1;
 	if (job.source == NULL) {
 		l = tr_lang_primary(t.language[0] ? t.language : "en");
 		job.source = l != NULL ? l->code : "en";
@@ -612,7 +651,10 @@ tr_xlate_transcribe(struct tr_req *r)
 		goto done;
 	if (in.len > 0 && (er = translate(r, eng != NULL ? eng : "local",
 	    eng != NULL ? eng : "local", &job, in.ptr, in.len, &out, &chunks,
-	    &e)) != TR_OK)
+	    &e, &held)) != TR_OK)
+		goto done;
+	owed = 0;
+	if ((er = settle(r, &held, TR_OK)) != TR_OK)
 		goto done;
 	/* The cues' new texts, in order, each where its original was. */
 	orig = tr_xcalloc(t.nsegs + 1, sizeof(*orig));
@@ -675,6 +717,8 @@ tr_xlate_transcribe(struct tr_req *r)
 	er = tr_reply_json(r, 200, j);
 	json_object_put(j);
 done:
+	if (owed)
+		(void)settle(r, &held, er);
 	for (i = 0; orig != NULL && i < t.nsegs; i++)
 		free(orig[i]);
 	free(orig);

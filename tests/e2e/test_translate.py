@@ -93,6 +93,7 @@ def test_uninstalled_pair_lists_pairs(stack):
                    "source_language": "en", "target_language": "ja"}), 422)
     assert err["param"] == "target_language" if "param" in err else True
     assert "no en-ja pair" in err["message"] and "en-es" in err["message"], err
+    assert err["message"].startswith("target_language: "), err
     assert "en-it" in err["message"], err
 
 
@@ -321,9 +322,15 @@ def test_transcribe_and_translate_offline(stack, speech):
     assert "prueba" in b["translated_text"] or "servicio" in b["translated_text"], b
     assert b["segments"] and all(s["translated_text"] for s in b["segments"])
     rid = r.headers["X-Request-Id"]
-    services = sorted(x[0] for x in stack.pg.psql(
-        "SELECT service FROM usage_logs WHERE request_id = '%s'" % rid))
-    assert services == ["local", "local"]      # transcription, translation
+    # One row for the call: the audio's seconds and the text it translated.
+    (row,) = stack.pg.psql("SELECT service, endpoint, audio_duration_seconds,"
+                           " tokens_used, characters, status FROM usage_logs"
+                           " WHERE request_id = '%s'" % rid)
+    assert row[0] == "local" and row[1] == "/transcriptions/transcribe-and-translate"
+    assert abs(float(row[2]) - b["processing_info"]["duration"]) < 0.01, row
+    assert row[3] == "0" and row[5] == "success", row
+    sent = "\n\n".join(s["text"] for s in b["segments"])
+    assert int(row[4]) == len(sent), (row, sent)
     with open(speech[0], "rb") as f:
         en = srv.request("POST", "/transcriptions/deepgram", headers=KEY, timeout=120,
                          data={"provider": "local", "response_format": "srt"},
@@ -348,6 +355,20 @@ def test_transcribe_and_translate_bad_input(stack, speech):
     err = error_of(tt(srv, speech[0], target_language="es",
                       translation_engine="nope"), 422)
     assert "translation_engine" in err["message"]
+
+
+def test_transcribe_and_translate_failed_translation_bills_nothing(stack, speech):
+    # Transcribed, then no engine for the pair: one row, an error, 0 s;
+    # the quota slot is given back.
+    srv = stack.server("lighttpd")
+    r = tt(srv, speech[0], target_language="ja")
+    err = error_of(r, 422)
+    assert "target_language" in err["message"]
+    (row,) = stack.pg.psql("SELECT service, audio_duration_seconds, cost_usd,"
+                           " status FROM usage_logs WHERE request_id = '%s'"
+                           % r.headers["X-Request-Id"])
+    assert row == ["local", "0.000", "0.000000", "error"], row
+    assert stack.pg.psql("SELECT count(*) FROM inflight")[0][0] == "0"
 
 
 @pytest.fixture(scope="module")
