@@ -143,6 +143,8 @@ enum tr_err	 tr_json_parse(const char *, size_t, size_t max, int depth,
 		    struct json_object **) TR_WUR;
 /* Returns a member's string value or NULL if absent or not a string. */
 const char	*tr_json_str(struct json_object *, const char *key);
+/* s[0..len) escaped as the inside of a JSON string, appended to b. */
+enum tr_err	 tr_json_escape(struct tr_buf *, const char *, size_t) TR_WUR;
 
 /* PostgreSQL: one connection per process, parameterised queries only. */
 struct	tr_db;

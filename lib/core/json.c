@@ -101,3 +101,39 @@ tr_json_str(struct json_object *o, const char *key)
 		return NULL;
 	return json_object_get_string(v);
 }
+
+/*
+ * Appends s[0..len) to b as the inside of a JSON string (no quotes):
+ * the quote, the backslash and control characters escaped, the rest
+ * (UTF-8) as it is, as json-c writes strings.
+ */
+enum tr_err
+tr_json_escape(struct tr_buf *b, const char *s, size_t len)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	static const char	 named[] = "\"\\\n\r\t", as[] = "\"\\nrt";
+	const unsigned char	*p = (const unsigned char *)s;
+	const char		*c;
+	char			 e[6] = { '\\', 'u', '0', '0' };
+	size_t			 i, from = 0, n;
+	enum tr_err		 er;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] >= 0x20 && p[i] != '"' && p[i] != '\\')
+			continue;
+		if (p[i] != '\0' && (c = strchr(named, p[i])) != NULL) {
+			e[1] = as[c - named];
+			n = 2;
+		} else {
+			e[1] = 'u';
+			e[4] = hex[p[i] >> 4];
+			e[5] = hex[p[i] & 0xf];
+			n = 6;
+		}
+		if ((er = tr_buf_add(b, s + from, i - from)) != TR_OK ||
+		    (er = tr_buf_add(b, e, n)) != TR_OK)
+			return er;
+		from = i + 1;
+	}
+	return tr_buf_add(b, s + from, len - from);
+}

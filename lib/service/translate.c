@@ -16,14 +16,28 @@
 #define XL_MAXPARALLEL	32
 #define XL_DEFMAX	1000000		/* bytes of text, TRANSLATE_MAX_BYTES */
 
+/*
+ * Where a translation goes, in order, piece by piece: the text between
+ * the spans verbatim, each span's translation in its place.
+ */
+typedef enum tr_err (*xl_emit)(void *, const char *, size_t);
+
 struct	xrun {
 	const struct tr_engine	*e;
 	const char		*text;
+	size_t			 len;
 	const struct tr_split	*sp;
-	char			**outs;		/* one per span */
+	char			**outs;		/* done, not yet emitted */
 	struct tr_xjob		 proto;
+	xl_emit			 emit;
+	void			*emitarg;
 	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;		/* a batch emitted, or failed */
 	size_t			 next;		/* batch to take */
+	size_t			 window;	/* batches taken ahead of... */
+	size_t			 fbatch;	/* ...the first not emitted */
+	size_t			 flushed;	/* spans emitted */
+	size_t			 at;		/* text emitted up to here */
 	int			 failed;
 	struct tr_xjob		 fail;		/* the first failure */
 	long long		 prompt, completion, chars;
@@ -77,9 +91,19 @@ paragraphs(char *s, char **outs, size_t n)
 	return 1;
 }
 
-/* Translates batch b: one call, or one per span if breaks were lost. */
+/* The end (one past the last span) of batch b. */
+static size_t
+batch_end(const struct tr_split *sp, size_t b)
+{
+	return b + 1 < sp->nbatches ? sp->batches[b + 1] : sp->nspans;
+}
+
+/*
+ * Translates batch b into res[0..its spans): one call, or one per span
+ * if the reply lost its paragraph breaks.  On error res is freed.
+ */
 static enum tr_err
-batch(struct xrun *x, struct tr_xjob *job, size_t b)
+batch(struct xrun *x, struct tr_xjob *job, size_t b, char **res)
 {
 	const struct tr_span	*sp = x->sp->spans;
 	size_t			 first = x->sp->batches[b], last, i;
@@ -87,17 +111,19 @@ batch(struct xrun *x, struct tr_xjob *job, size_t b)
 	char			*rep = NULL;
 	enum tr_err		 er;
 
-	last = b + 1 < x->sp->nbatches ? x->sp->batches[b + 1] : x->sp->nspans;
+	last = batch_end(x->sp, b);
 	tr_buf_init(&in, SIZE_MAX);
 	for (i = first; i < last; i++)
 		if ((i > first && tr_buf_add(&in, "\n\n", 2) != TR_OK) ||
-		    tr_buf_add(&in, x->text + sp[i].off, sp[i].len) != TR_OK)
+		    tr_buf_add(&in, x->text + sp[i].off, sp[i].len) != TR_OK) {
+			tr_buf_free(&in);
 			return job->er = TR_ENOMEM;
+		}
 	er = x->e->translate(job, in.ptr, in.len, &rep);
 	tr_buf_free(&in);
 	if (er != TR_OK)
 		return er;
-	if (paragraphs(rep, x->outs + first, last - first)) {
+	if (paragraphs(rep, res, last - first)) {
 		free(rep);
 		return TR_OK;
 	}
@@ -105,39 +131,96 @@ batch(struct xrun *x, struct tr_xjob *job, size_t b)
 	/* The reply lost (or added) paragraph breaks: span by span. */
 	tr_info("translate: %s merged %zu paragraphs; one at a time",
 	    x->e->name, last - first);
-	for (i = first; i < last; i++) {
+	for (i = first; i < last; i++)
 		if ((er = x->e->translate(job, x->text + sp[i].off, sp[i].len,
-		    &rep)) != TR_OK)
+		    &res[i - first])) != TR_OK) {
+			while (i-- > first)
+				TR_FREE(res[i - first]);
 			return er;
-		x->outs[i] = rep;
-	}
+		}
 	return TR_OK;
 }
 
+/*
+ * Emits, with x->mu held, every span done from the first not yet
+ * emitted on, each after the text that lies before it.
+ */
+static enum tr_err
+flush(struct xrun *x)
+{
+	const struct tr_span	*sp;
+	enum tr_err		 er = TR_OK;
+
+	while (er == TR_OK && x->flushed < x->sp->nspans &&
+	    x->outs[x->flushed] != NULL) {
+		sp = &x->sp->spans[x->flushed];
+		if ((er = x->emit(x->emitarg, x->text + x->at, sp->off - x->at)) ==
+		    TR_OK)
+			er = x->emit(x->emitarg, x->outs[x->flushed],
+			    strlen(x->outs[x->flushed]));
+		TR_FREE(x->outs[x->flushed]);
+		x->at = sp->off + sp->len;
+		x->flushed++;
+	}
+	while (x->fbatch < x->sp->nbatches &&
+	    batch_end(x->sp, x->fbatch) <= x->flushed)
+		x->fbatch++;
+	return er;
+}
+
+/* Keeps x's first failure, with x->mu held. */
+static void
+failed(struct xrun *x, const struct tr_xjob *job)
+{
+	if (x->failed)
+		return;
+	x->failed = 1;
+	x->fail = *job;
+}
+
+/*
+ * Takes batches in order, no further than window ahead of the first
+ * not yet emitted (so that what waits in memory stays a few batches
+ * whatever the text's length), translates and emits them.
+ */
 static void *
 worker(void *arg)
 {
 	struct xrun	*x = arg;
 	struct tr_xjob	 job = x->proto;
-	size_t		 b;
+	char		**res;
+	size_t		 b, n, i;
 	enum tr_err	 er;
 
 	for (;;) {
 		pthread_mutex_lock(&x->mu);
+		while (!x->failed && x->next < x->sp->nbatches &&
+		    x->next >= x->fbatch + x->window)
+			pthread_cond_wait(&x->cv, &x->mu);
 		b = x->failed ? x->sp->nbatches : x->next++;
 		pthread_mutex_unlock(&x->mu);
 		if (b >= x->sp->nbatches)
 			break;
-		if ((er = batch(x, &job, b)) != TR_OK) {
-			pthread_mutex_lock(&x->mu);
-			if (!x->failed) {
-				x->failed = 1;
-				x->fail = job;
-				x->fail.er = job.er;
+		n = batch_end(x->sp, b) - x->sp->batches[b];
+		res = tr_xcalloc(n + 1, sizeof(*res));
+		er = batch(x, &job, b, res);
+		pthread_mutex_lock(&x->mu);
+		if (er == TR_OK) {
+			for (i = 0; i < n; i++)
+				x->outs[x->sp->batches[b] + i] = res[i];
+			if ((er = flush(x)) != TR_OK) {
+				job.er = er;
+				snprintf(job.msg, sizeof(job.msg), "the "
+				    "translation could not be kept");
 			}
-			pthread_mutex_unlock(&x->mu);
-			break;
 		}
+		if (er != TR_OK)
+			failed(x, &job);
+		pthread_cond_broadcast(&x->cv);
+		pthread_mutex_unlock(&x->mu);
+		free(res);
+		if (er != TR_OK)
+			break;
 	}
 	pthread_mutex_lock(&x->mu);
 	x->prompt += job.prompt_tokens;
@@ -149,19 +232,21 @@ worker(void *arg)
 }
 
 /*
- * Translates [text, text+len) with engine e for job into out: the
- * batches on up to TRANSLATE_PARALLEL threads, then joined with what
- * lay between the spans, verbatim.  On error the request's message is
- * set.  job gets the tokens and characters used; *chunks the calls.
+ * Translates [text, text+len) with engine e for job to emit: the
+ * batches on up to TRANSLATE_PARALLEL threads, emitted in order as they
+ * are done, with what lay between the spans verbatim.  On error the
+ * request's message is set, and what was emitted is to be dropped.
+ * job gets the tokens and characters used; *chunks the calls.
  */
 static enum tr_err
 run(struct tr_req *r, const struct tr_engine *e, struct tr_xjob *job,
-    const char *text, size_t len, struct tr_buf *out, size_t *chunks)
+    const char *text, size_t len, xl_emit emit, void *emitarg,
+    size_t *chunks)
 {
 	struct tr_split	 sp;
 	struct xrun	 x;
 	pthread_t	 th[XL_MAXPARALLEL];
-	size_t		 nth, i, at = 0;
+	size_t		 nth, i;
 	enum tr_err	 er = TR_OK;
 
 	tr_split_text(&sp, text, len, (size_t)tr_conf_ll(e->limitvar, e->limit,
@@ -170,13 +255,18 @@ run(struct tr_req *r, const struct tr_engine *e, struct tr_xjob *job,
 	memset(&x, 0, sizeof(x));
 	x.e = e;
 	x.text = text;
+	x.len = len;
 	x.sp = &sp;
 	x.proto = *job;
+	x.emit = emit;
+	x.emitarg = emitarg;
 	x.outs = tr_xcalloc(sp.nspans + 1, sizeof(*x.outs));
 	pthread_mutex_init(&x.mu, NULL);
+	pthread_cond_init(&x.cv, NULL);
 	nth = (size_t)tr_conf_ll("TRANSLATE_PARALLEL", 4, 1, XL_MAXPARALLEL);
 	if (nth > sp.nbatches)
 		nth = sp.nbatches;
+	x.window = 2 * (nth > 0 ? nth : 1);
 	for (i = 0; i < nth; i++)
 		if (pthread_create(&th[i], NULL, worker, &x) != 0)
 			break;
@@ -185,6 +275,7 @@ run(struct tr_req *r, const struct tr_engine *e, struct tr_xjob *job,
 		worker(&x);
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
+	pthread_cond_destroy(&x.cv);
 	pthread_mutex_destroy(&x.mu);
 	tr_quota_renew(r, r->slot);
 	job->prompt_tokens = x.prompt;
@@ -192,31 +283,41 @@ run(struct tr_req *r, const struct tr_engine *e, struct tr_xjob *job,
 	/* What an engine billed by tokens was sent, in characters too. */
 	job->characters = x.chars > 0 ? x.chars :
 	    (long long)tr_split_cost(text, len, TR_UNIT_CHARS);
-	if (x.failed) {
+	if (x.failed)
 		er = x.fail.er == TR_EFIELD || x.fail.er == TR_ESYSTEM ||
 		    x.fail.er == TR_ENOMEM ?
 		    tr_fail(r, x.fail.er, "%s: %s", e->name, x.fail.msg[0] ?
 		    x.fail.msg : "translation failed") :
 		    tr__prov_fail(r, e->name, x.fail.er, &x.fail.resp,
 		    x.fail.msg[0] ? x.fail.msg : NULL);
-		goto out;
-	}
-	/* Joined: each span's translation where the span was. */
-	for (i = 0; i < sp.nspans && er == TR_OK; i++) {
-		if ((er = tr_buf_add(out, text + at, sp.spans[i].off - at)) ==
-		    TR_OK)
-			er = tr_buf_adds(out, x.outs[i]);
-		at = sp.spans[i].off + sp.spans[i].len;
-	}
-	if (er == TR_OK)
-		er = tr_buf_add(out, text + at, len - at);
-	if (er == TR_OK && out->ptr == NULL)
-		er = tr_buf_add(out, "", 0);
-out:
+	else
+		er = emit(emitarg, text + x.at, len - x.at);
 	for (i = 0; i < sp.nspans; i++)
 		free(x.outs[i]);
 	free(x.outs);
 	tr_split_free(&sp);
+	return er;
+}
+
+/* An emitter that keeps the translation in a buffer. */
+static enum tr_err
+to_buf(void *arg, const char *p, size_t n)
+{
+	return tr_buf_add(arg, p, n);
+}
+
+/* An emitter that writes it, as the inside of a JSON string, to a file. */
+static enum tr_err
+to_json_file(void *arg, const char *p, size_t n)
+{
+	struct tr_buf	 b;
+	enum tr_err	 er;
+
+	tr_buf_init(&b, SIZE_MAX);
+	if ((er = tr_json_escape(&b, p, n)) == TR_OK && b.len > 0 &&
+	    fwrite(b.ptr, 1, b.len, arg) != b.len)
+		er = TR_ESYSTEM;
+	tr_buf_free(&b);
 	return er;
 }
 
@@ -286,20 +387,19 @@ hook_url(struct tr_req *r, const char *want, const char **url)
 }
 
 /*
- * POSTs the answer o, signed, to url within the webhook budget, and
- * adds {"delivered", "attempts", "status", "id", "error"?} to o as
- * "webhook".  The secret unset sends nothing: an unsigned callback is
- * none a receiver could trust.
+ * POSTs the answer body[0..len), signed, to url within the webhook
+ * budget; returns {"delivered", "attempts", "status", "id", "error"?}
+ * for the answer's "webhook".  The secret unset sends nothing: an
+ * unsigned callback is none a receiver could trust.
  */
-static void
-forward(const char *want, const char *url, struct json_object *o)
+static struct json_object *
+forward(const char *want, const char *url, const char *body, size_t len)
 {
 	const struct xl_hook		*h = hook_of(want);
-	const char			*secret, *body;
+	const char			*secret;
 	struct tr_webhook		 w;
 	struct tr_webhook_result	 res;
 	struct json_object		*j;
-	size_t				 len;
 
 	memset(&res, 0, sizeof(res));
 	secret = h != NULL ? tr_conf(h->secretvar) : NULL;
@@ -309,8 +409,6 @@ forward(const char *want, const char *url, struct json_object *o)
 		snprintf(res.why, sizeof(res.why), "no webhook secret is "
 		    "configured");
 	} else {
-		body = json_object_to_json_string_length(o,
-		    JSON_C_TO_STRING_PLAIN, &len);
 		memset(&w, 0, sizeof(w));
 		w.url = url;
 		w.secret = secret;
@@ -330,7 +428,7 @@ forward(const char *want, const char *url, struct json_object *o)
 	if (!res.delivered)
 		json_object_object_add(j, "error",
 		    json_object_new_string(res.why));
-	json_object_object_add(o, "webhook", j);
+	return j;
 }
 
 /* A language field: our tag for a tag or a name; else 422 naming it. */
@@ -402,15 +500,16 @@ price(const struct tr_engine *e, const struct tr_xjob *job, enum tr_err er,
 }
 
 /*
- * Translates text with the engine chosen as choose() does; fills job,
- * out and *chunks; bills the call in a row of its own, or, with held
+ * Translates text with the engine chosen as choose() does, to emit;
+ * fills job and *chunks; bills the call in a row of its own, or, with held
  * (the row of a transcription in the same call, its slot taken), adds
  * to that row for the caller to write.  The request's message on error.
  */
 static enum tr_err
 translate(struct tr_req *r, const char *provider, const char *want,
-    struct tr_xjob *job, const char *text, size_t len, struct tr_buf *out,
-    size_t *chunks, const struct tr_engine **ep, struct tr_usage *held)
+    struct tr_xjob *job, const char *text, size_t len, xl_emit emit,
+    void *emitarg, size_t *chunks, const struct tr_engine **ep,
+    struct tr_usage *held)
 {
 	const struct tr_engine	*e = NULL;
 	struct tr_usage		 u;
@@ -437,7 +536,7 @@ translate(struct tr_req *r, const char *provider, const char *want,
 		free(base);
 		return er;
 	}
-	er = run(r, e, job, text, len, out, chunks);
+	er = run(r, e, job, text, len, emit, emitarg, chunks);
 	free(base);
 	if (held != NULL) {
 		price(e, job, er, held);
@@ -452,16 +551,102 @@ translate(struct tr_req *r, const char *provider, const char *want,
 	return er != TR_OK ? er : ul;
 }
 
-/* The handler of /translations/{want}. */
+/*
+ * The answer of /translations/{want} but its translated_text, which
+ * the caller has written before it: the members that follow it, and
+ * no closing brace.
+ */
+static enum tr_err
+tail(FILE *f, struct tr_req *r, const struct tr_engine *e,
+    const struct tr_xjob *job, size_t chunks, const struct tr_pair *tp)
+{
+	struct json_object	*o, *u;
+	const char		*s;
+	size_t			 len;
+	enum tr_err		 er = TR_OK;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "source_language", job->source != NULL ?
+	    json_object_new_string(job->source) : NULL);
+	json_object_object_add(o, "target_language",
+	    json_object_new_string(job->target));
+	json_object_object_add(o, "engine", json_object_new_string(e->name));
+	json_object_object_add(o, "model", json_object_new_string(job->model));
+	json_object_object_add(o, "chunks", json_object_new_int64((int64_t)chunks));
+	if (job->pivot != NULL)
+		json_object_object_add(o, "pivot",
+		    json_object_new_string(job->pivot));
+	u = json_object_new_object();
+	json_object_object_add(u, "prompt_tokens",
+	    json_object_new_int64(job->prompt_tokens));
+	json_object_object_add(u, "completion_tokens",
+	    json_object_new_int64(job->completion_tokens));
+	json_object_object_add(u, "total_tokens",
+	    json_object_new_int64(job->prompt_tokens + job->completion_tokens));
+	json_object_object_add(u, "characters", json_object_new_int64(
+	    (int64_t)tr_split_cost(tp->val, tp->valsz, TR_UNIT_CHARS)));
+	json_object_object_add(o, "usage", u);
+	json_object_object_add(o, "request_id",
+	    json_object_new_string(tr_request_id(r)));
+	s = json_object_to_json_string_length(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	/* "{...}": its members after a comma, without the braces. */
+	if (fputs("\",", f) == EOF ||
+	    fwrite(s + 1, 1, len - 2, f) != len - 2)
+		er = TR_ESYSTEM;
+	json_object_put(o);
+	return er;
+}
+
+/*
+ * Sends the answer written to f so far (closed with a brace) to the
+ * webhook, then adds what became of it to the answer as "webhook".
+ */
+static enum tr_err
+hook_answer(FILE *f, const char *want, const char *url)
+{
+	struct tr_buf		 b;
+	struct json_object	*j;
+	const char		*s;
+	char			 chunk[65536];
+	size_t			 n;
+	enum tr_err		 er = TR_OK;
+
+	tr_buf_init(&b, SIZE_MAX);
+	rewind(f);
+	while (er == TR_OK && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		er = tr_buf_add(&b, chunk, n);
+	if (er == TR_OK && (ferror(f) || (er = tr_buf_add(&b, "}", 1)) !=
+	    TR_OK))
+		er = er != TR_OK ? er : TR_ESYSTEM;
+	if (er == TR_OK) {
+		j = forward(want, url, b.ptr, b.len);
+		s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (fseek(f, 0, SEEK_END) == -1 ||
+		    fprintf(f, ",\"webhook\":%s", s) < 0)
+			er = TR_ESYSTEM;
+		json_object_put(j);
+	}
+	tr_buf_free(&b);
+	return er;
+}
+
+/*
+ * The handler of /translations/{want}.  The translation goes to a file
+ * of the request's as it is done, batch by batch, and the answer is
+ * sent from there: a long text costs the memory of a few batches, not
+ * of its translation.
+ */
 enum tr_err
 tr_xlate_endpoint(struct tr_req *r, const char *want)
 {
 	const struct tr_pair	*tp = tr_field_get(r, TR_XLATE_TEXT);
 	const struct tr_engine	*e = &tr_xl_local;
 	struct tr_xjob		 job;
-	struct json_object	*o, *u;
-	struct tr_buf		 out;
 	const char		*hook;
+	char			*path = NULL;
+	FILE			*f = NULL;
 	size_t			 chunks = 0, i;
 	long long		 max;
 	enum tr_err		 er;
@@ -486,42 +671,29 @@ tr_xlate_endpoint(struct tr_req *r, const char *want)
 		return tr_fail_param(r, TR_EFIELD, "target_language",
 		    "target_language is the same as source_language");
 	job.model = tr_str(r, TR_XLATE_MODEL);
-	tr_buf_init(&out, SIZE_MAX);
-	if ((er = translate(r, tr_str(r, TR_XLATE_PROVIDER), want, &job,
-	    tp->val, tp->valsz, &out, &chunks, &e, NULL)) != TR_OK) {
-		tr_buf_free(&out);
+	if ((er = tr__req_tmpfile(r, "answer.json", &path)) != TR_OK)
 		return er;
+	if ((f = fopen(path, "w+e")) == NULL) {
+		tr_warn("translate: %s", path);
+		free(path);
+		return TR_ESYSTEM;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "translated_text", json_object_new_string_len(
-	    out.ptr != NULL ? out.ptr : "", (int)out.len));
-	tr_buf_free(&out);
-	json_object_object_add(o, "source_language", job.source != NULL ?
-	    json_object_new_string(job.source) : NULL);
-	json_object_object_add(o, "target_language",
-	    json_object_new_string(job.target));
-	json_object_object_add(o, "engine", json_object_new_string(e->name));
-	json_object_object_add(o, "model", json_object_new_string(job.model));
-	json_object_object_add(o, "chunks", json_object_new_int64((int64_t)chunks));
-	if (job.pivot != NULL)
-		json_object_object_add(o, "pivot",
-		    json_object_new_string(job.pivot));
-	u = json_object_new_object();
-	json_object_object_add(u, "prompt_tokens",
-	    json_object_new_int64(job.prompt_tokens));
-	json_object_object_add(u, "completion_tokens",
-	    json_object_new_int64(job.completion_tokens));
-	json_object_object_add(u, "total_tokens",
-	    json_object_new_int64(job.prompt_tokens + job.completion_tokens));
-	json_object_object_add(u, "characters", json_object_new_int64(
-	    (int64_t)tr_split_cost(tp->val, tp->valsz, TR_UNIT_CHARS)));
-	json_object_object_add(o, "usage", u);
-	json_object_object_add(o, "request_id",
-	    json_object_new_string(tr_request_id(r)));
-	if (hook != NULL)
-		forward(want, hook, o);
-	er = tr_reply_json(r, 200, o);
-	json_object_put(o);
+	if (fputs("{\"translated_text\":\"", f) == EOF)
+		er = TR_ESYSTEM;
+	if (er == TR_OK)
+		er = translate(r, tr_str(r, TR_XLATE_PROVIDER), want, &job,
+		    tp->val, tp->valsz, to_json_file, f, &chunks, &e, NULL);
+	if (er == TR_OK)
+		er = tail(f, r, e, &job, chunks, tp);
+	if (er == TR_OK && hook != NULL)
+		er = hook_answer(f, want, hook);
+	if (er == TR_OK && (fputc('}', f) == EOF || fflush(f) == EOF))
+		er = TR_ESYSTEM;
+	if (fclose(f) == EOF && er == TR_OK)
+		er = TR_ESYSTEM;
+	if (er == TR_OK)
+		er = tr_reply_file(r, 200, "application/json", path);
+	free(path);
 	return er;
 }
 
@@ -650,8 +822,8 @@ tr_xlate_transcribe(struct tr_req *r)
 	if (er != TR_OK)
 		goto done;
 	if (in.len > 0 && (er = translate(r, eng != NULL ? eng : "local",
-	    eng != NULL ? eng : "local", &job, in.ptr, in.len, &out, &chunks,
-	    &e, &held)) != TR_OK)
+	    eng != NULL ? eng : "local", &job, in.ptr, in.len, to_buf, &out,
+	    &chunks, &e, &held)) != TR_OK)
 		goto done;
 	owed = 0;
 	if ((er = settle(r, &held, TR_OK)) != TR_OK)

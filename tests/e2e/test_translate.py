@@ -207,9 +207,23 @@ def test_lost_paragraph_breaks_are_repaired(cloud, mocks):
     assert len(o.requests) - n == 4      # the merged reply, then one each
 
 
+def test_answer_escapes_what_json_must(cloud):
+    # The answer is written as the batches finish: quotes, backslashes,
+    # tabs and control characters in the text still make valid JSON.
+    text = 'She said "no" \\ twice\tthen \x01left / early. \u00e9\u6771\U0001f600'
+    r = post(cloud, "/translations/openai", {"text": text, "target_language": "es"})
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"] == "application/json"
+    b = r.json()
+    assert b["translated_text"] == "[es] " + text
+    assert b["engine"] == "openai" and b["chunks"] == 1
+    assert b["request_id"] == r.headers["X-Request-Id"]
+
+
 def test_one_megabyte(cloud, mocks):
     para = ("This is a sentence of a long text. " * 40).strip()
-    text = "\n\n".join([para] * (1000000 // (len(para) + 2)))
+    n = 1000000 // (len(para) + 20)
+    text = "\n\n".join("Paragraph %d. %s" % (i, para) for i in range(n))
     srv = cloud
     t0 = time.time()
     r = post(srv, "/translations/deepseek", {"text": text, "target_language": "es",
@@ -217,6 +231,8 @@ def test_one_megabyte(cloud, mocks):
     assert r.status_code == 200, r.text
     out = r.json()["translated_text"]
     assert out.count("\n\n") == text.count("\n\n")
+    # in order, each paragraph once, though the batches finish in any order
+    assert [int(x) for x in re.findall(r"Paragraph (\d+)\.", out)] == list(range(n))
     assert r.json()["chunks"] > 100
     assert time.time() - t0 < 60
 

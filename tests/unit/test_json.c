@@ -294,9 +294,54 @@ test_str(void)
 	json_object_put(o);
 }
 
+/* tr_json_escape() writes what json-c reads back as the same bytes. */
+static void
+test_escape(void)
+{
+	static const char	 in[] = "q\" b\\ n\n r\r t\t \x01\x1f\x7f / "
+	    "\xc3\xa9\xe6\x9d\xb1";
+	static const char	 want[] = "\"q\\\" b\\\\ n\\n r\\r t\\t "
+	    "\\u0001\\u001f\x7f / \xc3\xa9\xe6\x9d\xb1\"";
+	struct json_object	*o;
+	struct tr_buf		 b;
+	char			 all[128];
+	size_t			 i;
+
+	tr_buf_init(&b, SIZE_MAX);
+	T(tr_buf_add(&b, "\"", 1) == TR_OK);
+	T(tr_json_escape(&b, in, sizeof(in) - 1) == TR_OK);
+	T(tr_buf_add(&b, "\"", 1) == TR_OK);
+	T_MEMEQ(b.ptr, b.len, want, sizeof(want) - 1);
+	T(tr_json_parse(b.ptr, b.len, 1024, TR_JSON_DEPTH, &o) == TR_OK);
+	T_MEMEQ(json_object_get_string(o), (size_t)json_object_get_string_len(o),
+	    in, sizeof(in) - 1);
+	json_object_put(o);
+	tr_buf_free(&b);
+
+	/* Every byte below 0x80, NUL included, round-trips. */
+	for (i = 0; i < sizeof(all); i++)
+		all[i] = (char)i;
+	tr_buf_init(&b, SIZE_MAX);
+	T(tr_buf_add(&b, "\"", 1) == TR_OK);
+	T(tr_json_escape(&b, all, sizeof(all)) == TR_OK);
+	T(tr_buf_add(&b, "\"", 1) == TR_OK);
+	T(tr_json_parse(b.ptr, b.len, 1024, TR_JSON_DEPTH, &o) == TR_OK);
+	T_MEMEQ(json_object_get_string(o), (size_t)json_object_get_string_len(o),
+	    all, sizeof(all));
+	json_object_put(o);
+	tr_buf_free(&b);
+
+	/* Nothing in, nothing out. */
+	tr_buf_init(&b, SIZE_MAX);
+	T(tr_json_escape(&b, "", 0) == TR_OK);
+	T(b.len == 0);
+	tr_buf_free(&b);
+}
+
 int
 main(void)
 {
+	test_escape();
 	test_valid();
 	test_invalid();
 	test_depth();
