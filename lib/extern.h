@@ -316,11 +316,41 @@ enum tr_err	 tr_transcript_parse(struct json_object *,
 /* Makes the paragraphs of t->text its untimed segments. */
 void		 tr_transcript_paragraphs(struct tr_transcript *);
 
+/*
+ * A forward proxy on loopback (net/proxy.c) for a helper that opens its
+ * own connections (yt-dlp): each address it would reach is held to
+ * tr_net_addr_allowed(), and the bytes from upstreams to maxbytes.
+ * tr_proxy_start() gives its URL ("http://127.0.0.1:port");
+ * tr_proxy_stop() ends it, why gets the first refusal ("" if none),
+ * and it returns 1 if the cap was passed.
+ */
+struct	tr_proxy;
+enum tr_err	 tr_proxy_start(struct tr_proxy **, unsigned long long maxbytes,
+		    char *url, size_t urlsz) TR_WUR;
+int		 tr_proxy_stop(struct tr_proxy *, char *why, size_t whysz);
+/* A request head's first line, as the proxy reads it (for tests). */
+struct	tr_proxy_req {
+	int		 connect;	/* CONNECT host:port */
+	char		 method[16];
+	char		 host[256];	/* without brackets */
+	char		 port[8];
+	const char	*path;		/* origin form, in the head; NULL: CONNECT */
+	size_t		 pathlen;
+	const char	*version;	/* "HTTP/1.1", in the head */
+	size_t		 versionlen;
+	const char	*rest;		/* the head from the line's CRLF on */
+};
+enum tr_err	 tr__proxy_parse(const char *, size_t,
+		    struct tr_proxy_req *) TR_WUR;
+
 /* Helper programs by argv (proc.c) and media files (media.c). */
 enum tr_err	 tr_proc_run(char *const [], long timeout_ms, struct tr_buf *,
 		    int *status) TR_WUR;
 enum tr_err	 tr_proc_run2(char *const [], long timeout_ms, struct tr_buf *,
 		    int *status, int errout) TR_WUR;
+enum tr_err	 tr_proc_runenv(char *const [], char *const envp[],
+		    long timeout_ms, struct tr_buf *, int *status,
+		    int errout) TR_WUR;
 
 struct	tr_media {
 	char	 format[64];	/* ffprobe's format_name */

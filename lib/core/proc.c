@@ -44,6 +44,14 @@ enum tr_err
 tr_proc_run2(char *const argv[], long timeout_ms, struct tr_buf *out,
     int *status, int errout)
 {
+	return tr_proc_runenv(argv, NULL, timeout_ms, out, status, errout);
+}
+
+/* The same with the environment envp (NULL: ours). */
+enum tr_err
+tr_proc_runenv(char *const argv[], char *const envp[], long timeout_ms,
+    struct tr_buf *out, int *status, int errout)
+{
 	struct pollfd	 pfd;
 	char		 chunk[8192];
 	long long	 deadline = now_ms() + timeout_ms, left;
@@ -65,7 +73,10 @@ tr_proc_run2(char *const argv[], long timeout_ms, struct tr_buf *out,
 		    (errout && dup2(fds[1], 2) == -1))
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
-		execvp(argv[0], argv);
+		if (envp != NULL)
+			execvpe(argv[0], argv, envp);
+		else
+			execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(fds[1]);

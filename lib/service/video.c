@@ -8,9 +8,11 @@
  * mono FLAC, the video never copied) and goes the way of every upload
  * (transcribe.c): probe, quota, provider, usage row.
  *
- * yt-dlp is not run: it opens its own connections, which our socket
- * check cannot see, so a page it understands could send it to any
- * address.  Pages are read here instead, through the guard.
+ * A page that shows no media we can read (a player set up by script,
+ * a site's own page) goes to yt-dlp, run by argv with no configuration
+ * files, no playlists, a size cap and a timeout.  It opens connections
+ * of its own, so it is given a proxy of ours (net/proxy.c) and no other
+ * way out: each address it would reach is checked there as ours are.
  */
 #include <sys/stat.h>
 
@@ -28,6 +30,7 @@
 #define VIDEO_DEF_MS	(600LL * 1000)		/* VIDEO_FETCH_TIMEOUT, s */
 #define VIDEO_HTML_MAX	(4 * 1024 * 1024)	/* a page we read whole */
 #define VIDEO_REDIRECTS	5
+#define VIDEO_YTDLP_OUT	65536			/* its messages, for the log */
 
 /* The Content-Types of a page rather than of media. */
 static const char *const pages[] = { "text/html", "application/xhtml+xml" };
@@ -92,7 +95,86 @@ fetch(struct tr_req *r, const char *url, const char *path,
 	return TR_OK;
 }
 
-/* The media behind a URL, in path: itself, or the one its page shows. */
+/*
+ * The media of the page at url into path by yt-dlp, through our proxy.
+ * The refusal of an address, a file over the cap, or no media found:
+ * a field error.
+ */
+static enum tr_err
+ytdlp(struct tr_req *r, const char *url, const char *path)
+{
+	struct tr_proxy	*px;
+	struct tr_buf	 out;
+	struct stat	 st;
+	unsigned long long max;
+	char		 proxy[64], maxb[32], secs[24], why[192], *nl;
+	char		*argv[] = {
+		(char *)tr_conf_def("YTDLP", "yt-dlp"), "--ignore-config",
+		"--no-cache-dir", "--no-playlist", "--downloader", "native",
+		"--no-part", "--no-mtime", "--no-progress", "--no-warnings",
+		"--proxy", proxy, "--max-filesize", maxb, "--socket-timeout",
+		secs, "--match-filter", "!is_live", "-f", "bestaudio/best",
+		"-o", (char *)path, "--", (char *)url, NULL,
+	};
+	char		 pathenv[1024];
+	char		*envp[] = { pathenv, "LANG=C.UTF-8", "HOME=/nonexistent",
+		NULL };
+	long		 timeout;
+	int		 status, toobig;
+	enum tr_err	 er;
+
+	max = (unsigned long long)tr_conf_ll("VIDEO_MAX_BYTES", VIDEO_DEF_BYTES,
+	    1024, 1LL << 40);
+	timeout = (long)tr_conf_ll("VIDEO_FETCH_TIMEOUT", VIDEO_DEF_MS / 1000,
+	    1, 86400);
+	snprintf(maxb, sizeof(maxb), "%llu", max);
+	snprintf(secs, sizeof(secs), "%ld", timeout < 30 ? timeout : 30);
+	unlink(path);
+	/* Room for the pages and the site's API answers besides the media. */
+	if ((er = tr_proxy_start(&px, max + 8 * 1024 * 1024, proxy,
+	    sizeof(proxy))) != TR_OK)
+		return tr_fail(r, er, "cannot run the downloader");
+	/* Its own environment: nothing (no_proxy, say) may take it past
+	 * the proxy, nor a configuration of the host's. */
+	snprintf(pathenv, sizeof(pathenv), "PATH=%s", getenv("PATH") != NULL ?
+	    getenv("PATH") : "/usr/bin:/bin");
+	tr_buf_init(&out, VIDEO_YTDLP_OUT);
+	er = tr_proc_runenv(argv, envp, timeout * 1000, &out, &status, 1);
+	toobig = tr_proxy_stop(px, why, sizeof(why));
+	if (out.ptr != NULL && strstr(tr_buf_str(&out),
+	    "larger than max-filesize") != NULL)
+		toobig = 1;
+	/* Its last line says what became of it: to the log. */
+	while (out.len > 0 && out.ptr[out.len - 1] == '\n')
+		out.ptr[--out.len] = '\0';
+	if (out.len > 0) {
+		nl = memrchr(out.ptr, '\n', out.len);
+		tr_info("yt-dlp: exit %d: %.300s", status, nl != NULL ? nl + 1 :
+		    out.ptr);
+	}
+	if (status == 127)
+		tr_warnx("%s could not be run", argv[0]);
+	if (toobig) {
+		tr_buf_free(&out);
+		return tr_fail_param(r, TR_ETOOBIG, "url", "the media is larger "
+		    "than %llu bytes", max);
+	}
+	tr_buf_free(&out);
+	if (why[0] != '\0')
+		return tr_fail_param(r, TR_EFIELD, "url", "%s", why);
+	if (er == TR_ETIMEOUT)
+		return tr_fail_param(r, TR_EFIELD, "url", "the page's media "
+		    "could not be downloaded in %ld s", timeout);
+	if (er != TR_OK || stat(path, &st) == -1 || st.st_size == 0)
+		return tr_fail_param(r, TR_EFIELD, "url", "the page shows no "
+		    "video or audio that could be downloaded");
+	return TR_OK;
+}
+
+/*
+ * The media behind a URL, in path: itself, the one its page shows, or
+ * what yt-dlp finds there.
+ */
 static enum tr_err
 download(struct tr_req *r, const char *url, const char *path)
 {
@@ -125,8 +207,7 @@ download(struct tr_req *r, const char *url, const char *path)
 		    page.len, ref, sizeof(ref));
 	tr_buf_free(&page);
 	if (er == TR_ENOTFOUND || er == TR_ETOOBIG)
-		return tr_fail_param(r, TR_EFIELD, "url", "the page shows no "
-		    "video or audio (<video>, <audio>, <source> or og:video)");
+		return ytdlp(r, url, path);
 	if (er != TR_OK)
 		return tr_fail(r, er, "cannot read the page");
 	if (tr_url_join(resp.url, ref, abs, sizeof(abs)) != TR_OK)
@@ -134,9 +215,9 @@ download(struct tr_req *r, const char *url, const char *path)
 		    "is not a URL");
 	if ((er = fetch(r, abs, path, &resp)) != TR_OK)
 		return er;
+	/* An embedded player's page (a site's own): yt-dlp's part. */
 	if (is_page(resp.ctype))
-		return tr_fail_param(r, TR_EMEDIA, "url", "the page's media URL "
-		    "is another page");
+		return ytdlp(r, url, path);
 	return TR_OK;
 }
 

@@ -1,7 +1,8 @@
 """POST /transcriptions/video through the real web server: mp4 and webm
 videos made with ffmpeg from flite speech, uploaded and fetched by URL
-(direct, and through a page's <video>), and every URL the guard must
-refuse, with the serving side's log showing that nothing was fetched."""
+(direct, through a page's <video>, and through yt-dlp for a page whose
+player is set up by script), and every URL the guard must refuse, with
+the serving side's log showing that nothing was fetched."""
 
 import os
 import subprocess
@@ -44,6 +45,15 @@ def videos(stack, speech):
     return out
 
 
+def jw_page(media_url):
+    """A page whose player a script sets up: no <video> to read, but
+    yt-dlp's generic extractor knows it."""
+    return (b"<html><head><title>A talk</title></head><body>"
+            b"<div id='player'></div><script>jwplayer(\"player\").setup("
+            b"{file: \"%s\", title: \"A talk\"});</script></body></html>"
+            % media_url.encode())
+
+
 @pytest.fixture(scope="module")
 def media(videos):
     """A loopback server with the media and a page that shows it."""
@@ -65,6 +75,7 @@ def media(videos):
     m.files["/v/mp4.mp4?a=1&b=2"] = m.files["/v/mp4.mp4"]
     m.files["/empty.html"] = (b"<html><body>no media</body></html>",
                               "text/html")
+    m.files["/player.html"] = (jw_page(m.base_url + "/v/mp4.mp4"), "text/html")
     yield m
     m.close()
 
@@ -130,6 +141,48 @@ def test_url_to_page_with_og_video(open_srv, media):
 def test_page_without_media(stack, open_srv, media):
     r = post(open_srv, data={"url": media.base_url + "/empty.html"})
     assert "no video or audio" in error_of(r, 422)["message"]
+    assert billed(stack, r) == [] and stack.leftovers() == []
+
+
+def test_url_to_page_through_ytdlp(stack, open_srv, media):
+    need("yt-dlp", why="pages only yt-dlp understands")
+    n = len(media.requests)
+    r = post(open_srv, data={"url": media.base_url + "/player.html"})
+    heard(r)
+    paths = [q["path"] for q in media.requests[n:]]
+    # ours read the page, then yt-dlp (through our proxy) the page and the media
+    assert paths[0] == "/player.html" and paths[-1] == "/v/mp4.mp4", paths
+    assert billed(stack, r) == [["local", "success"]]
+    assert stack.leftovers() == []
+
+
+def test_ytdlp_cannot_reach_loopback(stack, media):
+    """The page's server is allowed by exact address; the media it
+    names is on another loopback server, which yt-dlp must not reach."""
+    need("yt-dlp", why="pages only yt-dlp understands")
+    page = WebhookReceiver()
+    try:
+        page.files["/p.html"] = (jw_page(media.base_url + "/v/mp4.mp4"),
+                                 "text/html")
+        srv = stack.extra_server("video-yt",
+                                 URL_ALLOW_ADDRS="127.0.0.1:%d" % page.port)
+        n = len(media.requests)
+        r = post(srv, data={"url": page.base_url + "/p.html"})
+        err = error_of(r, 422)
+        assert "loopback" in err["message"], err
+        assert media.requests[n:] == []
+        assert [q["path"] for q in page.requests] == ["/p.html", "/p.html"]
+        assert billed(stack, r) == [] and stack.leftovers() == []
+    finally:
+        page.close()
+
+
+def test_ytdlp_size_cap(stack, media):
+    need("yt-dlp", why="pages only yt-dlp understands")
+    srv = stack.extra_server("video-yt-small", ALLOW_PRIVATE_URLS="true",
+                             VIDEO_MAX_BYTES="10000")
+    r = post(srv, data={"url": media.base_url + "/player.html"})
+    assert "larger than 10000" in error_of(r, 413)["message"]
     assert billed(stack, r) == [] and stack.leftovers() == []
 
 

@@ -1,7 +1,8 @@
 /*
  * Unit tests of lib/net/: the address classifier against a table of
  * addresses, the URL check, URL joining, the media URL of HTML pages,
- * and the webhook signature against the Standard Webhooks test vector.
+ * the webhook signature against the Standard Webhooks test vector, and
+ * the request line the downloader's proxy reads.
  */
 #include <sys/socket.h>
 
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tr.h"
+#include "extern.h"
 #include "t.h"
 
 /* An address and its class (NULL: public). */
@@ -266,10 +267,59 @@ test_sign(void)
 	tr_buf_free(&b);
 }
 
+/* What the proxy makes of a head's first line. */
+static void
+test_proxy_line(void)
+{
+	static const char *const bad[] = {
+		"", "GET\r\n\r\n", "GET / HTTP/1.1\r\n\r\n",
+		"GET https://h/ HTTP/1.1\r\n\r\n",
+		"GET http://h HTTP/1.1\r\n\r\n",
+		"GET http:///x HTTP/1.1\r\n\r\n",
+		"GET http://h:/x HTTP/1.1\r\n\r\n",
+		"GET http://h:8x/x HTTP/1.1\r\n\r\n",
+		"GET http://h:123456789/x HTTP/1.1\r\n\r\n",
+		"get http://h/x HTTP/1.1\r\n\r\n",
+		"GET http://h/x FTP/1.0\r\n\r\n",
+		"CONNECT h HTTP/1.1\r\n\r\n",
+		"CONNECT [::1 HTTP/1.1\r\n\r\n",
+		"CONNECT :443 HTTP/1.1\r\n\r\n",
+		"GET http://h/x HTTP/1.1",
+	};
+	struct tr_proxy_req	 q;
+	const char		*h;
+	size_t			 i;
+
+	h = "GET http://Example.com:8080/a/b?c=d HTTP/1.1\r\nHost: x\r\n\r\n";
+	T(tr__proxy_parse(h, strlen(h), &q) == TR_OK);
+	T(!q.connect);
+	T_STREQ(q.method, "GET");
+	T_STREQ(q.host, "Example.com");
+	T_STREQ(q.port, "8080");
+	T_MEMEQ(q.path, q.pathlen, "/a/b?c=d", 8);
+	T_MEMEQ(q.version, q.versionlen, "HTTP/1.1", 8);
+	T(strncmp(q.rest, "\r\nHost: x", 9) == 0);
+
+	h = "HEAD http://h/ HTTP/1.0\r\n\r\n";
+	T(tr__proxy_parse(h, strlen(h), &q) == TR_OK);
+	T_STREQ(q.port, "80");
+	T_MEMEQ(q.path, q.pathlen, "/", 1);
+
+	h = "CONNECT [2001:db8::1]:443 HTTP/1.1\r\n\r\n";
+	T(tr__proxy_parse(h, strlen(h), &q) == TR_OK);
+	T(q.connect && q.path == NULL);
+	T_STREQ(q.host, "2001:db8::1");
+	T_STREQ(q.port, "443");
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		T(tr__proxy_parse(bad[i], strlen(bad[i]), &q) == TR_EINVAL);
+}
+
 int
 main(void)
 {
 	T(tr_conf_load() == TR_OK);
+	test_proxy_line();
 	test_classes();
 	test_urls();
 	test_html();
