@@ -439,6 +439,7 @@ enum	tr_metric {
 	TR_MET_WS_STREAMS,	/* ws-bridge: engine */
 	TR_MET_WS_ENDED,	/* ws-bridge: engine, outcome */
 	TR_MET_WS_LATENCY,	/* histogram: engine, final */
+	TR_MET_JOB_SECONDS,	/* histogram: state (how a job ended) */
 	TR_MET__MAX
 };
 

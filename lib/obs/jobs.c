@@ -1,8 +1,10 @@
 /*
  * The job queue's gauges for /metrics, read from PostgreSQL when
  * /metrics is asked (not per request): jobs by state.  The jobs table
- * is another module's; until it exists (or while it has no "status"
+ * is another module's; until it exists (or while it has no "state"
  * column, or the database is down) nothing is rendered but a comment.
+ * Every state is rendered, 0 included, so that a series does not
+ * vanish when its last job moves on.
  */
 #include <stdio.h>
 
@@ -11,10 +13,11 @@
 static const char sql_has[] =
     "SELECT count(*) AS n FROM information_schema.columns "
     "WHERE table_schema = current_schema() AND table_name = 'jobs' "
-    "AND column_name = 'status'";
+    "AND column_name = 'state'";
 static const char sql_jobs[] =
-    "SELECT status::text AS status, count(*) AS n FROM jobs GROUP BY 1 "
-    "ORDER BY 1";
+    "SELECT s.state, count(j.id) AS n FROM unnest(ARRAY['queued', "
+    "'running', 'succeeded', 'failed', 'canceled']) AS s(state) "
+    "LEFT JOIN jobs j ON j.state = s.state GROUP BY 1 ORDER BY 1";
 
 enum tr_err
 tr_metrics_jobs(struct tr_buf *b)
@@ -39,7 +42,7 @@ tr_metrics_jobs(struct tr_buf *b)
 	er = tr_buf_adds(b, "# HELP trapi_jobs Jobs in the queue, by state\n"
 	    "# TYPE trapi_jobs gauge\n");
 	for (i = 0; er == TR_OK && i < PQntuples(res); i++) {
-		if (tr_db_col_str(res, i, "status", &st) != TR_OK ||
+		if (tr_db_col_str(res, i, "state", &st) != TR_OK ||
 		    st == NULL || tr_db_col_ll(res, i, "n", &n) != TR_OK)
 			continue;
 		er = tr_buf_addf(b, "trapi_jobs{state=\"%.32s\"} %lld\n", st, n);

@@ -61,6 +61,8 @@ static const struct family {
 	    "engine and how", 0, 0 },
 	{ "trapi_ws_result_latency_seconds", "Time from the latest audio "
 	    "chunk to a transcription event", 1, 0 },
+	{ "trapi_job_duration_seconds", "Time an async job ran, from its "
+	    "last start to its end, by the state it ended in", 1, 0 },
 };
 
 struct	slot {

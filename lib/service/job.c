@@ -45,6 +45,11 @@
 	TR_SQL_ISOTIME("created_at") ", " TR_SQL_ISOTIME("started_at") ", " \
 	TR_SQL_ISOTIME("finished_at") ", " TR_SQL_ISOTIME("expires_at")
 
+/* How a job ended, for its duration in /metrics: the columns, read by
+ * ended_state(). */
+#define JOB_ENDED "state AS ended, COALESCE(extract(epoch FROM" \
+	" finished_at - started_at), 0)::float8 AS ended_secs"
+
 /* Statuses of a run that a later attempt may not get: provider trouble. */
 static const int retryable[] = { 429, 502, 503, 504 };
 
@@ -55,6 +60,29 @@ best(enum tr_err er)
 {
 	if (er != TR_OK)
 		tr_debug("job: best-effort step failed (%d)", (int)er);
+}
+
+/* The state a job ended in and the seconds it ran (JOB_ENDED). */
+static void
+ended_state(PGresult *res, char state[16], double *secs)
+{
+	const char	*st;
+
+	state[0] = '\0';
+	*secs = 0;
+	if (tr_db_col_str(res, 0, "ended", &st) == TR_OK && st != NULL)
+		snprintf(state, 16, "%s", st);
+	if (tr_db_col_double(res, 0, "ended_secs", secs) != TR_OK)
+		*secs = 0;
+}
+
+static void
+ended_observe(const char *state, double secs)
+{
+	const char	*kv[2] = { "state", state };
+
+	if (*state != '\0')
+		tr_metric_observe(TR_MET_JOB_SECONDS, secs, kv, 1);
 }
 
 static int
@@ -805,8 +833,9 @@ finish(struct tr_req *r, const char *files)
 	struct tr_jobrun *j = r->job;
 	struct tr_db	*db = tr_db_get();
 	struct tr_buf	 hex;
-	char		 st[16], ttl[24], back[24], max[16];
+	char		 st[16], ttl[24], back[24], max[16], ended[16] = "";
 	PGresult	*res;
+	double		 ended_secs = 0;
 	enum tr_err	 er;
 	int		 ok;
 
@@ -859,13 +888,15 @@ finish(struct tr_req *r, const char *files)
 	    " stage = 'done', percent = 100, lease_until = NULL, finished_at ="
 	    " now(), expires_at = now() + make_interval(secs => $7::bigint)"
 	    " WHERE id = $1::uuid AND attempt = $2::integer AND state ="
-	    " 'running' RETURNING id", 7, j->id, j->attempt, st,
+	    " 'running' RETURNING id, " JOB_ENDED, 7, j->id, j->attempt, st,
 	    j->ctype != NULL ? j->ctype : "", tr_buf_str(&hex),
 	    *tr_req_message(r) != '\0' ? tr_req_message(r) :
 	    tr_err_message(tr_err_from_status(j->status)), ttl);
 	tr_buf_free(&hex);
 	if (er == TR_OK) {
 		ok = PQntuples(res) == 1;
+		if (ok)
+			ended_state(res, ended, &ended_secs);
 		PQclear(res);
 		if (!ok)
 			er = TR_ECONFLICT;	/* not ours any more */
@@ -885,6 +916,7 @@ finish(struct tr_req *r, const char *files)
 		return er;
 	}
 	drop_spool(files);
+	ended_observe(ended, ended_secs);
 	tr_info("job %s: %d", j->id, j->status);
 	return TR_OK;
 }
@@ -1054,8 +1086,9 @@ void
 tr_job_abandon(const char *id, const char *attempt, const char *why,
     int retry)
 {
-	char		 r[8], ttl[24], back[24], max[16];
+	char		 r[8], ttl[24], back[24], max[16], ended[16];
 	PGresult	*res;
+	double		 secs;
 
 	snprintf(r, sizeof(r), "%d", retry);
 	snprintf(max, sizeof(max), "%lld",
@@ -1076,10 +1109,16 @@ tr_job_abandon(const char *id, const char *attempt, const char *why,
 	    attempt, r, max, why, back) != TR_OK)
 		return;
 	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "failed") == 0) {
-		best(tr_db_queryv(tr_db_get(), NULL, "UPDATE jobs SET"
+		PQclear(res);
+		if (tr_db_queryv(tr_db_get(), &res, "UPDATE jobs SET"
 		    " finished_at = now(), stage = 'done', expires_at = now() +"
-		    " make_interval(secs => $2::bigint) WHERE id = $1::uuid", 2,
-		    id, ttl));
+		    " make_interval(secs => $2::bigint) WHERE id = $1::uuid"
+		    " RETURNING " JOB_ENDED, 2, id, ttl) != TR_OK)
+			return;
+		if (PQntuples(res) == 1) {
+			ended_state(res, ended, &secs);
+			ended_observe(ended, secs);
+		}
 		best(queue_callback(id));
 	} else if (PQntuples(res) == 1)
 		best(tr_db_queryv(tr_db_get(), NULL, "SELECT pg_notify($1, $2)",
@@ -1090,8 +1129,9 @@ tr_job_abandon(const char *id, const char *attempt, const char *why,
 void
 tr_job_cancel_done(const char *id, const char *attempt)
 {
-	char		 ttl[24];
+	char		 ttl[24], ended[16];
 	PGresult	*res;
+	double		 secs;
 	const char	*files;
 
 	snprintf(ttl, sizeof(ttl), "%lld",
@@ -1101,8 +1141,12 @@ tr_job_cancel_done(const char *id, const char *attempt)
 	    " now(), error = 'canceled by its owner', expires_at = now() +"
 	    " make_interval(secs => $3::bigint) WHERE id = $1::uuid AND"
 	    " attempt = $2::integer AND state = 'running' RETURNING"
-	    " files::text AS files", 3, id, attempt, ttl) != TR_OK)
+	    " files::text AS files, " JOB_ENDED, 3, id, attempt, ttl) != TR_OK)
 		return;
+	if (PQntuples(res) == 1) {
+		ended_state(res, ended, &secs);
+		ended_observe(ended, secs);
+	}
 	if (PQntuples(res) == 1 && tr_db_col_str(res, 0, "files", &files) ==
 	    TR_OK) {
 		drop_spool(files);

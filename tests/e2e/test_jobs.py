@@ -327,3 +327,42 @@ def test_small_upload_travels_in_the_database(env, stack, tmp_path):
     assert stack.pg.psql("SELECT count(*) FROM job_inputs WHERE job_id = '%s'"
                          % jid) == [["0"]]
     w.stop()
+
+
+def scrape(srv):
+    """The samples of /metrics as {(name, labels...): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+    r = srv.get("/metrics")
+    assert r.status_code == 200, r.text
+    out = {}
+    for fam in text_string_to_metric_families(r.text):
+        for s in fam.samples:
+            out[(s.name,) + tuple(sorted(s.labels.items()))] = s.value
+    return out
+
+
+def test_metrics_queue_depth_and_durations(env, stack, speech):
+    srv, users, start, _ = env
+    path, _ = speech
+    key = ("trapi_job_duration_seconds_count", ("state", "succeeded"))
+    before = scrape(srv).get(key, 0)
+    r = submit(srv, users["owner"], path, "/transcriptions/deepgram")
+    assert r.status_code == 202
+    queued = scrape(srv)
+    # the queue as the database has it, every state shown
+    db = dict(stack.pg.psql("SELECT state, count(*) FROM jobs GROUP BY 1"))
+    for st in ("queued", "running", "succeeded", "failed", "canceled"):
+        assert queued[("trapi_jobs", ("state", st))] == int(db.get(st, 0)), st
+    assert queued[("trapi_jobs", ("state", "queued"))] >= 1
+    w = start("w-metrics")
+    done, _ = wait(srv, users["owner"], r.json()["id"])
+    assert done["status"] == "succeeded", done
+    t0 = time.time()
+    while scrape(srv).get(key, 0) < before + 1 and time.time() - t0 < 5:
+        time.sleep(0.1)
+    after = scrape(srv)
+    assert after[key] == before + 1
+    assert after[("trapi_job_duration_seconds_sum", ("state", "succeeded"))] > 0
+    assert after[("trapi_jobs", ("state", "succeeded"))] == int(stack.pg.psql(
+        "SELECT count(*) FROM jobs WHERE state = 'succeeded'")[0][0])
+    w.stop()
