@@ -234,6 +234,8 @@ struct	tr_format {
 
 const struct tr_format *tr_format(const char *, unsigned int family);
 enum tr_err	 tr_format_names(unsigned int family, struct tr_buf *) TR_WUR;
+const struct tr_format *tr_format_at(size_t);
+const char	*tr_format_family(unsigned int bit);
 /* The renderers of subtitle.c. */
 enum tr_err	 tr_subtitle_srt(const struct tr_transcript *,
 		    const struct tr_render *, struct tr_buf *) TR_WUR;

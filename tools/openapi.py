@@ -59,6 +59,132 @@ OPENAI_ERROR = {
                        "code": {"type": ["string", "null"]}}}},
 }
 
+def ref(name):
+    return {"$ref": "#/components/schemas/" + name}
+
+
+STR = {"type": "string"}
+NSTR = {"type": ["string", "null"]}
+NUM = {"type": "number"}
+INT = {"type": "integer"}
+
+
+def obj(required, **props):
+    return {"type": "object", "required": list(required), "properties": props}
+
+
+# The bodies of successful answers, by name (components/schemas).
+WORD = obj(("word", "start", "end"), word=STR, start=NUM, end=NUM,
+           confidence=NUM, speaker={"type": ["integer", "null"]})
+SEGMENT = obj(("start", "end", "text"), start=NUM, end=NUM, text=STR,
+              speaker={"type": ["integer", "null"]})
+SCHEMAS = {
+    "Transcript": obj(
+        ("transcript", "processing_info"), transcript=STR,
+        diarization=obj(("segments",), speakers_detected=INT,
+                        segments={"type": "array", "items": SEGMENT}),
+        words={"type": "array", "items": WORD},
+        processing_info=obj(("provider", "duration"), provider=STR,
+                            model=STR, language=NSTR, duration=NUM,
+                            request_id=STR, provider_request_id=STR)),
+    "TranscribeTranslate": obj(
+        ("transcript", "translated_text", "target_language", "engine"),
+        transcript=STR, translated_text=STR, source_language=STR,
+        target_language=STR, engine=STR, model=STR, chunks=INT, pivot=STR,
+        segments={"type": "array", "items": obj(
+            ("start", "end", "text", "translated_text"), start=NUM, end=NUM,
+            text=STR, translated_text=STR)},
+        processing_info=obj(("provider", "duration"), provider=STR,
+                            duration=NUM),
+        request_id=STR),
+    "OpenAITranscription": obj(
+        ("text",), text=STR, task=STR, language=STR, duration=NUM,
+        segments={"type": "array", "items": {"type": "object"}},
+        words={"type": "array", "items": {"type": "object"}}),
+    "Translation": obj(
+        ("translated_text", "target_language", "engine", "model", "chunks",
+         "usage"), translated_text=STR, source_language=NSTR,
+        target_language=STR, engine=STR, model=STR, chunks=INT, pivot=STR,
+        usage=obj(("prompt_tokens", "completion_tokens", "total_tokens",
+                   "characters"), prompt_tokens=INT, completion_tokens=INT,
+                  total_tokens=INT, characters=INT),
+        webhook=obj(("delivered", "attempts"), delivered={"type": "boolean"},
+                    attempts=INT, status={"type": ["integer", "null"]},
+                    id=STR, error=STR),
+        request_id=STR),
+    "Health": obj(("status", "service", "version"), status=STR, service=STR,
+                  version=STR, database=STR),
+    "Sentiment": obj(
+        ("overall",), engine=STR, language=STR,
+        overall=obj(("label", "score"), label={"enum": [
+            "positive", "negative", "neutral", "mixed"]},
+            score={"type": "number", "minimum": -1, "maximum": 1}),
+        sentences={"type": "array", "items": obj(
+            ("text", "label", "score"), text=STR, label=STR, score=NUM)},
+        request_id=STR),
+    "AudioDuration": obj(("duration_seconds", "container"),
+                         duration_seconds=NUM, container=STR, codec=STR,
+                         sample_rate=INT, channels=INT, bit_rate=INT,
+                         size_bytes=INT, request_id=STR),
+    "Model": obj(("id", "object"), id=STR, object={"const": "model"},
+                 created=INT, owned_by=STR),
+    "ModelList": obj(("object", "data"), object={"const": "list"},
+                     data={"type": "array", "items": ref("Model")}),
+    "Job": obj(("id", "object", "status", "progress"), id=STR,
+               object={"const": "job"}, status={"enum": [
+                   "queued", "running", "succeeded", "failed", "canceled"]},
+               endpoint=STR, progress=obj(("stage", "percent"), stage=STR,
+                                          percent=INT),
+               attempts=INT, created_at=STR, started_at=NSTR,
+               finished_at=NSTR, expires_at=NSTR,
+               result={"type": ["object", "null"]}, error=NSTR),
+    "JobList": obj(("object", "data"), object={"const": "list"},
+                   data={"type": "array", "items": ref("Job")},
+                   next_cursor=NSTR),
+}
+
+# Programs whose answer is a JSON body of one of SCHEMAS.
+BODIES = {
+    "health": "Health", "sentiment": "Sentiment",
+    "utilities_audio_duration": "AudioDuration",
+    "translations_openai": "Translation", "translations_google": "Translation",
+    "translations_deepseek": "Translation", "v1_models": "ModelList",
+    "v1_model": "Model", "jobs": "JobList", "job": "Job",
+}
+
+# Programs that answer in the response_format asked for: the family of
+# formats they offer (format.c's table, as each program describes it),
+# and the schema of their JSON one.
+RENDERS = {
+    "transcriptions_deepgram": ("seed", "Transcript"),
+    "transcriptions_assemblyai": ("seed", "Transcript"),
+    "transcriptions_video": ("seed", "Transcript"),
+    "transcriptions_transcribe_and_translate": ("seed", "TranscribeTranslate"),
+    "transcriptions_whisper": ("whisper", "Transcript"),
+    "v1_audio_transcriptions": ("openai", "OpenAITranscription"),
+    "v1_audio_translations": ("openai", "OpenAITranscription"),
+    "documents": ("document", None),
+    "reports": ("report", None),
+}
+
+
+def rendered(d, family, schema):
+    """The success content of a program answering in family's formats."""
+    body = {}
+    for f in d["formats"]:
+        if family not in f["families"]:
+            continue
+        ctype = f["ctype"].split(";")[0]
+        if ctype == "application/json":
+            body[ctype] = {"schema": ref(schema) if schema else
+                           {"type": "object"}}
+        elif ctype.startswith("text/") or ctype == "application/x-subrip":
+            body[ctype] = {"schema": STR}
+        else:
+            body[ctype] = {"schema": {"type": "string", "format": "binary"}}
+    return body
+
+
 # Statuses an operation may answer, and when (err.c's table).
 STATUSES = [
     ("400", "invalid input, naming the field", lambda d: d["fields"] or d["body"]),
@@ -68,6 +194,8 @@ STATUSES = [
     ("405", "method not allowed (see Allow)", lambda d: True),
     ("413", "body too large", lambda d: d["body"]),
     ("415", "unsupported media", lambda d: any(f["file"] for f in d["fields"])),
+    ("409", "the resource is not in a state that allows it",
+     lambda d: d["path"].startswith("/jobs") or d["path"].startswith("/auth")),
     ("422", "a field has an invalid value", lambda d: d["fields"]),
     ("429", "rate or quota limit (see Retry-After)",
      lambda d: d["auth"] != "none" or d["throttle"]),
@@ -92,7 +220,7 @@ def describe(cgidir, rt):
     if rt["program"] == SELF:
         return {"path": rt["path"], "methods": ["GET"], "auth": "none",
                 "body": False, "throttle": False, "openai_errors": False,
-                "fields": []}
+                "fields": [], "formats": []}
     out = subprocess.run([os.path.join(cgidir, rt["program"])],
                          env={"TRAPI_DESCRIBE": "1", "PATH": "/usr/bin:/bin"},
                          capture_output=True, text=True, timeout=30,
@@ -145,13 +273,21 @@ def operation(rt, d, method):
     if method == "DELETE":
         ok = "200"
     if rt["program"] == "metrics":
-        body = {"text/plain": {"schema": {"type": "string"}}}
-    elif any(f["file"] for f in fields):
-        body = {"application/json": {"schema": {"type": "object"}},
-                "text/plain": {"schema": {"type": "string"}}}
+        body = {"text/plain": {"schema": STR}}
+    elif rt["program"] in RENDERS:
+        body = rendered(d, *RENDERS[rt["program"]])
+    elif rt["program"] in BODIES:
+        body = {"application/json": {"schema": ref(BODIES[rt["program"]])}}
+    elif rt["program"] == "utilities_text_file":
+        body = {"text/plain": {"schema": STR}}
     else:
         body = {"application/json": {"schema": {"type": "object"}}}
     op["responses"][ok] = {"description": "success", "content": body}
+    if d.get("async") and method == "POST":
+        op["responses"]["202"] = {
+            "description": "accepted as a job (Prefer: respond-async or "
+            "async=true): Location is /jobs/{id}",
+            "content": {"application/json": {"schema": ref("Job")}}}
     for status, why, when in STATUSES:
         if when(d):
             op["responses"][status] = {
@@ -176,8 +312,8 @@ def main():
                     "description": "Generated from the programs' endpoint "
                     "declarations and httpd-conf/routes."},
            "paths": paths,
-           "components": {"schemas": {"Error": ERROR,
-                                      "OpenAIError": OPENAI_ERROR},
+           "components": {"schemas": dict(SCHEMAS, Error=ERROR,
+                                          OpenAIError=OPENAI_ERROR),
                           "securitySchemes": SCHEMES}}
     text = json.dumps(doc, indent=1, sort_keys=True)
     with open(out_json, "w") as f:

@@ -182,6 +182,30 @@ tr_format(const char *name, unsigned int family)
 	return NULL;
 }
 
+/* The i-th format of the table, or NULL past its end. */
+const struct tr_format *
+tr_format_at(size_t i)
+{
+	return i < NFORMATS ? &formats[i] : NULL;
+}
+
+/* The families' names, by bit (TR_FMT_*), for the API description. */
+static const char *const families[] = {
+	"seed", "whisper", "openai", "document", "report",
+};
+
+/* The name of the family bit (one TR_FMT_* value), or NULL. */
+const char *
+tr_format_family(unsigned int bit)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		if (bit == 1u << i)
+			return families[i];
+	return NULL;
+}
+
 /* Appends the names offered to family: "json, text, srt or vtt". */
 enum tr_err
 tr_format_names(unsigned int family, struct tr_buf *b)

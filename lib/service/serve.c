@@ -268,7 +268,9 @@ describe(const struct tr_endpoint *ep)
 {
 	static const char *const auths[TR_AUTH__MAX] = {
 		"none", "api_key", "jwt", "auth0", "any" };
-	struct json_object	*o, *arr, *f, *sch;
+	const struct tr_format	*fm;
+	struct json_object	*o, *arr, *f, *sch, *fam;
+	unsigned int		 bit;
 	size_t			 i;
 
 	o = json_object_new_object();
@@ -287,6 +289,7 @@ describe(const struct tr_endpoint *ep)
 	    ep->throttle));
 	json_object_object_add(o, "openai_errors", json_object_new_boolean(
 	    ep->openai_errors));
+	json_object_object_add(o, "async", json_object_new_boolean(ep->async));
 	arr = json_object_new_array();
 	for (i = 0; i < ep->fieldsz; i++) {
 		f = json_object_new_object();
@@ -301,6 +304,23 @@ describe(const struct tr_endpoint *ep)
 		json_object_array_add(arr, f);
 	}
 	json_object_object_add(o, "fields", arr);
+	/* The response formats (format.c), with the families offering them. */
+	arr = json_object_new_array();
+	for (i = 0; (fm = tr_format_at(i)) != NULL; i++) {
+		f = json_object_new_object();
+		json_object_object_add(f, "name", json_object_new_string(fm->name));
+		json_object_object_add(f, "ctype",
+		    json_object_new_string(fm->ctype));
+		fam = json_object_new_array();
+		for (bit = 1; bit != 0 && tr_format_family(bit) != NULL;
+		    bit <<= 1)
+			if (fm->offered & bit)
+				json_object_array_add(fam, json_object_new_string(
+				    tr_format_family(bit)));
+		json_object_object_add(f, "families", fam);
+		json_object_array_add(arr, f);
+	}
+	json_object_object_add(o, "formats", arr);
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	return fflush(stdout) == 0 ? 0 : 1;

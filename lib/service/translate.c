@@ -527,7 +527,9 @@ translate(struct tr_req *r, const char *provider, const char *want,
 	if (e->pair(job, why, sizeof(why)) != TR_OK) {
 		field = job->source == NULL ? "source_language" :
 		    "target_language";
-		return tr_fail_param(r, TR_EFIELD, field, "%s: %s", field, why);
+		return tr_fail_param(r, TR_EFIELD, field, "%s%s%s",
+		    strstr(why, field) != NULL ? "" : field,
+		    strstr(why, field) != NULL ? "" : ": ", why);
 	}
 	if ((er = tr__req_tmpfile(r, "xlate", &base)) != TR_OK)
 		return er;
