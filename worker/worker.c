@@ -17,6 +17,7 @@
  *
  * usage: trapi-worker [-n name]
  */
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -36,7 +37,7 @@
 #ifndef CGIDIR
 #define CGIDIR	"/usr/local/lib/trapi/cgi-bin"
 #endif
-#define TICK_MS		200	/* how often a running child is looked at */
+#define TICK_MS		200	/* how often a running child's lease is looked at */
 #define KILL_GRACE_MS	2000	/* SIGTERM to SIGKILL of a child */
 
 static volatile sig_atomic_t	 stopping;
@@ -107,6 +108,13 @@ wait_work(PGconn *c, long long poll_s)
 	return c;
 }
 
+static void
+close_fd(int fd)
+{
+	if (fd != -1)
+		close(fd);
+}
+
 /* Stops a child: SIGTERM, then SIGKILL after a grace; reaps it. */
 static void
 kill_child(pid_t pid)
@@ -134,6 +142,7 @@ run(const char *id, const char *attempt, const char *program,
 	const char	*dir = tr_conf_def("JOB_PROGRAM_DIR", CGIDIR);
 	double		 last, stop_at = 0;
 	long long	 grace;
+	struct pollfd	 pfd;
 	pid_t		 pid;
 	int		 st, rc;
 	size_t		 i;
@@ -168,6 +177,10 @@ run(const char *id, const char *attempt, const char *program,
 		_exit(127);
 	}
 	grace = tr_conf_ll("JOB_SHUTDOWN_GRACE", 30, 0, 86400);
+	/* Its exit wakes us at once (a pidfd is readable then); the tick
+	 * only paces the lease and shutdown checks. */
+	pfd.fd = pidfd_open(pid, 0);
+	pfd.events = POLLIN;
 	last = now_s();
 	for (;;) {
 		if ((rc = waitpid(pid, &st, WNOHANG)) == pid)
@@ -182,6 +195,7 @@ run(const char *id, const char *attempt, const char *program,
 			tr_info("job %s: handed back at shutdown", id);
 			kill_child(pid);
 			tr_job_abandon(id, attempt, "its worker stopped", 2);
+			close_fd(pfd.fd);
 			return;
 		}
 		if (now_s() - last >= lease / 3.0) {
@@ -190,16 +204,22 @@ run(const char *id, const char *attempt, const char *program,
 			case 0:
 				tr_warnx("job %s: lease lost; stopping it", id);
 				kill_child(pid);
+				close_fd(pfd.fd);
 				return;
 			case 2:
 				tr_info("job %s: canceled", id);
 				kill_child(pid);
 				tr_job_cancel_done(id, attempt);
+				close_fd(pfd.fd);
 				return;
 			}
 		}
-		usleep(TICK_MS * 1000);
+		if (pfd.fd == -1)
+			usleep(TICK_MS * 1000);
+		else
+			(void)poll(&pfd, 1, TICK_MS);
 	}
+	close_fd(pfd.fd);
 	/* A run that ended without its end written (a crash, a database
 	 * gone): retried, a failure counted; a written one is untouched. */
 	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
