@@ -15,6 +15,7 @@ static const struct tr_endpoint ep = {
 	.path = "/translations/google", .methods = TR_POST,
 	.auth = TR_AUTH_APIKEY, .body_max = 1024 * 1024,
 	.fields = tr_xlate_fields, .fieldsz = TR_XLATE__MAX, .handler = handle,
+	.async = 1,
 };
 
 int

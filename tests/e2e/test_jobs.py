@@ -366,3 +366,35 @@ def test_metrics_queue_depth_and_durations(env, stack, speech):
     assert after[("trapi_jobs", ("state", "succeeded"))] == int(stack.pg.psql(
         "SELECT count(*) FROM jobs WHERE state = 'succeeded'")[0][0])
     w.stop()
+
+
+def test_async_translation_video_and_transcribe_translate(env, stack, speech):
+    """The other long-running endpoints hand over as jobs too: a JSON
+    translation, a video upload, transcribe-and-translate."""
+    srv, users, start, _ = env
+    path, _ = speech
+    h = dict(users["owner"], Prefer="respond-async")
+    subs = [srv.request("POST", "/translations/openai", headers=h, json={
+        "text": "The house is big.", "source_language": "en",
+        "target_language": "es", "provider": "local"})]
+    with open(path, "rb") as f:
+        audio = f.read()
+    subs.append(srv.request("POST", "/transcriptions/video", headers=h,
+                            files={"video": ("talk.wav", audio, "audio/wav")}))
+    subs.append(srv.request("POST", "/transcriptions/transcribe-and-translate",
+                            headers=h, data={"target_language": "es"},
+                            files={"audio": ("talk.wav", audio, "audio/wav")}))
+    for r in subs:
+        assert r.status_code == 202, r.text
+        assert usage(stack, r.headers["X-Request-Id"]) == []
+    w = start("w-others")
+    bodies = []
+    for r in subs:
+        done, _ = wait(srv, users["owner"], r.json()["id"], timeout=60)
+        assert done["status"] == "succeeded", done
+        bodies.append(done["result"]["body"])
+        assert len(usage(stack, r.headers["X-Request-Id"])) == 1
+    assert "casa" in bodies[0]["translated_text"] and bodies[0]["engine"] == "local"
+    assert "test" in bodies[1]["transcript"].split()
+    assert "test" in bodies[2]["transcript"].split() and bodies[2]["translated_text"]
+    w.stop()
