@@ -4,8 +4,9 @@ in the web server's program (synchronous) and in the worker's child
 that runs it as an async job, and in the ffmpeg each starts to take the
 audio out.  The video is Matroska with raw frames (1 GiB in a few
 seconds of work) and flite speech; the local engine transcribes it.
-Peaks are each process's VmHWM, read while it runs (the program's
-is read from its start).  It starts its own PostgreSQL and
+Peaks are each process's VmHWM, read while it runs; the web server's
+program has served a small video first (its local model is loaded) and
+its peak is reset (clear_refs) before each run.  It starts its own PostgreSQL and
 lighttpd, as the end-to-end tests do, and stops them.  Run by hand:
 
     /usr/bin/python3 tests/bench/video_mem.py
@@ -25,6 +26,14 @@ from test_jobs import Worker  # noqa: E402
 from documents import hwm  # noqa: E402
 
 GIB = 1 << 30
+
+
+def rss(pid):
+    with open("/proc/%s/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
 
 
 def exe_of(pid):
@@ -81,16 +90,31 @@ def main():
     stack = conftest.Stack()
     workers = []
     try:
+        spool = os.path.join(stack.base, "jobspool")
+        conftest.mkdirs(spool, mode=0o700)
         settings = dict(MAX_UPLOAD_BYTES=str(2 * GIB), LOG_LEVEL="warning",
-                        JOB_PROGRAM_DIR=stack.cgidir, JOB_POLL_SECONDS="1")
+                        JOB_PROGRAM_DIR=stack.cgidir, JOB_POLL_SECONDS="1",
+                        JOB_SPOOL_DIR=spool)
         srv = stack.extra_server("bench", procs=1, **settings)
         config = stack.write_config(os.path.join(stack.base, "w.conf"),
                                     **settings)
         stack.admin("create-user", "bench@example.com", "-P", "enterprise")
         key = {"x-api-key": stack.admin("create-key",
                                         "bench@example.com").strip()}
-        names = {"transcriptions_video", "ffmpeg"}
+        names = {"transcriptions_video", "ffmpeg", "trapi-worker"}
+        # A small video first: the process has loaded the local model.
+        with open(wav, "rb") as f:
+            r = srv.request("POST", "/transcriptions/video", headers=key,
+                            files={"video": ("s.wav", f, "audio/wav")},
+                            timeout=120)
+        assert r.status_code == 200, r.text[:300]
         for mode in ("synchronous", "async job"):
+            for pid in os.listdir("/proc"):
+                if pid.isdigit() and exe_of(pid) == "transcriptions_video":
+                    with open("/proc/%s/clear_refs" % pid, "w") as f:
+                        f.write("5")
+                    print("%s: the program's RSS before: %d KiB" % (
+                        mode, rss(pid)))
             peaks = Peaks(names)
             peaks.start()
             headers = dict(key)
