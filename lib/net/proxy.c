@@ -366,6 +366,17 @@ accept_main(void *arg)
 	}
 }
 
+/* Frees a proxy whose threads are not running (any more). */
+static void
+px_free(struct tr_proxy *px)
+{
+	close(px->lfd);
+	close(px->stop[0]);
+	close(px->stop[1]);
+	pthread_mutex_destroy(&px->mu);
+	free(px);
+}
+
 enum tr_err
 tr_proxy_start(struct tr_proxy **out, unsigned long long maxbytes,
     char *url, size_t urlsz)
@@ -394,11 +405,7 @@ tr_proxy_start(struct tr_proxy **out, unsigned long long maxbytes,
 	}
 	pthread_mutex_init(&px->mu, NULL);
 	if (pthread_create(&px->th, NULL, accept_main, px) != 0) {
-		close(px->lfd);
-		close(px->stop[0]);
-		close(px->stop[1]);
-		pthread_mutex_destroy(&px->mu);
-		free(px);
+		px_free(px);
 		return TR_ESYSTEM;
 	}
 	snprintf(url, urlsz, "http://127.0.0.1:%u", ntohs(sin.sin_port));
@@ -436,10 +443,6 @@ tr_proxy_stop(struct tr_proxy *px, char *why, size_t whysz)
 	if (why != NULL)
 		snprintf(why, whysz, "%s", px->refused ? px->why : "");
 	toobig = px->toobig;
-	close(px->lfd);
-	close(px->stop[0]);
-	close(px->stop[1]);
-	pthread_mutex_destroy(&px->mu);
-	free(px);
+	px_free(px);
 	return toobig;
 }

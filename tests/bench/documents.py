@@ -52,12 +52,17 @@ def procs(path):
     return out
 
 
-def hwm(pid):
+def status_kib(pid, key):
+    """A /proc/PID/status figure in KiB (VmHWM, VmRSS...)."""
     with open("/proc/%s/status" % pid) as f:
         for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def hwm(pid):
+    return status_kib(pid, "VmHWM")
 
 
 def main():

@@ -23,17 +23,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import conftest  # noqa: E402
 from test_jobs import Worker  # noqa: E402
-from documents import hwm  # noqa: E402
+from documents import hwm, status_kib  # noqa: E402
 
 GIB = 1 << 30
-
-
-def rss(pid):
-    with open("/proc/%s/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def exe_of(pid):
@@ -114,7 +106,7 @@ def main():
                     with open("/proc/%s/clear_refs" % pid, "w") as f:
                         f.write("5")
                     print("%s: the program's RSS before: %d KiB" % (
-                        mode, rss(pid)))
+                        mode, status_kib(pid, "VmRSS")))
             peaks = Peaks(names)
             peaks.start()
             headers = dict(key)
