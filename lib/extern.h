@@ -377,6 +377,9 @@ enum tr_err	 tr_media_cut(const char *in, double start, double end,
 /* The local engine (engine/sphinx.c): raw 16 kHz mono s16le. */
 enum tr_err	 tr_sphinx_decode(const char *, struct tr_transcript *) TR_WUR;
 
+/* Does r's path match ep's (req.c)?  Sets r's path argument. */
+int		 tr__path_match(struct tr_req *, const struct tr_endpoint *);
+
 /* Transcription around a provider (transcribe.c). */
 struct	tr_prov_opts;
 enum tr_err	 tr_transcribe(struct tr_req *, const struct tr_upload *,

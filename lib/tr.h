@@ -355,6 +355,9 @@ struct	tr_endpoint {
 	 * respond-async" or async=true: 202 and /jobs/{id}), run later
 	 * by trapi-worker (service/job.c). */
 	int			 async;
+	/* A path argument ("/jobs/" "*") may hold more than one segment
+	 * ("{id}/result"): the handler checks what follows. */
+	int			 subpaths;
 };
 
 /* Run the FastCGI (or one-shot CGI) loop.  Returns the exit status. */

@@ -764,6 +764,27 @@ tr_path(const struct tr_req *r)
 	return r->path;
 }
 
+/*
+ * Does the request path match the endpoint's?  A pattern ending in "/" "*"
+ * also matches one more non-empty segment (more, if the endpoint takes
+ * subpaths), kept as the path argument.
+ */
+int
+tr__path_match(struct tr_req *r, const struct tr_endpoint *ep)
+{
+	const char	*pat = ep->path;
+	size_t		 n = strlen(pat);
+
+	if (n >= 2 && strcmp(pat + n - 2, "/*") == 0) {
+		if (strncmp(r->path, pat, n - 1) != 0)
+			return 0;
+		r->patharg = r->path + n - 1;
+		return *r->patharg != '\0' && (ep->subpaths ||
+		    strchr(r->patharg, '/') == NULL);
+	}
+	return strcmp(r->path, pat) == 0;
+}
+
 const char *
 tr_patharg(const struct tr_req *r)
 {

@@ -38,10 +38,17 @@
 #define JOB_DEF_BACKOFF		5
 #define JOB_NOTIFY_CHANNEL	"trapi_jobs"
 
+/* Results shown inside the job's JSON; any other (a docx, a pdf) is
+ * fetched as it is from /jobs/{id}/result. */
+#define JOB_TEXTUAL "(result_ctype LIKE 'application/json%' OR" \
+	" result_ctype LIKE 'text/%' OR result_ctype LIKE" \
+	" 'application/x-subrip%')"
+
 /* What a client sees of a job: every reader selects these columns. */
 #define JOB_COLS "id::text AS id, state, stage, percent, path, attempt," \
 	" failures, result_status, result_ctype," \
-	" convert_from(result_body, 'UTF8') AS result_body, error, " \
+	" CASE WHEN " JOB_TEXTUAL " THEN convert_from(result_body, 'UTF8')" \
+	" END AS result_body, error, " \
 	TR_SQL_ISOTIME("created_at") ", " TR_SQL_ISOTIME("started_at") ", " \
 	TR_SQL_ISOTIME("finished_at") ", " TR_SQL_ISOTIME("expires_at")
 
@@ -327,6 +334,7 @@ job_json(const PGresult *res, int row)
 	struct json_object	*o, *p, *rs, *body, *e;
 	const char		*state = "", *ctype = NULL, *b = NULL, *err;
 	const char		*stage = "";
+	char			 url[JOB_IDLEN + 16];
 	long long		 pct = 0, att = 0, st = 0;
 
 	o = json_object_new_object();
@@ -360,6 +368,13 @@ job_json(const PGresult *res, int row)
 		json_object_object_add(rs, "content_type",
 		    json_object_new_string(ctype != NULL ? ctype : ""));
 		body = NULL;
+		if (b == NULL && st < 400) {
+			/* A file: its URL, not its bytes. */
+			snprintf(url, sizeof(url), "/jobs/%s/result",
+			    PQgetvalue(res, row, PQfnumber(res, "id")));
+			json_object_object_add(rs, "body_url",
+			    json_object_new_string(url));
+		}
 		if (b != NULL && ctype != NULL &&
 		    strncmp(ctype, "application/json", 16) == 0 &&
 		    tr_json_parse(b, strlen(b), SIZE_MAX, TR_JSON_DEPTH * 4,
@@ -385,6 +400,42 @@ job_json(const PGresult *res, int row)
 	} else
 		json_object_object_add(o, "error", NULL);
 	return o;
+}
+
+/*
+ * GET /jobs/{id}/result: the answer of a job of the caller's that
+ * succeeded, with its media type (a document's file, say).
+ */
+static enum tr_err
+result(struct tr_req *r, const char *id, const char *suid)
+{
+	PGresult	*res;
+	const char	*ctype = NULL;
+	unsigned char	*body;
+	size_t		 len;
+	enum tr_err	 er;
+
+	if ((er = tr_db_queryv(tr_db_get(), &res, "SELECT result_ctype,"
+	    " result_body FROM jobs WHERE id = $1::uuid AND user_id ="
+	    " $2::bigint AND state = 'succeeded' AND (expires_at IS NULL OR"
+	    " expires_at > now())", 2, id, suid)) != TR_OK)
+		return er;
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 1)) {
+		PQclear(res);
+		return tr_fail_param(r, TR_ENOTFOUND, "id", "job %s has no "
+		    "result: it is not yours, not done, failed or expired", id);
+	}
+	best(tr_db_col_str(res, 0, "result_ctype", &ctype));
+	if ((body = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0,
+	    1), &len)) == NULL) {
+		PQclear(res);
+		return TR_ENOMEM;
+	}
+	er = tr_reply(r, 200, ctype != NULL && *ctype != '\0' ? ctype :
+	    "application/octet-stream", body, len);
+	PQfreemem(body);
+	PQclear(res);
+	return er;
 }
 
 /* Replies with the job of a JOB_COLS result's first row. */
@@ -642,20 +693,30 @@ tr_jobs_list(struct tr_req *r)
 enum tr_err
 tr_job_one(struct tr_req *r)
 {
-	const char	*id = tr_patharg(r);
+	const char	*arg = tr_patharg(r), *slash;
 	const char	*files;
-	char		 suid[24], ttl[24];
+	char		 id[JOB_IDLEN + 1], suid[24], ttl[24];
+	size_t		 n;
 	long long	 uid;
 	PGresult	*res;
 	enum tr_err	 er;
 	int		 changed = 0;
 
-	if (!valid_uuid(id))
+	/* {id}, or {id}/result: a finished job's answer as it is. */
+	if ((slash = strchr(arg, '/')) != NULL &&
+	    (strcmp(slash, "/result") != 0 || tr_method(r) != TR_METHOD_GET))
+		return tr_fail(r, TR_ENOTFOUND, "no such job resource");
+	n = slash != NULL ? (size_t)(slash - arg) : strlen(arg);
+	snprintf(id, sizeof(id), "%.*s", (int)(n < JOB_IDLEN ? n : JOB_IDLEN),
+	    arg);
+	if (n != JOB_IDLEN || !valid_uuid(id))
 		return tr_fail_param(r, TR_EINVAL, "id", "a job id is a "
 		    "lowercase UUID, as the Location of its 202 says");
 	if ((er = owner(r, &uid)) != TR_OK)
 		return er;
 	snprintf(suid, sizeof(suid), "%lld", uid);
+	if (slash != NULL)
+		return result(r, id, suid);
 	snprintf(ttl, sizeof(ttl), "%lld",
 	    tr_conf_ll("JOB_RESULT_TTL", JOB_DEF_TTL, 1, 1LL << 31));
 	if (tr_method(r) == TR_METHOD_DELETE) {
@@ -978,6 +1039,7 @@ tr__job_child(const struct tr_endpoint *ep, const char *id,
 		free(r.path);
 		r.path = tr_xstrdup(s);
 	}
+	(void)tr__path_match(&r, ep);	/* its argument: /documents/{fmt} */
 	best(tr_db_col_str(res, 0, "params", &params));
 	best(tr_db_col_str(res, 0, "files", &files));
 	pcopy = tr_xstrdup(params != NULL ? params : "[]");

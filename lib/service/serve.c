@@ -17,24 +17,6 @@
 
 static enum tr_err	 conf_err;	/* configuration failed to load */
 
-/*
- * Does the request path match the endpoint's?  A pattern ending in "/" "*"
- * also matches one more non-empty segment, kept as the path argument.
- */
-static int
-path_match(struct tr_req *r, const char *pat)
-{
-	size_t	 n = strlen(pat);
-
-	if (n >= 2 && strcmp(pat + n - 2, "/*") == 0) {
-		if (strncmp(r->path, pat, n - 1) != 0)
-			return 0;
-		r->patharg = r->path + n - 1;
-		return *r->patharg != '\0' && strchr(r->patharg, '/') == NULL;
-	}
-	return strcmp(r->path, pat) == 0;
-}
-
 static enum tr_err
 allow_header(struct tr_req *r)
 {
@@ -155,7 +137,7 @@ dispatch(struct tr_req *r)
 	if (conf_err != TR_OK)
 		return tr_fail(r, TR_EUNAVAIL,
 		    "the service configuration is invalid; see the server log");
-	if (!path_match(r, ep->path))
+	if (!tr__path_match(r, ep))
 		return tr_fail(r, TR_ENOTFOUND, "no endpoint at this path");
 	if ((er = tr__cors(r, &preflight)) != TR_OK)
 		return er;

@@ -398,3 +398,37 @@ def test_async_translation_video_and_transcribe_translate(env, stack, speech):
     assert "test" in bodies[1]["transcript"].split()
     assert "test" in bodies[2]["transcript"].split() and bodies[2]["translated_text"]
     w.stop()
+
+
+def test_async_document_is_fetched_from_its_result(env, stack):
+    """A document as a job: the job's JSON names where its file is, and
+    /jobs/{id}/result serves the file itself, to its owner only."""
+    import io
+    import docx
+    srv, users, start, _ = env
+    h = dict(users["owner"], Prefer="respond-async")
+    r = srv.request("POST", "/documents/docx", headers=h, json={
+        "text": "Minutes of the meeting.\n\nThe budget was approved.",
+        "title": "Weekly call"})
+    assert r.status_code == 202, r.text
+    jid = r.json()["id"]
+    assert srv.get("/jobs/%s/result" % jid,
+                   headers=users["owner"]).status_code == 404   # not yet
+    w = start("w-doc")
+    done, _ = wait(srv, users["owner"], jid, timeout=60)
+    assert done["status"] == "succeeded", done
+    res = done["result"]
+    assert res["status"] == 200 and res["body"] is None
+    assert res["content_type"].startswith(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml")
+    assert res["body_url"] == "/jobs/%s/result" % jid
+    f = srv.get(res["body_url"], headers=users["owner"])
+    assert f.status_code == 200
+    assert f.headers["Content-Type"] == res["content_type"]
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(f.content)).paragraphs)
+    assert "The budget was approved." in text and "Weekly call" in text
+    assert srv.get(res["body_url"], headers=users["other"]).status_code == 404
+    for bad in ("/jobs/%s/nope" % jid, "/jobs/%sx" % jid, "/jobs/%s/result/x" % jid):
+        assert srv.get(bad, headers=users["owner"]).status_code in (400, 404), bad
+    assert len(usage(stack, r.headers["X-Request-Id"])) == 1
+    w.stop()
