@@ -108,12 +108,14 @@ ytdlp(struct tr_req *r, const char *url, const char *path)
 	struct stat	 st;
 	unsigned long long max;
 	char		 proxy[64], maxb[32], secs[24], why[192], *nl;
+	char		 filter[64];
+	long long	 maxsecs;
 	char		*argv[] = {
 		(char *)tr_conf_def("YTDLP", "yt-dlp"), "--ignore-config",
 		"--no-cache-dir", "--no-playlist", "--downloader", "native",
 		"--no-part", "--no-mtime", "--no-progress", "--no-warnings",
 		"--proxy", proxy, "--max-filesize", maxb, "--socket-timeout",
-		secs, "--match-filter", "!is_live", "-f", "bestaudio/best",
+		secs, "--match-filter", filter, "-f", "bestaudio/best",
 		"-o", (char *)path, "--", (char *)url, NULL,
 	};
 	char		 pathenv[1024];
@@ -127,6 +129,11 @@ ytdlp(struct tr_req *r, const char *url, const char *path)
 	    1024, 1LL << 40);
 	timeout = (long)tr_conf_ll("VIDEO_FETCH_TIMEOUT", VIDEO_DEF_MS / 1000,
 	    1, 86400);
+	maxsecs = tr_conf_ll("VIDEO_MAX_SECONDS", VIDEO_DEF_SECS, 1, 1LL << 31);
+	/* No live streams; a known duration within the cap (an unknown one
+	 * is probed once it is here). */
+	snprintf(filter, sizeof(filter), "!is_live & duration <=? %lld",
+	    maxsecs);
 	snprintf(maxb, sizeof(maxb), "%llu", max);
 	snprintf(secs, sizeof(secs), "%ld", timeout < 30 ? timeout : 30);
 	unlink(path);
@@ -158,6 +165,12 @@ ytdlp(struct tr_req *r, const char *url, const char *path)
 		tr_buf_free(&out);
 		return tr_fail_param(r, TR_ETOOBIG, "url", "the media is larger "
 		    "than %llu bytes", max);
+	}
+	if (out.ptr != NULL && strstr(tr_buf_str(&out), "does not pass filter")
+	    != NULL) {
+		tr_buf_free(&out);
+		return tr_fail_param(r, TR_EFIELD, "url", "the page's media is "
+		    "live or longer than %lld s", maxsecs);
 	}
 	tr_buf_free(&out);
 	if (why[0] != '\0')

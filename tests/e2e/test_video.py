@@ -177,13 +177,18 @@ def test_ytdlp_cannot_reach_loopback(stack, media):
         page.close()
 
 
-def test_ytdlp_size_cap(stack, media):
+def test_ytdlp_size_and_duration_caps(stack, media):
     need("yt-dlp", why="pages only yt-dlp understands")
     srv = stack.extra_server("video-yt-small", ALLOW_PRIVATE_URLS="true",
                              VIDEO_MAX_BYTES="10000")
     r = post(srv, data={"url": media.base_url + "/player.html"})
     assert "larger than 10000" in error_of(r, 413)["message"]
-    assert billed(stack, r) == [] and stack.leftovers() == []
+    short = stack.extra_server("video-yt-short", ALLOW_PRIVATE_URLS="true",
+                               VIDEO_MAX_SECONDS="2")
+    r2 = post(short, data={"url": media.base_url + "/player.html"})
+    assert "more than 2 s" in error_of(r2, 422)["message"]
+    assert billed(stack, r) == [] and billed(stack, r2) == []
+    assert stack.leftovers() == []
 
 
 @pytest.mark.parametrize("url", [
