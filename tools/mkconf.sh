@@ -10,10 +10,13 @@
 #
 # -d names where the files will be read from when that differs from -o
 # (make install); -e is the tool that writes the static error bodies.
+# -m is the web server's body limit; by default the app config's
+# MAX_UPLOAD_BYTES (536870912 if it sets none) and a MiB more, so that
+# the program, not the web server, answers an upload over the limit.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-out= cgidir= statedir= appconfig= port=8080 bind=127.0.0.1 user= bodymax=536870912
+out= cgidir= statedir= appconfig= port=8080 bind=127.0.0.1 user= bodymax=
 routes=$top/httpd-conf/routes errtool=$top/build/tools/trapi-errors instdir=
 wsport=8090 wwwdir=$top/build/www
 while getopts o:c:s:f:p:b:u:m:r:e:d:w:W: opt; do
@@ -36,6 +39,15 @@ while getopts o:c:s:f:p:b:u:m:r:e:d:w:W: opt; do
 done
 [ -n "$out" ] && [ -n "$cgidir" ] && [ -n "$statedir" ] && [ -n "$appconfig" ] || {
 	echo "mkconf.sh: -o, -c, -s and -f are required" >&2; exit 2; }
+if [ -z "$bodymax" ]; then
+	bodymax=536870912
+	if [ -r "$appconfig" ]; then
+		v=$(sed -n 's/^[[:space:]]*MAX_UPLOAD_BYTES[[:space:]]*=[[:space:]]*["'"'"']\{0,1\}\([0-9][0-9]*\)["'"'"']\{0,1\}[[:space:]]*$/\1/p' \
+		    "$appconfig" | tail -n 1)
+		[ -n "$v" ] && bodymax=$v
+	fi
+	bodymax=$((bodymax + 1048576))
+fi
 mkdir -p "$out/errors"
 confdir=${instdir:-$(cd "$out" && pwd)}
 "$errtool" "$out/errors"

@@ -312,3 +312,27 @@ def test_install_behind_apache(stack):
             logs += fh.read()
     assert "Permission denied" not in logs, logs
     assert "readable" not in logs, logs
+
+
+def test_body_limit_follows_max_upload_bytes(tmp_path):
+    """The web servers' body limit is the app config's MAX_UPLOAD_BYTES
+    and a MiB (so that the program answers an upload over it), unless -m
+    says otherwise; a config without it keeps the programs' default."""
+    def limits(config, *extra):
+        out = tmp_path / ("out-%d" % len(list(tmp_path.iterdir())))
+        subprocess.run(["sh", os.path.join(ROOT, "tools", "mkconf.sh"), "-o",
+                        str(out), "-c", "/x/cgi-bin", "-s", "/x/state", "-f",
+                        str(config), "-e", os.path.join(BUILD, "tools",
+                                                        "trapi-errors")]
+                       + list(extra), check=True)
+        light = (out / "lighttpd-trapi.conf").read_text()
+        apache = (out / "apache-fcgid.conf").read_text()
+        return (int(re.search(r"server.max-request-size = (\d+)", light).group(1)),
+                int(re.search(r"LimitRequestBody (\d+)", apache).group(1)))
+    big = tmp_path / "big.conf"
+    big.write_text("LOG_LEVEL=info\nMAX_UPLOAD_BYTES='2147483648'\n")
+    assert limits(big) == ((2147483648 + 1048576) // 1024, 2147483648 + 1048576)
+    plain = tmp_path / "plain.conf"
+    plain.write_text("LOG_LEVEL=info\n")
+    assert limits(plain) == ((536870912 + 1048576) // 1024, 536870912 + 1048576)
+    assert limits(big, "-m", "1048576") == (1024, 1048576)
