@@ -81,7 +81,8 @@ fill() {
 	}
 	function emit(what, prog, path, lo, hi,   prefix) {
 		# "/x/*" routes the prefix "/x/": lighttpd by prefix, Apache
-		# by a pattern that needs one more segment.
+		# by a pattern that needs something after it; the program
+		# decides what it serves there.
 		prefix = path
 		sub(/\*$/, "", prefix)
 		if (what == "LIGHTTPD_ROUTES") {
@@ -97,7 +98,7 @@ fill() {
 			if (path == "/")
 				printf "ScriptAliasMatch \"^/\" \"%s/%s\"\n", cgidir, prog
 			else if (prefix != path)
-				printf "ScriptAliasMatch \"^%s[^/]+$\" \"%s/%s\"\n", prefix, cgidir, prog
+				printf "ScriptAliasMatch \"^%s.+$\" \"%s/%s\"\n", prefix, cgidir, prog
 			else
 				printf "ScriptAlias \"%s\" \"%s/%s\"\n", path, cgidir, prog
 		} else if (what == "APACHE_FCGID_OPTIONS") {

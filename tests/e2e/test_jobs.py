@@ -432,3 +432,17 @@ def test_async_document_is_fetched_from_its_result(env, stack):
         assert srv.get(bad, headers=users["owner"]).status_code in (400, 404), bad
     assert len(usage(stack, r.headers["X-Request-Id"])) == 1
     w.stop()
+
+
+@pytest.mark.parametrize("kind", ["lighttpd", "apache-fcgid"])
+def test_result_path_reaches_the_job_program(env, stack, kind):
+    """Both web servers hand /jobs/{id}/result to the job program, which
+    answers for it (not the catch-all's "no such endpoint")."""
+    _, users, _, _ = env
+    srv = stack.server(kind)
+    jid = str(uuid.uuid4())
+    r = srv.get("/jobs/%s/result" % jid, headers=users["owner"])
+    assert r.status_code == 404, r.text
+    assert "has no result" in r.json()["error"]["message"]
+    r = srv.get("/jobs/%s/other" % jid, headers=users["owner"])
+    assert r.status_code == 404 and "job resource" in r.json()["error"]["message"]
