@@ -377,6 +377,7 @@ def test_transcribe_and_translate_failed_translation_bills_nothing(stack, speech
     # Transcribed, then no engine for the pair: one row, an error, 0 s;
     # the quota slot is given back.
     srv = stack.server("lighttpd")
+    slots = stack.pg.psql("SELECT count(*) FROM inflight")[0][0]
     r = tt(srv, speech[0], target_language="ja")
     err = error_of(r, 422)
     assert "target_language" in err["message"]
@@ -384,7 +385,8 @@ def test_transcribe_and_translate_failed_translation_bills_nothing(stack, speech
                            " status FROM usage_logs WHERE request_id = '%s'"
                            % r.headers["X-Request-Id"])
     assert row == ["local", "0.000", "0.000000", "error"], row
-    assert stack.pg.psql("SELECT count(*) FROM inflight")[0][0] == "0"
+    # (other modules' killed requests may hold leases of their own)
+    assert stack.pg.psql("SELECT count(*) FROM inflight")[0][0] == slots
 
 
 @pytest.fixture(scope="module")
