@@ -177,20 +177,6 @@ def test_ytdlp_cannot_reach_loopback(stack, media):
         page.close()
 
 
-def test_ytdlp_size_and_duration_caps(stack, media):
-    need("yt-dlp", why="pages only yt-dlp understands")
-    srv = stack.extra_server("video-yt-small", ALLOW_PRIVATE_URLS="true",
-                             VIDEO_MAX_BYTES="10000")
-    r = post(srv, data={"url": media.base_url + "/player.html"})
-    assert "larger than 10000" in error_of(r, 413)["message"]
-    short = stack.extra_server("video-yt-short", ALLOW_PRIVATE_URLS="true",
-                               VIDEO_MAX_SECONDS="2")
-    r2 = post(short, data={"url": media.base_url + "/player.html"})
-    assert "more than 2 s" in error_of(r2, 422)["message"]
-    assert billed(stack, r) == [] and billed(stack, r2) == []
-    assert stack.leftovers() == []
-
-
 @pytest.mark.parametrize("url", [
     "http://127.0.0.1:{port}/v/mp4.mp4", "http://[::1]:{port}/v/mp4.mp4",
     "http://[::1]/", "http://10.0.0.1/v.mp4", "http://localhost:{port}/v/mp4.mp4",
@@ -234,14 +220,19 @@ def test_redirect_to_loopback_refused(stack, media):
         hop.close()
 
 
-def test_oversize_and_overlong(stack, media):
-    srv = stack.extra_server("video-small", ALLOW_PRIVATE_URLS="true",
+@pytest.mark.parametrize("path", ["/v/mp4.mp4", "/player.html"])
+def test_oversize_and_overlong(stack, media, path):
+    """The caps, on direct media and on a page only yt-dlp reads."""
+    if path.endswith(".html"):
+        need("yt-dlp", why="pages only yt-dlp understands")
+    tag = "page" if path.endswith(".html") else "media"
+    srv = stack.extra_server("video-small-" + tag, ALLOW_PRIVATE_URLS="true",
                              VIDEO_MAX_BYTES="10000", VIDEO_MAX_SECONDS="2")
-    r = post(srv, data={"url": media.base_url + "/v/mp4.mp4"})
+    r = post(srv, data={"url": media.base_url + path})
     assert "larger than 10000" in error_of(r, 413)["message"]
-    srv2 = stack.extra_server("video-short", ALLOW_PRIVATE_URLS="true",
+    srv2 = stack.extra_server("video-short-" + tag, ALLOW_PRIVATE_URLS="true",
                               VIDEO_MAX_SECONDS="2")
-    r2 = post(srv2, data={"url": media.base_url + "/v/mp4.mp4"})
+    r2 = post(srv2, data={"url": media.base_url + path})
     assert "more than 2 s" in error_of(r2, 422)["message"]
     assert billed(stack, r) == [] and billed(stack, r2) == []
     assert stack.leftovers() == []
