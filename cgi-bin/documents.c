@@ -9,6 +9,7 @@ static const struct tr_endpoint ep = {
 	.path = "/documents/*", .methods = TR_POST, .auth = TR_AUTH_APIKEY,
 	.body_max = TR_DOC_BODY_MAX, .fields = tr_doc_fields,
 	.fieldsz = TR_DOC__MAX, .handler = tr_document, .async = 1,
+	.check = tr_document_check,
 };
 
 int

@@ -11,6 +11,7 @@ static const struct tr_endpoint ep = {
 	.auth = TR_AUTH_ANY, .body_max = TR_BODY_UPLOAD,
 	.fields = tr_tt_fields, .fieldsz = TR_TT__MAX,
 	.handler = tr_xlate_transcribe, .async = 1,
+	.check = tr_xlate_transcribe_check,
 };
 
 int

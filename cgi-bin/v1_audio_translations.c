@@ -6,6 +6,7 @@ static const struct tr_endpoint ep = {
 	.auth = TR_AUTH_APIKEY, .body_max = TR_BODY_UPLOAD,
 	.fields = tr_oai_fields, .fieldsz = TR_OAI__MAX,
 	.handler = tr_oai_translations, .openai_errors = 1, .async = 1,
+	.check = tr_oai_check,
 };
 
 int

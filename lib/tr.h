@@ -355,6 +355,11 @@ struct	tr_endpoint {
 	 * respond-async" or async=true: 202 and /jobs/{id}), run later
 	 * by trapi-worker (service/job.c). */
 	int			 async;
+	/* The handler's checks of its input that need no work (formats,
+	 * languages, what goes with what), run before a request is handed
+	 * over as a job, so that bad input is refused now as the
+	 * synchronous call refuses it; the handler makes them itself. */
+	tr_handler		 check;
 	/* A path argument ("/jobs/" "*") may hold more than one segment
 	 * ("{id}/result"): the handler checks what follows. */
 	int			 subpaths;
@@ -539,17 +544,20 @@ enum	tr_seed_key { TR_SEED_AUDIO, TR_SEED_LANG, TR_SEED_DIARIZE,
 	TR_SEED_PROVIDER, TR_SEED_FORMAT, TR_SEED_MODEL, TR_SEED__MAX };
 extern const struct tr_field tr_seed_fields[TR_SEED__MAX];
 enum tr_err	 tr_seed_transcribe(struct tr_req *, const char *want);
+enum tr_err	 tr_seed_check(struct tr_req *);
 enum	tr_whisper_key { TR_WHISPER_AUDIO, TR_WHISPER_LANG, TR_WHISPER_PROMPT,
 	TR_WHISPER_TEMP, TR_WHISPER_FORMAT, TR_WHISPER_PROVIDER,
 	TR_WHISPER__MAX };
 extern const struct tr_field tr_whisper_fields[TR_WHISPER__MAX];
 enum tr_err	 tr_whisper_transcribe(struct tr_req *);
+enum tr_err	 tr_whisper_check(struct tr_req *);
 /* /transcriptions/video (video.c): a "video" upload or a "url". */
 enum	tr_video_key { TR_VIDEO_FILE, TR_VIDEO_URL, TR_VIDEO_LANG,
 	TR_VIDEO_DIARIZE, TR_VIDEO_PROVIDER, TR_VIDEO_FORMAT, TR_VIDEO_MODEL,
 	TR_VIDEO__MAX };
 extern const struct tr_field tr_video_fields[TR_VIDEO__MAX];
 enum tr_err	 tr_video_transcribe(struct tr_req *);
+enum tr_err	 tr_video_check(struct tr_req *);
 struct json_object *tr_oai_models(void);
 struct json_object *tr_oai_model(const char *id);
 enum	tr_oai_key { TR_OAI_FILE, TR_OAI_MODEL, TR_OAI_LANG, TR_OAI_PROMPT,
@@ -557,6 +565,7 @@ enum	tr_oai_key { TR_OAI_FILE, TR_OAI_MODEL, TR_OAI_LANG, TR_OAI_PROMPT,
 extern const struct tr_field tr_oai_fields[TR_OAI__MAX];
 enum tr_err	 tr_oai_transcriptions(struct tr_req *);
 enum tr_err	 tr_oai_translations(struct tr_req *);
+enum tr_err	 tr_oai_check(struct tr_req *);
 
 /*
  * POST /documents/{fmt} (service/document.c): a transcript or a text
@@ -569,6 +578,9 @@ extern const struct tr_field tr_doc_fields[TR_DOC__MAX];
 enum tr_err	 tr_document(struct tr_req *);
 /* POST /reports/{fmt}: the same input; duration, words, speakers... */
 enum tr_err	 tr_report(struct tr_req *);
+/* Their checks (the endpoints' .check). */
+enum tr_err	 tr_document_check(struct tr_req *);
+enum tr_err	 tr_report_check(struct tr_req *);
 
 /*
  * Post-processing and utilities (service/post.c): POST /sentiment, a
@@ -702,12 +714,14 @@ enum	tr_xlate_key { TR_XLATE_TEXT, TR_XLATE_TARGET, TR_XLATE_SOURCE,
 	TR_XLATE_PROVIDER, TR_XLATE_MODEL, TR_XLATE_WEBHOOK, TR_XLATE__MAX };
 extern const struct tr_field tr_xlate_fields[TR_XLATE__MAX];
 enum tr_err	 tr_xlate_endpoint(struct tr_req *, const char *engine);
+enum tr_err	 tr_xlate_check(struct tr_req *, const char *engine);
 struct json_object *tr_xlate_languages(void);
 /* POST /transcriptions/transcribe-and-translate. */
 enum	tr_tt_key { TR_TT_AUDIO, TR_TT_LANG, TR_TT_PROVIDER, TR_TT_FORMAT,
 	TR_TT_MODEL, TR_TT_TARGET, TR_TT_SOURCE, TR_TT_ENGINE, TR_TT__MAX };
 extern const struct tr_field tr_tt_fields[TR_TT__MAX];
 enum tr_err	 tr_xlate_transcribe(struct tr_req *);
+enum tr_err	 tr_xlate_transcribe_check(struct tr_req *);
 
 /*
  * Async jobs (service/job.c).  tr_job_progress() records a running

@@ -236,26 +236,23 @@ sentiment(struct tr_req *r, const struct tr_transcript *t,
 }
 
 /*
- * Both endpoints: the format among those of family, the input, the
- * file, the usage row of service; what "no format" says names what.
+ * Both endpoints' input: the format among those of family (what "no
+ * format" says names what), the transcript (t, *timed), one with times
+ * for the subtitle formats, the metadata (*meta).  Nothing to free on
+ * error.
  */
 static enum tr_err
-serve(struct tr_req *r, unsigned int family, const char *service,
-    const char *what)
+prepare(struct tr_req *r, unsigned int family, const char *what,
+    const struct tr_format **fp, struct tr_transcript *t, int *timed,
+    struct json_object **meta)
 {
 	const struct tr_format	*f;
-	const struct tr_pair	*tp = tr_field_get(r, TR_DOC_TITLE);
-	const struct tr_pair	*fp = tr_field_get(r, TR_DOC_FILENAME);
-	struct json_object	*meta = NULL, *min = NULL;
-	struct tr_transcript	 t;
-	struct tr_render	 o;
-	struct tr_senti_doc	 sd;
-	struct tr_buf		 names, cd;
+	struct json_object	*min = NULL;
+	struct tr_buf		 names;
 	const char		*fmt = tr_patharg(r);
-	char			*title = NULL, *want = NULL, fname[160];
 	enum tr_err		 er;
 
-	if ((f = tr_format(fmt, family)) == NULL) {
+	if ((*fp = f = tr_format(fmt, family)) == NULL) {
 		tr_buf_init(&names, 256);
 		er = tr_format_names(family, &names);
 		er = tr_fail(r, TR_ENOTFOUND, "no %s format '%.16s'; "
@@ -267,19 +264,57 @@ serve(struct tr_req *r, unsigned int family, const char *service,
 	}
 	if (tr_body_json(r) != NULL)
 		(void)json_object_object_get_ex(tr_body_json(r), "metadata", &min);
-	memset(&o, 0, sizeof(o));
-	if ((er = input(r, &t, &o.timed)) != TR_OK)
+	if ((er = input(r, t, timed)) != TR_OK)
 		return er;
 	if ((f->render == tr_subtitle_srt || f->render == tr_subtitle_vtt) &&
-	    !o.timed) {
-		tr_transcript_free(&t);
-		return tr_fail_param(r, TR_EFIELD, "transcript", "%s needs a "
+	    !*timed)
+		er = tr_fail_param(r, TR_EFIELD, "transcript", "%s needs a "
 		    "transcript with timed segments", f->name);
-	}
-	if ((er = metadata(r, min, &meta)) != TR_OK) {
+	else
+		er = metadata(r, min, meta);
+	if (er != TR_OK)
+		tr_transcript_free(t);
+	return er;
+}
+
+/* The endpoints' .check: prepare()'s, its input let go. */
+static enum tr_err
+check(struct tr_req *r, unsigned int family, const char *what)
+{
+	const struct tr_format	*f;
+	struct json_object	*meta = NULL;
+	struct tr_transcript	 t;
+	int			 timed;
+	enum tr_err		 er;
+
+	if ((er = prepare(r, family, what, &f, &t, &timed, &meta)) == TR_OK) {
+		json_object_put(meta);
 		tr_transcript_free(&t);
-		return er;
 	}
+	return er;
+}
+
+/*
+ * Both endpoints: the input, the file, the usage row of service.
+ */
+static enum tr_err
+serve(struct tr_req *r, unsigned int family, const char *service,
+    const char *what)
+{
+	const struct tr_format	*f;
+	const struct tr_pair	*tp = tr_field_get(r, TR_DOC_TITLE);
+	const struct tr_pair	*fp = tr_field_get(r, TR_DOC_FILENAME);
+	struct json_object	*meta = NULL;
+	struct tr_transcript	 t;
+	struct tr_render	 o;
+	struct tr_senti_doc	 sd;
+	struct tr_buf		 cd;
+	char			*title = NULL, *want = NULL, fname[160];
+	enum tr_err		 er;
+
+	memset(&o, 0, sizeof(o));
+	if ((er = prepare(r, family, what, &f, &t, &o.timed, &meta)) != TR_OK)
+		return er;
 	if (tp != NULL && (title = clean(tp->val, tp->valsz))[0] == '\0')
 		TR_FREE(title);
 	if (fp != NULL)
@@ -311,9 +346,21 @@ tr_document(struct tr_req *r)
 	return serve(r, TR_FMT_DOC, "document", "document");
 }
 
+enum tr_err
+tr_document_check(struct tr_req *r)
+{
+	return check(r, TR_FMT_DOC, "document");
+}
+
 /* POST /reports/{fmt}: the analysis of report.c, not the transcript. */
 enum tr_err
 tr_report(struct tr_req *r)
 {
 	return serve(r, TR_FMT_REPORT, "report", "report");
+}
+
+enum tr_err
+tr_report_check(struct tr_req *r)
+{
+	return check(r, TR_FMT_REPORT, "report");
 }

@@ -91,6 +91,31 @@ const struct tr_field tr_oai_fields[TR_OAI__MAX] = {
 	{ "temperature", tr_valid_amount, 0 },		/* TR_OAI_TEMP */
 };
 
+/* Both endpoints' checks: the response format, the model's provider. */
+static enum tr_err
+checks(struct tr_req *r, const struct tr_format **f, const char **prov)
+{
+	const char	*model = tr_str(r, TR_OAI_MODEL);
+	enum tr_err	 er;
+
+	if ((er = tr_transcript_format(r, tr_str(r, TR_OAI_FORMAT),
+	    TR_FMT_OPENAI, TR_EINVAL, f)) != TR_OK)
+		return er;
+	if ((*prov = tr_oai_model_provider(model)) == NULL)
+		return tr_fail_param(r, TR_EINVAL, "model", "model '%.64s' does "
+		    "not exist", model);
+	return TR_OK;
+}
+
+enum tr_err
+tr_oai_check(struct tr_req *r)
+{
+	const struct tr_format	*f;
+	const char		*prov;
+
+	return checks(r, &f, &prov);
+}
+
 /*
  * The handler of both endpoints; timestamp_granularities[] may be
  * repeated.
@@ -100,8 +125,6 @@ audio(struct tr_req *r, int translate)
 {
 	const struct tr_pair	*temp = tr_field_get(r, TR_OAI_TEMP);
 	const struct tr_upload	*up = tr_upload_get(r, TR_OAI_FILE);
-	const char		*model = tr_str(r, TR_OAI_MODEL);
-	const char		*fmt = tr_str(r, TR_OAI_FORMAT);
 	struct tr_prov_opts	 o = {
 		.language = translate ? NULL : tr_str(r, TR_OAI_LANG),
 		.prompt = tr_str(r, TR_OAI_PROMPT),
@@ -112,12 +135,8 @@ audio(struct tr_req *r, int translate)
 	const char		*prov;
 	enum tr_err		 er;
 
-	if ((er = tr_transcript_format(r, fmt, TR_FMT_OPENAI, TR_EINVAL,
-	    &f)) != TR_OK)
+	if ((er = checks(r, &f, &prov)) != TR_OK)
 		return er;
-	if ((prov = tr_oai_model_provider(model)) == NULL)
-		return tr_fail_param(r, TR_EINVAL, "model", "model '%.64s' does "
-		    "not exist", model);
 	o.translate = translate;
 	o.ctype = up->ctype;
 	o.filename = up->filename;

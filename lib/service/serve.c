@@ -171,7 +171,8 @@ dispatch(struct tr_req *r)
 		if ((er = tr__job_wanted(r, &preflight)) != TR_OK)
 			return er;
 		if (preflight)
-			return tr__job_submit(r);
+			return ep->check != NULL && (er = ep->check(r)) !=
+			    TR_OK ? er : tr__job_submit(r);
 		if (tr_param(r, "callback_url") != NULL)
 			return tr_fail_param(r, TR_EFIELD, "callback_url",
 			    "callback_url is for an async request (Prefer: "

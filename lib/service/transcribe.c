@@ -167,6 +167,23 @@ const struct tr_field tr_seed_fields[TR_SEED__MAX] = {
 	{ "model", tr_valid_ident, 0 },			/* TR_SEED_MODEL */
 };
 
+/* The response format asked of a seed endpoint, or its 422. */
+static enum tr_err
+seed_format(struct tr_req *r, const struct tr_format **f)
+{
+	return tr_transcript_format(r, tr_str(r, TR_SEED_FORMAT), TR_FMT_SEED,
+	    TR_EFIELD, f);
+}
+
+/* The checks of tr_seed_transcribe(), for its endpoints' .check. */
+enum tr_err
+tr_seed_check(struct tr_req *r)
+{
+	const struct tr_format	*f;
+
+	return seed_format(r, &f);
+}
+
 /*
  * The handler of /transcriptions/deepgram and /assemblyai: the upload
  * to the provider want (or the one named by "provider"), answered in
@@ -187,8 +204,7 @@ tr_seed_transcribe(struct tr_req *r, const char *want)
 	const struct tr_format	*f;
 	enum tr_err		 er;
 
-	if ((er = tr_transcript_format(r, tr_str(r, TR_SEED_FORMAT),
-	    TR_FMT_SEED, TR_EFIELD, &f)) != TR_OK)
+	if ((er = seed_format(r, &f)) != TR_OK)
 		return er;
 	tr_transcript_init(&t);
 	if ((er = tr_transcribe(r, up, tr_str(r, TR_SEED_PROVIDER), want, &o,

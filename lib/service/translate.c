@@ -500,37 +500,42 @@ price(const struct tr_engine *e, const struct tr_xjob *job, enum tr_err er,
 }
 
 /*
- * Translates text with the engine chosen as choose() does, to emit;
- * fills job and *chunks; bills the call in a row of its own, or, with held
- * (the row of a transcription in the same call, its slot taken), adds
- * to that row for the caller to write.  The request's message on error.
+ * Whether e translates job's pair (its model set to e's when none is
+ * asked for); else 422 naming the language field at fault.
  */
 static enum tr_err
-translate(struct tr_req *r, const char *provider, const char *want,
-    struct tr_xjob *job, const char *text, size_t len, xl_emit emit,
-    void *emitarg, size_t *chunks, const struct tr_engine **ep,
-    struct tr_usage *held)
+pair_check(struct tr_req *r, const struct tr_engine *e, struct tr_xjob *job)
 {
-	const struct tr_engine	*e = NULL;
-	struct tr_usage		 u;
-	const char		*field;
-	char			 why[1024], *base = NULL;
-	long long		 slot = 0;
-	enum tr_err		 er, ul;
+	const char	*field;
+	char		 why[1024];
 
-	if ((er = choose(r, provider, want, &e)) != TR_OK)
-		return er;
-	*ep = e;
 	if (job->model == NULL)
 		job->model = tr_conf_def(e->modelvar != NULL ? e->modelvar :
 		    "", e->model);
-	if (e->pair(job, why, sizeof(why)) != TR_OK) {
-		field = job->source == NULL ? "source_language" :
-		    "target_language";
-		return tr_fail_param(r, TR_EFIELD, field, "%s%s%s",
-		    strstr(why, field) != NULL ? "" : field,
-		    strstr(why, field) != NULL ? "" : ": ", why);
-	}
+	if (e->pair(job, why, sizeof(why)) == TR_OK)
+		return TR_OK;
+	field = job->source == NULL ? "source_language" : "target_language";
+	return tr_fail_param(r, TR_EFIELD, field, "%s%s%s",
+	    strstr(why, field) != NULL ? "" : field,
+	    strstr(why, field) != NULL ? "" : ": ", why);
+}
+
+/*
+ * Translates text with e (its pair checked) to emit; fills job and
+ * *chunks; bills the call in a row of its own, or, with held (the row
+ * of a transcription in the same call, its slot taken), adds to that
+ * row for the caller to write.  The request's message on error.
+ */
+static enum tr_err
+translate(struct tr_req *r, const struct tr_engine *e, struct tr_xjob *job,
+    const char *text, size_t len, xl_emit emit, void *emitarg, size_t *chunks,
+    struct tr_usage *held)
+{
+	struct tr_usage		 u;
+	char			*base = NULL;
+	long long		 slot = 0;
+	enum tr_err		 er, ul;
+
 	if ((er = tr__req_tmpfile(r, "xlate", &base)) != TR_OK)
 		return er;
 	job->tmpbase = base;
@@ -635,26 +640,19 @@ hook_answer(FILE *f, const char *want, const char *url)
 }
 
 /*
- * The handler of /translations/{want}.  The translation goes to a file
- * of the request's as it is done, batch by batch, and the answer is
- * sent from there: a long text costs the memory of a few batches, not
- * of its translation.
+ * The checks of /translations/{want}: the webhook, the text's size and
+ * that it is not blank, the languages, the engine (*ep) and its pair.
  */
-enum tr_err
-tr_xlate_endpoint(struct tr_req *r, const char *want)
+static enum tr_err
+xlate_checks(struct tr_req *r, const char *want, const char **hook,
+    struct tr_xjob *job, const struct tr_engine **ep)
 {
 	const struct tr_pair	*tp = tr_field_get(r, TR_XLATE_TEXT);
-	const struct tr_engine	*e = &tr_xl_local;
-	struct tr_xjob		 job;
-	const char		*hook;
-	char			*path = NULL;
-	FILE			*f = NULL;
-	size_t			 chunks = 0, i;
 	long long		 max;
+	size_t			 i;
 	enum tr_err		 er;
 
-	memset(&job, 0, sizeof(job));
-	if ((er = hook_url(r, want, &hook)) != TR_OK)
+	if ((er = hook_url(r, want, hook)) != TR_OK)
 		return er;
 	max = tr_conf_ll("TRANSLATE_MAX_BYTES", XL_DEFMAX, 1, 1LL << 30);
 	if ((long long)tp->valsz > max)
@@ -665,14 +663,51 @@ tr_xlate_endpoint(struct tr_req *r, const char *want)
 	if (i == tp->valsz)
 		return tr_fail_param(r, TR_EFIELD, "text", "text is empty");
 	if ((er = lang_field(r, TR_XLATE_TARGET, "target_language",
-	    &job.target)) != TR_OK ||
+	    &job->target)) != TR_OK ||
 	    (er = lang_field(r, TR_XLATE_SOURCE, "source_language",
-	    &job.source)) != TR_OK)
+	    &job->source)) != TR_OK)
 		return er;
-	if (job.source != NULL && strcmp(job.source, job.target) == 0)
+	if (job->source != NULL && strcmp(job->source, job->target) == 0)
 		return tr_fail_param(r, TR_EFIELD, "target_language",
 		    "target_language is the same as source_language");
-	job.model = tr_str(r, TR_XLATE_MODEL);
+	job->model = tr_str(r, TR_XLATE_MODEL);
+	if ((er = choose(r, tr_str(r, TR_XLATE_PROVIDER), want, ep)) != TR_OK)
+		return er;
+	return pair_check(r, *ep, job);
+}
+
+enum tr_err
+tr_xlate_check(struct tr_req *r, const char *want)
+{
+	const struct tr_engine	*e;
+	const char		*hook;
+	struct tr_xjob		 job;
+
+	memset(&job, 0, sizeof(job));
+	return xlate_checks(r, want, &hook, &job, &e);
+}
+
+/*
+ * The handler of /translations/{want}.  The translation goes to a file
+ * of the request's as it is done, batch by batch, and the answer is
+ * sent from there: a long text costs the memory of a few batches, not
+ * of its translation.
+ */
+enum tr_err
+tr_xlate_endpoint(struct tr_req *r, const char *want)
+{
+	const struct tr_pair	*tp = tr_field_get(r, TR_XLATE_TEXT);
+	const struct tr_engine	*e;
+	struct tr_xjob		 job;
+	const char		*hook;
+	char			*path = NULL;
+	FILE			*f = NULL;
+	size_t			 chunks = 0;
+	enum tr_err		 er;
+
+	memset(&job, 0, sizeof(job));
+	if ((er = xlate_checks(r, want, &hook, &job, &e)) != TR_OK)
+		return er;
 	if ((er = tr__req_tmpfile(r, "answer.json", &path)) != TR_OK)
 		return er;
 	if ((f = fopen(path, "w+e")) == NULL) {
@@ -683,8 +718,8 @@ tr_xlate_endpoint(struct tr_req *r, const char *want)
 	if (fputs("{\"translated_text\":\"", f) == EOF)
 		er = TR_ESYSTEM;
 	if (er == TR_OK)
-		er = translate(r, tr_str(r, TR_XLATE_PROVIDER), want, &job,
-		    tp->val, tp->valsz, to_json_file, f, &chunks, &e, NULL);
+		er = translate(r, e, &job, tp->val, tp->valsz, to_json_file, f,
+		    &chunks, NULL);
 	if (er == TR_OK)
 		er = tail(f, r, e, &job, chunks, tp);
 	if (er == TR_OK && hook != NULL)
@@ -753,6 +788,58 @@ settle(struct tr_req *r, struct tr_usage *held, enum tr_err er)
 	return ul;
 }
 
+/* A pair of transcribe-and-translate: two languages, and e's; what a
+ * source the same as the target is called is same. */
+static enum tr_err
+tt_pair(struct tr_req *r, const struct tr_engine *e, struct tr_xjob *job,
+    const char *same)
+{
+	if (strcmp(job->source, job->target) == 0)
+		return tr_fail_param(r, TR_EFIELD, "target_language", "%s", same);
+	return pair_check(r, e, job);
+}
+
+/*
+ * The checks of transcribe-and-translate: the response format, the
+ * languages, the translation engine (*ep) and, when the source is
+ * given, the pair.
+ */
+static enum tr_err
+tt_checks(struct tr_req *r, const struct tr_format **f, struct tr_xjob *job,
+    const struct tr_engine **ep)
+{
+	const char	*eng = tr_str(r, TR_TT_ENGINE);
+	enum tr_err	 er;
+
+	if ((er = tr_transcript_format(r, tr_str(r, TR_TT_FORMAT), TR_FMT_SEED,
+	    TR_EFIELD, f)) != TR_OK ||
+	    (er = lang_field(r, TR_TT_TARGET, "target_language",
+	    &job->target)) != TR_OK ||
+	    (er = lang_field(r, TR_TT_SOURCE, "source_language",
+	    &job->source)) != TR_OK)
+		return er;
+	if (eng != NULL && tr_engine(eng) == NULL)
+		return tr_fail_param(r, TR_EFIELD, "translation_engine",
+		    "translation_engine '%s' is not available", eng);
+	if (eng == NULL)
+		eng = tr_xl_local.name;
+	if ((er = choose(r, eng, eng, ep)) != TR_OK)
+		return er;
+	return job->source == NULL ? TR_OK : tt_pair(r, *ep, job,
+	    "target_language is the same as source_language");
+}
+
+enum tr_err
+tr_xlate_transcribe_check(struct tr_req *r)
+{
+	const struct tr_format	*f;
+	const struct tr_engine	*e;
+	struct tr_xjob		 job;
+
+	memset(&job, 0, sizeof(job));
+	return tt_checks(r, &f, &job, &e);
+}
+
 /*
  * The upload transcribed (the local engine unless "provider" names
  * another), then its cues translated (a blank line between cues, so
@@ -763,12 +850,12 @@ enum tr_err
 tr_xlate_transcribe(struct tr_req *r)
 {
 	const struct tr_upload	*up = tr_upload_get(r, TR_TT_AUDIO);
-	const char		*prov = tr_str(r, TR_TT_PROVIDER), *eng;
+	const char		*prov = tr_str(r, TR_TT_PROVIDER);
 	struct tr_prov_opts	 o = {
 		.language = tr_str(r, TR_TT_LANG), .model = tr_str(r, TR_TT_MODEL),
 		.ctype = up->ctype, .filename = up->filename,
 	};
-	const struct tr_engine	*e = &tr_xl_local;
+	const struct tr_engine	*e;
 	const struct tr_format	*f;
 	const struct tr_lang	*l;
 	struct tr_transcript	 t;
@@ -782,17 +869,8 @@ tr_xlate_transcribe(struct tr_req *r)
 	enum tr_err		 er;
 
 	memset(&job, 0, sizeof(job));
-	if ((er = tr_transcript_format(r, tr_str(r, TR_TT_FORMAT), TR_FMT_SEED,
-	    TR_EFIELD, &f)) != TR_OK ||
-	    (er = lang_field(r, TR_TT_TARGET, "target_language",
-	    &job.target)) != TR_OK ||
-	    (er = lang_field(r, TR_TT_SOURCE, "source_language",
-	    &job.source)) != TR_OK)
+	if ((er = tt_checks(r, &f, &job, &e)) != TR_OK)
 		return er;
-	eng = tr_str(r, TR_TT_ENGINE);
-	if (eng != NULL && tr_engine(eng) == NULL)
-		return tr_fail_param(r, TR_EFIELD, "translation_engine",
-		    "translation_engine '%s' is not available", eng);
 	tr_transcript_init(&t);
 	tr_buf_init(&in, SIZE_MAX);
 	tr_buf_init(&out, SIZE_MAX);
@@ -803,14 +881,13 @@ tr_xlate_transcribe(struct tr_req *r)
 	    &o, &t, &held)) != TR_OK)
 		goto done;
 	owed = 1;
+	/* A source not given is the audio's, and its pair checked now. */
 	if (job.source == NULL) {
 		l = tr_lang_primary(t.language[0] ? t.language : "en");
 		job.source = l != NULL ? l->code : "en";
-	}
-	if (strcmp(job.source, job.target) == 0) {
-		er = tr_fail_param(r, TR_EFIELD, "target_language",
-		    "target_language is the language of the audio");
-		goto done;
+		if ((er = tt_pair(r, e, &job,
+		    "target_language is the language of the audio")) != TR_OK)
+			goto done;
 	}
 	/* One cue a paragraph; a transcript without cues is one. */
 	for (i = 0; i < t.nsegs && er == TR_OK; i++) {
@@ -823,9 +900,8 @@ tr_xlate_transcribe(struct tr_req *r)
 		er = tr_buf_adds(&in, t.text);
 	if (er != TR_OK)
 		goto done;
-	if (in.len > 0 && (er = translate(r, eng != NULL ? eng : "local",
-	    eng != NULL ? eng : "local", &job, in.ptr, in.len, to_buf, &out,
-	    &chunks, &e, &held)) != TR_OK)
+	if (in.len > 0 && (er = translate(r, e, &job, in.ptr, in.len, to_buf,
+	    &out, &chunks, &held)) != TR_OK)
 		goto done;
 	owed = 0;
 	if ((er = settle(r, &held, TR_OK)) != TR_OK)

@@ -59,17 +59,35 @@ is_page(const char *ctype)
 	return 0;
 }
 
+/* The settings that bound one video, read in one place. */
+struct	vlimits {
+	unsigned long long	 bytes;		/* VIDEO_MAX_BYTES */
+	long long		 secs;		/* VIDEO_MAX_SECONDS */
+	long			 timeout;	/* VIDEO_FETCH_TIMEOUT, s */
+};
+
+static struct vlimits
+limits(void)
+{
+	struct vlimits	 l;
+
+	l.bytes = (unsigned long long)tr_conf_ll("VIDEO_MAX_BYTES",
+	    VIDEO_DEF_BYTES, 1024, 1LL << 40);
+	l.secs = tr_conf_ll("VIDEO_MAX_SECONDS", VIDEO_DEF_SECS, 1, 1LL << 31);
+	l.timeout = (long)tr_conf_ll("VIDEO_FETCH_TIMEOUT",
+	    VIDEO_DEF_MS / 1000, 1, 86400);
+	return l;
+}
+
 /* Fetches url into path (emptied first); the failure as a field error. */
 static enum tr_err
 fetch(struct tr_req *r, const char *url, const char *path,
     struct tr_net_resp *resp)
 {
+	struct vlimits		 l = limits();
 	struct tr_net_opts	 o = {
 		.url = url, .redirects = VIDEO_REDIRECTS,
-		.maxbytes = (uint64_t)tr_conf_ll("VIDEO_MAX_BYTES",
-		    VIDEO_DEF_BYTES, 1024, 1LL << 40),
-		.timeout_ms = (long)tr_conf_ll("VIDEO_FETCH_TIMEOUT",
-		    VIDEO_DEF_MS / 1000, 1, 86400) * 1000,
+		.maxbytes = l.bytes, .timeout_ms = l.timeout * 1000,
 	};
 	enum tr_err		 er;
 
@@ -103,13 +121,12 @@ fetch(struct tr_req *r, const char *url, const char *path,
 static enum tr_err
 ytdlp(struct tr_req *r, const char *url, const char *path)
 {
+	struct vlimits	 l = limits();
 	struct tr_proxy	*px;
 	struct tr_buf	 out;
 	struct stat	 st;
-	unsigned long long max;
 	char		 proxy[64], maxb[32], secs[24], why[192], *nl;
 	char		 filter[64];
-	long long	 maxsecs;
 	char		*argv[] = {
 		(char *)tr_conf_def("YTDLP", "yt-dlp"), "--ignore-config",
 		"--no-cache-dir", "--no-playlist", "--downloader", "native",
@@ -121,24 +138,18 @@ ytdlp(struct tr_req *r, const char *url, const char *path)
 	char		 pathenv[1024];
 	char		*envp[] = { pathenv, "LANG=C.UTF-8", "HOME=/nonexistent",
 		NULL };
-	long		 timeout;
 	int		 status, toobig;
 	enum tr_err	 er;
 
-	max = (unsigned long long)tr_conf_ll("VIDEO_MAX_BYTES", VIDEO_DEF_BYTES,
-	    1024, 1LL << 40);
-	timeout = (long)tr_conf_ll("VIDEO_FETCH_TIMEOUT", VIDEO_DEF_MS / 1000,
-	    1, 86400);
-	maxsecs = tr_conf_ll("VIDEO_MAX_SECONDS", VIDEO_DEF_SECS, 1, 1LL << 31);
 	/* No live streams; a known duration within the cap (an unknown one
 	 * is probed once it is here). */
 	snprintf(filter, sizeof(filter), "!is_live & duration <=? %lld",
-	    maxsecs);
-	snprintf(maxb, sizeof(maxb), "%llu", max);
-	snprintf(secs, sizeof(secs), "%ld", timeout < 30 ? timeout : 30);
+	    l.secs);
+	snprintf(maxb, sizeof(maxb), "%llu", l.bytes);
+	snprintf(secs, sizeof(secs), "%ld", l.timeout < 30 ? l.timeout : 30);
 	unlink(path);
 	/* Room for the pages and the site's API answers besides the media. */
-	if ((er = tr_proxy_start(&px, max + 8 * 1024 * 1024, proxy,
+	if ((er = tr_proxy_start(&px, l.bytes + 8 * 1024 * 1024, proxy,
 	    sizeof(proxy))) != TR_OK)
 		return tr_fail(r, er, "cannot run the downloader");
 	/* Its own environment: nothing (no_proxy, say) may take it past
@@ -146,7 +157,7 @@ ytdlp(struct tr_req *r, const char *url, const char *path)
 	snprintf(pathenv, sizeof(pathenv), "PATH=%s", getenv("PATH") != NULL ?
 	    getenv("PATH") : "/usr/bin:/bin");
 	tr_buf_init(&out, VIDEO_YTDLP_OUT);
-	er = tr_proc_runenv(argv, envp, timeout * 1000, &out, &status, 1);
+	er = tr_proc_runenv(argv, envp, l.timeout * 1000, &out, &status, 1);
 	toobig = tr_proxy_stop(px, why, sizeof(why));
 	if (out.ptr != NULL && strstr(tr_buf_str(&out),
 	    "larger than max-filesize") != NULL)
@@ -164,20 +175,20 @@ ytdlp(struct tr_req *r, const char *url, const char *path)
 	if (toobig) {
 		tr_buf_free(&out);
 		return tr_fail_param(r, TR_ETOOBIG, "url", "the media is larger "
-		    "than %llu bytes", max);
+		    "than %llu bytes", l.bytes);
 	}
 	if (out.ptr != NULL && strstr(tr_buf_str(&out), "does not pass filter")
 	    != NULL) {
 		tr_buf_free(&out);
 		return tr_fail_param(r, TR_EFIELD, "url", "the page's media is "
-		    "live or longer than %lld s", maxsecs);
+		    "live or longer than %lld s", l.secs);
 	}
 	tr_buf_free(&out);
 	if (why[0] != '\0')
 		return tr_fail_param(r, TR_EFIELD, "url", "%s", why);
 	if (er == TR_ETIMEOUT)
 		return tr_fail_param(r, TR_EFIELD, "url", "the page's media "
-		    "could not be downloaded in %ld s", timeout);
+		    "could not be downloaded in %ld s", l.timeout);
 	if (er != TR_OK || stat(path, &st) == -1 || st.st_size == 0)
 		return tr_fail_param(r, TR_EFIELD, "url", "the page shows no "
 		    "video or audio that could be downloaded");
@@ -234,6 +245,41 @@ download(struct tr_req *r, const char *url, const char *path)
 	return TR_OK;
 }
 
+/*
+ * What needs no download: the response format; a file or a url, not
+ * both; a url the guard lets through (refused before anything is
+ * stored or fetched); an upload that is not empty.
+ */
+static enum tr_err
+checks(struct tr_req *r, const struct tr_format **f)
+{
+	const struct tr_upload	*in = tr_upload_get(r, TR_VIDEO_FILE);
+	const char		*url = tr_str(r, TR_VIDEO_URL);
+	char			 why[192];
+	enum tr_err		 er;
+
+	if ((er = tr_transcript_format(r, tr_str(r, TR_VIDEO_FORMAT),
+	    TR_FMT_SEED, TR_EFIELD, f)) != TR_OK)
+		return er;
+	if ((in != NULL) == (url != NULL))
+		return tr_fail_param(r, TR_EINVAL, "video", "send either a "
+		    "video file or a url");
+	if (url != NULL && (er = tr_url_check(url, why, sizeof(why))) != TR_OK)
+		return tr_fail_param(r, er, "url", "%s", why);
+	if (in != NULL && in->size == 0)
+		return tr_fail_param(r, TR_EINVAL, in->field, "the uploaded "
+		    "file is empty");
+	return TR_OK;
+}
+
+enum tr_err
+tr_video_check(struct tr_req *r)
+{
+	const struct tr_format	*f;
+
+	return checks(r, &f);
+}
+
 enum tr_err
 tr_video_transcribe(struct tr_req *r)
 {
@@ -251,32 +297,20 @@ tr_video_transcribe(struct tr_req *r)
 	struct tr_media		 m;
 	const struct tr_format	*f;
 	struct stat		 st;
-	char			*src = NULL, *audio = NULL, why[192];
+	char			*src = NULL, *audio = NULL;
 	long long		 maxsecs;
 	enum tr_err		 er;
 
-	if ((er = tr_transcript_format(r, tr_str(r, TR_VIDEO_FORMAT),
-	    TR_FMT_SEED, TR_EFIELD, &f)) != TR_OK)
+	if ((er = checks(r, &f)) != TR_OK)
 		return er;
-	if ((in != NULL) == (url != NULL))
-		return tr_fail_param(r, TR_EINVAL, "video", "send either a "
-		    "video file or a url");
 	if (url != NULL) {
 		field = "url";
-		/* Refused before anything is stored or fetched. */
-		if ((er = tr_url_check(url, why, sizeof(why))) != TR_OK)
-			return tr_fail_param(r, er, "url", "%s", why);
 		if ((er = tr__req_tmpfile(r, "download", &src)) != TR_OK)
 			return tr_fail(r, er, "cannot store the download");
 		if ((er = download(r, url, src)) != TR_OK)
 			goto out;
 	} else {
 		field = in->field;
-		if (in->size == 0) {
-			er = tr_fail_param(r, TR_EINVAL, field, "the uploaded "
-			    "file is empty");
-			goto out;
-		}
 		src = tr_xstrdup(in->path);
 	}
 	if ((er = tr_media_probe(src, &m)) != TR_OK) {
@@ -285,7 +319,7 @@ tr_video_transcribe(struct tr_req *r)
 		    "the upload");
 		goto out;
 	}
-	maxsecs = tr_conf_ll("VIDEO_MAX_SECONDS", VIDEO_DEF_SECS, 1, 1LL << 31);
+	maxsecs = limits().secs;
 	if (m.duration > (double)maxsecs) {
 		er = tr_fail_param(r, TR_EFIELD, field, "the media is %.0f s "
 		    "long, more than %lld s", m.duration, maxsecs);

@@ -16,6 +16,26 @@ const struct tr_field tr_whisper_fields[TR_WHISPER__MAX] = {
 	{ "provider", tr_valid_ident, 0 },		/* TR_WHISPER_PROVIDER */
 };
 
+/* Its checks: the temperature's range, the response format. */
+static enum tr_err
+checks(struct tr_req *r, const struct tr_format **f)
+{
+	const struct tr_pair	*temp = tr_field_get(r, TR_WHISPER_TEMP);
+
+	if (temp != NULL && temp->parsed.d > 1)
+		return tr_fail(r, TR_EFIELD, "temperature must be from 0 to 1");
+	return tr_transcript_format(r, tr_str(r, TR_WHISPER_FORMAT),
+	    TR_FMT_WHISPER, TR_EFIELD, f);
+}
+
+enum tr_err
+tr_whisper_check(struct tr_req *r)
+{
+	const struct tr_format	*f;
+
+	return checks(r, &f);
+}
+
 /* The handler of /transcriptions/whisper. */
 enum tr_err
 tr_whisper_transcribe(struct tr_req *r)
@@ -32,10 +52,7 @@ tr_whisper_transcribe(struct tr_req *r)
 	const struct tr_format	*f;
 	enum tr_err		 er;
 
-	if (temp != NULL && temp->parsed.d > 1)
-		return tr_fail(r, TR_EFIELD, "temperature must be from 0 to 1");
-	if ((er = tr_transcript_format(r, tr_str(r, TR_WHISPER_FORMAT),
-	    TR_FMT_WHISPER, TR_EFIELD, &f)) != TR_OK)
+	if ((er = checks(r, &f)) != TR_OK)
 		return er;
 	tr_transcript_init(&t);
 	er = tr_transcribe(r, up, tr_str(r, TR_WHISPER_PROVIDER), "openai", &o,

@@ -461,3 +461,63 @@ def test_result_path_reaches_the_job_program(env, stack, kind):
     assert "has no result" in r.json()["error"]["message"]
     r = srv.get("/jobs/%s/other" % jid, headers=users["owner"])
     assert r.status_code == 404 and "job resource" in r.json()["error"]["message"]
+
+
+# Input that only an endpoint's own checks refuse: handed over as a job,
+# it would be a 202 now and a failed job later.
+BAD_INPUT = [
+    ("/transcriptions/video", dict(data={"language": "en"})),
+    ("/transcriptions/video", dict(data={"url": "file:///etc/passwd"})),
+    ("/transcriptions/video", dict(data={"url": "http://127.0.0.1/a.mp4"})),
+    ("/transcriptions/video", dict(files={"video": ("e.mp4", b"", "video/mp4")})),
+    ("/transcriptions/deepgram", dict(data={"response_format": "nope"}, audio=1)),
+    ("/transcriptions/assemblyai", dict(data={"response_format": "nope"}, audio=1)),
+    ("/transcriptions/whisper", dict(data={"temperature": "2"}, audio=1)),
+    ("/v1/audio/transcriptions", dict(data={"model": "nope"}, audio="file")),
+    ("/v1/audio/translations", dict(data={"model": "whisper-1",
+                                          "response_format": "nope"}, audio="file")),
+    ("/transcriptions/transcribe-and-translate",
+     dict(data={"target_language": "klingonish"}, audio=1)),
+    ("/transcriptions/transcribe-and-translate",
+     dict(data={"target_language": "es", "translation_engine": "nope"}, audio=1)),
+    ("/transcriptions/transcribe-and-translate",
+     dict(data={"target_language": "ja", "source_language": "en"}, audio=1)),
+    ("/translations/openai", dict(json={"text": "  \n", "target_language": "es"})),
+    ("/translations/openai", dict(json={"text": "Hi.", "target_language": "en",
+                                        "source_language": "en"})),
+    ("/translations/deepseek", dict(json={"text": "Hi.", "target_language": "es",
+                                          "webhook_url": "ftp://x/"})),
+    ("/translations/google", dict(json={"text": "Hi.", "target_language": "ja",
+                                        "source_language": "en",
+                                        "provider": "local"})),
+    ("/documents/nope", dict(json={"text": "Minutes."})),
+    ("/documents/srt", dict(json={"text": "Minutes."})),
+    ("/documents/docx", dict(json={"title": "no text"})),
+    ("/reports/pdf", dict(json={"text": "a", "transcript": {"text": "b"}})),
+]
+
+
+@pytest.mark.parametrize("path,req", BAD_INPUT,
+                         ids=["%s-%d" % (p, i) for i, (p, _) in enumerate(BAD_INPUT)])
+def test_bad_input_is_refused_before_it_is_queued(env, stack, speech, path, req):
+    """What the synchronous call refuses, the async one refuses the same
+    way at once: same status, same message, no job, nothing billed."""
+    srv, users, _, _ = env
+    req = dict(req)
+    audio = req.pop("audio", None)
+    if audio is not None:
+        with open(speech[0], "rb") as f:
+            req["files"] = {audio if audio == "file" else "audio":
+                            ("speech.wav", f.read(), "audio/wav")}
+    sync = srv.request("POST", path, headers=users["owner"], **req)
+    assert 400 <= sync.status_code < 500, sync.text
+    before = stack.pg.psql("SELECT count(*) FROM jobs")
+    r = srv.request("POST", path, headers=dict(users["owner"],
+                                               Prefer="respond-async"), **req)
+    assert r.status_code == sync.status_code, r.text
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert r.json()["error"]["message"] == sync.json()["error"]["message"]
+    assert "Location" not in r.headers
+    assert stack.pg.psql("SELECT count(*) FROM jobs") == before
+    for x in (sync, r):
+        assert usage(stack, x.headers["X-Request-Id"]) == []
