@@ -163,7 +163,9 @@ struct	tr_db_stmt {
 enum tr_err	 tr_db_exec(struct tr_db *, PGresult **,
 		    const struct tr_db_stmt *, const char *const *params)
 		    TR_WUR;
-enum tr_err	 tr_db_ping(struct tr_db *) TR_WUR;
+/* A round trip, unless one succeeded within maxage_ms on a connection
+ * the server has not closed since (a health check's flood). */
+enum tr_err	 tr_db_ping(struct tr_db *, long maxage_ms) TR_WUR;
 void		 tr_db_close(void);
 /* Closes the thread's kept HTTP connections (before it ends). */
 void		 tr_http_close(void);

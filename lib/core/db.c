@@ -9,6 +9,8 @@
  * column name, each value checked as it is parsed.
  */
 #include <float.h>
+#include <poll.h>
+#include <time.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@ struct	tr_db {
 	/* Statements prepared on this connection; emptied on connect. */
 	const struct tr_db_stmt *prepared[DB_MAXPREPARED];
 	size_t	 npre;
+	struct timespec	 ok_at;	/* the last statement that succeeded */
 };
 
 static __thread struct tr_db	*the_db;
@@ -171,6 +174,7 @@ run(struct tr_db *db, PGresult **res, const char *sql,
 		}
 		st = PQresultStatus(r);
 		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			clock_gettime(CLOCK_MONOTONIC, &db->ok_at);
 			if (res != NULL)
 				*res = r;
 			else
@@ -253,10 +257,29 @@ tr_db_queryv(struct tr_db *db, PGresult **res, const char *sql, int n, ...)
 	return tr_db_query(db, res, sql, n, params);
 }
 
-/* A round trip to the server.  Returns TR_OK or TR_EDBDOWN/TR_EDB. */
+/*
+ * A round trip to the server, or none if one succeeded within maxage_ms
+ * and nothing has come from the server since: a server that shuts down
+ * or ends the backend says so on the socket, which is seen at once.
+ * Returns TR_OK or TR_EDBDOWN/TR_EDB.
+ */
 enum tr_err
-tr_db_ping(struct tr_db *db)
+tr_db_ping(struct tr_db *db, long maxage_ms)
 {
+	struct timespec	 now;
+	struct pollfd	 pfd;
+	long long	 ms;
+
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(db->conn) == PQTRANS_IDLE &&
+	    (pfd.fd = PQsocket(db->conn)) >= 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (long long)(now.tv_sec - db->ok_at.tv_sec) * 1000 +
+		    (now.tv_nsec - db->ok_at.tv_nsec) / 1000000;
+		pfd.events = POLLIN;
+		if (ms >= 0 && ms < maxage_ms && poll(&pfd, 1, 0) == 0)
+			return TR_OK;
+	}
 	return tr_db_query(db, NULL, "SELECT 1", 0, NULL);
 }
 

@@ -262,7 +262,7 @@ online(const char *url)
 	time_t			 now = time(NULL);
 
 	T(setenv("DATABASE_URL", url, 1) == 0);
-	T(tr_db_ping(tr_db_get()) == TR_OK);
+	T(tr_db_ping(tr_db_get(), 0) == TR_OK);
 
 	/* A user of our own, by a unique address. */
 	r = tr_req_new(PATH);

@@ -159,7 +159,7 @@ offline(void)
 	T(setenv("DB_CONNECT_TIMEOUT", "2", 1) == 0);
 	db = tr_db_get();
 	T(db == tr_db_get());
-	T(tr_db_ping(db) == TR_EDBDOWN);
+	T(tr_db_ping(db, 0) == TR_EDBDOWN);
 	T(strstr(tr_db_errmsg(db), "connect") != NULL);
 	T(time(NULL) - t0 < 10);
 	T(tr_db_queryv(db, NULL, "SELECT 1", 33) == TR_ESYSTEM);
@@ -176,7 +176,7 @@ online(const char *url)
 
 	T(setenv("DATABASE_URL", url, 1) == 0);
 	db = tr_db_get();
-	T(tr_db_ping(db) == TR_OK);
+	T(tr_db_ping(db, 0) == TR_OK);
 	T(tr_db_queryv(db, NULL, "CREATE TEMP TABLE t (k text UNIQUE)", 0) == TR_OK);
 	T(tr_db_queryv(db, NULL, "INSERT INTO t VALUES ($1)", 1, evil) == TR_OK);
 	T(tr_db_queryv(db, &res, "SELECT k FROM t WHERE k = $1", 1, evil) == TR_OK);
@@ -197,6 +197,64 @@ online(const char *url)
 	T(tr_db_queryv(db, &res, "SELECT 41 + 1", 0) == TR_OK);
 	T_STREQ(PQgetvalue(res, 0, 0), "42");
 	PQclear(res);
+	tr_db_close();
+}
+
+/* What the backend of db last ran, as another connection sees it. */
+static char *
+last_query(PGconn *other, struct tr_db *db)
+{
+	PGresult	*res;
+	char		 pid[16], *q;
+	const char	*params[1] = { pid };
+
+	snprintf(pid, sizeof(pid), "%d", PQbackendPID(tr_db_conn(db)));
+	res = PQexecParams(other, "SELECT query FROM pg_stat_activity WHERE"
+	    " pid = $1::int", 1, NULL, params, NULL, NULL, 0);
+	T(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1);
+	q = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return q;
+}
+
+/*
+ * A ping within its age after a success makes no round trip; one after
+ * the server ended the backend sees it, and connects again.
+ */
+static void
+online_ping(const char *url)
+{
+	struct tr_db	*db;
+	PGconn		*other;
+	char		*q;
+	int		 pid;
+
+	T(setenv("DATABASE_URL", url, 1) == 0);
+	db = tr_db_get();
+	other = PQconnectdb(url);
+	T(PQstatus(other) == CONNECTION_OK);
+	T(tr_db_queryv(db, NULL, "SELECT 'marker'", 0) == TR_OK);
+	T(tr_db_ping(db, 60000) == TR_OK);
+	T_STREQ((q = last_query(other, db)), "SELECT 'marker'");
+	free(q);
+	T(tr_db_ping(db, 0) == TR_OK);
+	T_STREQ((q = last_query(other, db)), "SELECT 1");
+	free(q);
+	pid = PQbackendPID(tr_db_conn(db));
+	{
+		char		 p[16];
+		const char	*params[1] = { p };
+		PGresult	*res;
+
+		snprintf(p, sizeof(p), "%d", pid);
+		res = PQexecParams(other, "SELECT pg_terminate_backend($1::int,"
+		    " 5000)", 1, NULL, params, NULL, NULL, 0);
+		T(PQresultStatus(res) == PGRES_TUPLES_OK);
+		PQclear(res);
+	}
+	T(tr_db_ping(db, 60000) == TR_OK);
+	T(PQbackendPID(tr_db_conn(db)) != pid);
+	PQfinish(other);
 	tr_db_close();
 }
 
@@ -262,6 +320,7 @@ main(void)
 	columns();
 	if (url != NULL && *url != '\0') {
 		online(url);
+		online_ping(url);
 		online_columns(url);
 	} else
 		fprintf(stderr, "test_db: TEST_DATABASE_URL unset; "
