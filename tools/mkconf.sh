@@ -91,8 +91,11 @@ fill() {
 			printf "\t\t\"bin-path\" => \"%s/%s\",\n", cgidir, prog
 			printf "\t\t\"socket\" => \"%s/run/fcgi-%s.sock\",\n", statedir, prog
 			printf "\t\t\"check-local\" => \"disable\",\n"
-			printf "\t\t\"max-procs\" => %d,\n", hi
-			printf "\t\t\"bin-environment\" => ( \"APP_CONFIG\" => \"%s\" ),\n", appconfig
+			# One process that forks the others: their
+			# libraries shared (serve.c, supervise()).
+			printf "\t\t\"max-procs\" => 1,\n"
+			printf "\t\t\"bin-environment\" => ( \"APP_CONFIG\" => \"%s\",\n", appconfig
+			printf "\t\t\t\"TRAPI_FCGI_CHILDREN\" => \"%d\" ),\n", hi
 			printf "\t)),\n"
 		} else if (what == "APACHE_ALIASES") {
 			if (path == "/")

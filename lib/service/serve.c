@@ -4,7 +4,9 @@
  * limit, parse and validate the fields, call the handler, and write the
  * JSON error the handler returned.  Plain CGI is one pass of the loop.
  */
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -12,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "extern.h"
+
+#define CHILDREN_MAX	256	/* TRAPI_FCGI_CHILDREN */
 
 static enum tr_err	 conf_err;	/* configuration failed to load */
 
@@ -313,11 +318,90 @@ describe(const struct tr_endpoint *ep)
  * Serves requests until the web server closes the FastCGI socket, or
  * one request when started as plain CGI.  Returns the exit status.
  */
+/*
+ * TRAPI_FCGI_CHILDREN=N, in the environment the web server starts the
+ * program with (lighttpd's bin-environment, max-procs 1; PHP's
+ * PHP_FCGI_CHILDREN is the same): this process, its libraries loaded
+ * and relocated, forks N children that accept on the socket it was
+ * given, and only watches them.  Their pages of the libraries stay
+ * shared: a program linked with libavformat relocates 5 MiB of its
+ * dependencies' data (librsvg's, libavcodec's...), which N processes
+ * the web server started would each hold privately.  A child that ends
+ * is started again (after a second if it lived less); SIGTERM or
+ * SIGINT stops them all.  Returns 0 in a child, 1 in the parent once
+ * they have all ended.
+ * Apache's mod_fcgid sends a process one request at a time, so it
+ * starts its processes itself and sets no children.
+ */
+static int
+supervise(int n)
+{
+	pid_t		 kids[CHILDREN_MAX], pid, parent = getpid();
+	time_t		 born[CHILDREN_MAX];
+	sigset_t	 set, old;
+	siginfo_t	 si;
+	int		 i, live = 0, stopping = 0, st, sig;
+
+	memset(kids, 0, sizeof(kids));
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	for (;;) {
+		for (i = 0; i < n && !stopping; i++) {
+			if (kids[i] != 0)
+				continue;
+			if ((pid = fork()) == -1) {
+				tr_warn("fork");
+				break;
+			}
+			if (pid == 0) {
+				sigprocmask(SIG_SETMASK, &old, NULL);
+				/* The children go with their parent. */
+				if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
+				    getppid() != parent)
+					_exit(1);
+				return 0;
+			}
+			kids[i] = pid;
+			born[i] = time(NULL);
+			live++;
+		}
+		if (stopping && live == 0)
+			return 1;
+		sig = sigwaitinfo(&set, &si);
+		if (sig == SIGTERM || sig == SIGINT) {
+			if (!stopping)
+				for (i = 0; i < n; i++)
+					if (kids[i] != 0)
+						kill(kids[i], SIGTERM);
+			stopping = 1;
+			continue;
+		}
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+			for (i = 0; i < n; i++) {
+				if (kids[i] != pid)
+					continue;
+				if (!stopping && WIFSIGNALED(st))
+					tr_warnx("child %d ended by signal %d",
+					    (int)pid, WTERMSIG(st));
+				kids[i] = 0;
+				live--;
+				/* One that dies at once is not started in a
+				 * loop. */
+				if (!stopping && time(NULL) - born[i] < 1)
+					sleep(1);
+			}
+	}
+}
+
 int
 tr_serve(const struct tr_endpoint *ep)
 {
 	FCGX_Request	 fcgi;
-	const char	*unsafe;
+	const char	*unsafe, *s;
+	long long	 kids = 0;
 
 	if (getenv("TRAPI_DESCRIBE") != NULL)
 		return describe(ep);
@@ -348,6 +432,17 @@ tr_serve(const struct tr_endpoint *ep)
 		serve_one(NULL, ep);
 		fflush(stdout);
 	} else {
+		/* The web server's setting, not the application's. */
+		if ((s = getenv("TRAPI_FCGI_CHILDREN")) != NULL &&
+		    tr_parse_ll(s, 0, CHILDREN_MAX, &kids) != TR_OK) {
+			tr_warnx("TRAPI_FCGI_CHILDREN: not a number of "
+			    "processes up to %d; serving alone", CHILDREN_MAX);
+			kids = 0;
+		}
+		if (kids > 0 && supervise((int)kids) != 0) {
+			tr_conf_free();
+			return 0;
+		}
 		if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi, 0, 0) != 0) {
 			tr_errx("FastCGI initialisation failed");
 			return 1;

@@ -2,6 +2,8 @@
 methods and the web servers' own errors, through lighttpd, Apache with
 mod_fcgid and Apache with plain CGI."""
 
+import os
+import signal
 import socket
 import time
 
@@ -166,3 +168,59 @@ def test_health_follows_the_database(stack, server):
         time.sleep(0.2)
     assert r.status_code == 200 and r.json()["database"] == "ok"
     assert server.proc.pid == pid and server.proc.poll() is None
+
+
+def procs_of(ppid, exe):
+    """The pids whose parent is ppid and whose program is exe."""
+    out = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % p) as f:
+                stat = f.read()
+            if int(stat.rsplit(")", 1)[1].split()[1]) == ppid and \
+                    os.path.realpath("/proc/%s/exe" % p) == exe:
+                out.append(int(p))
+        except (OSError, ValueError):
+            continue
+    return sorted(out)
+
+
+def test_lighttpd_program_forks_its_processes(stack):
+    """Under lighttpd each program is one process that forks the others
+    (their libraries' pages shared): as many as the routes say, one
+    killed is replaced while the rest serve, and they all end with the
+    web server."""
+    srv = stack.extra_server("forks", procs=3)
+    exe = os.path.realpath(os.path.join(stack.cgidir, "health"))
+    assert srv.get("/health").status_code == 200
+    masters = procs_of(srv.proc.pid, exe)
+    assert len(masters) == 1, masters
+    kids = procs_of(masters[0], exe)
+    assert len(kids) == 3, kids
+    os.kill(kids[0], signal.SIGKILL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        assert srv.get("/health").status_code == 200
+        now = procs_of(masters[0], exe)
+        if len(now) == 3 and kids[0] not in now:
+            break
+        time.sleep(0.2)
+    assert len(now) == 3 and kids[0] not in now, now
+    srv.stop()
+
+    def alive():
+        out = []
+        for p in masters + now:
+            try:
+                with open("/proc/%d/stat" % p) as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] != "Z":
+                        out.append(p)
+            except OSError:
+                pass
+        return out
+    deadline = time.time() + 10
+    while time.time() < deadline and alive():
+        time.sleep(0.1)
+    assert alive() == []
