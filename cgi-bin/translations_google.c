@@ -21,7 +21,7 @@ static const struct tr_endpoint ep = {
 	.path = "/translations/google", .methods = TR_POST,
 	.auth = TR_AUTH_APIKEY, .body_max = 1024 * 1024,
 	.fields = tr_xlate_fields, .fieldsz = TR_XLATE__MAX, .handler = handle,
-	.async = 1, .check = check,
+	.async = 1, .slot = 1, .check = check,
 };
 
 int

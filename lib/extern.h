@@ -438,6 +438,16 @@ struct	tr_rate {
 	long long	 in;		/* seconds until one more call */
 };
 
+/* What quota_take() said (meter/quota.c): the month's minutes, a slot. */
+struct	tr_quota {
+	int		 read;		/* by the key's admission, unused yet */
+	int		 minutes_ok;	/* some left (for the seconds asked) */
+	int		 known;		/* used and quota are the plan's */
+	double		 used, quota;	/* minutes this month, and allowed */
+	long long	 until;		/* seconds until the next month */
+	long long	 slot;		/* the slot taken, 0: none free */
+};
+
 /*
  * One request: everything it allocates hangs off this struct and is
  * released by tr__req_free() at the end of each loop iteration.
@@ -476,6 +486,7 @@ struct	tr_req {
 	long long		 slot;		/* quota slot held, 0: none */
 	long long		 slot_renewed;	/* its lease, monotonic secs */
 	struct tr_rate		 rate;		/* counted with the key */
+	struct tr_quota		 quota;		/* taken with the key */
 	/* An async job's run (service/job.c): the reply is kept, not
 	 * written, and the usage row waits for the run's final write. */
 	struct tr_jobrun	*job;
@@ -504,6 +515,7 @@ enum tr_err	 tr__auth(struct tr_req *) TR_WUR;
 void		 tr__principal_free(struct tr_principal *);
 enum tr_err	 tr__ratelimit(struct tr_req *) TR_WUR;
 enum tr_err	 tr__rate_col(const PGresult *, struct tr_rate *) TR_WUR;
+enum tr_err	 tr__quota_col(const PGresult *, struct tr_quota *) TR_WUR;
 enum tr_err	 tr__throttle(struct tr_req *) TR_WUR;
 enum tr_err	 tr__throttle_account(struct tr_req *, const char *email)
 		    TR_WUR;

@@ -362,6 +362,11 @@ struct	tr_endpoint {
 	 * over as a job, so that bad input is refused now as the
 	 * synchronous call refuses it; the handler makes them itself. */
 	tr_handler		 check;
+	/* The work takes one of the plan's concurrent slots
+	 * (tr_quota_begin()): an API key's is taken in the statement that
+	 * admits the key, and given back at the end if the work never
+	 * began. */
+	int			 slot;
 	/* A path argument ("/jobs/" "*") may hold more than one segment
 	 * ("{id}/result"): the handler checks what follows. */
 	int			 subpaths;

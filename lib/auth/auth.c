@@ -85,20 +85,28 @@ auth_legacy(struct tr_req *r, const char *key)
 
 /*
  * Looks up, in one round trip, the key with the display prefix and
- * digest hx, updates its last_used and usage_count, and when count,
- * counts the call against the plan's rate limit (r->rate).
+ * digest hx, updates its last_used and usage_count, when count, counts
+ * the call against the plan's rate limit (r->rate), and for an
+ * endpoint that takes a slot, checks the month's minutes and takes one
+ * (r->quota, r->slot).
  */
-static const struct tr_db_stmt key_admit = {
-	"key_admit", "SELECT key_id, key_hash, key_active, expired, user_id,"
+#define KEY_ADMIT_COLS	"key_id, key_hash, key_active, expired, user_id," \
 	" plan, user_active, admitted, lim, remaining, reset_at, retry_in"
-	" FROM key_admit($1, $2::bytea, $3::boolean, $4::integer)", 4,
+static const struct tr_db_stmt key_admit = {
+	"key_admit", "SELECT " KEY_ADMIT_COLS " FROM key_admit($1,"
+	" $2::bytea, $3::boolean, $4::integer)", 4,
+};
+static const struct tr_db_stmt key_admit_slot = {
+	"key_admit_slot", "SELECT " KEY_ADMIT_COLS ", minutes_ok, used,"
+	" quota, until_next, slot FROM key_admit_slot($1, $2::bytea,"
+	" $3::boolean, $4::integer, $5::integer)", 5,
 };
 
 static enum tr_err
 auth_apikey(struct tr_req *r, const char *key, int count)
 {
-	char		 hx[TR_TOKEN_DIGEST], prefix[KEY_PREFIXLEN + 1];
-	const char	*p[4];
+	char		 hx[TR_TOKEN_DIGEST], prefix[KEY_PREFIXLEN + 1], len[24];
+	const char	*p[5];
 	PGresult	*res = NULL;
 	const char	*hash, *plan;
 	long long	 kid, uid;
@@ -118,7 +126,10 @@ auth_apikey(struct tr_req *r, const char *key, int count)
 	p[1] = hx;
 	p[2] = count ? "t" : "f";
 	p[3] = TR_RATE_DEFAULT;
-	if ((er = tr_db_exec(tr_db_get(), &res, &key_admit, p)) != TR_OK)
+	snprintf(len, sizeof(len), "%lld", tr_quota_lease());
+	p[4] = len;
+	if ((er = tr_db_exec(tr_db_get(), &res, r->ep->slot ? &key_admit_slot :
+	    &key_admit, p)) != TR_OK)
 		return er;
 	/* The database found the key by its digest; the digest is compared
 	 * once more here, in constant time (bytea comes back as "\\x..."). */
@@ -147,6 +158,13 @@ auth_apikey(struct tr_req *r, const char *key, int count)
 	}
 	if (count && (er = tr__rate_col(res, &r->rate)) != TR_OK)
 		goto out;
+	/* The slot, taken unless the rate limit refused the call. */
+	if (r->ep->slot && (!count || r->rate.admitted)) {
+		if ((er = tr__quota_col(res, &r->quota)) != TR_OK)
+			goto out;
+		r->quota.read = 1;
+		r->slot = r->quota.slot;
+	}
 	r->prin.kind = TR_PRIN_APIKEY;
 	r->prin.key_id = kid;
 	r->prin.user_id = uid;

@@ -63,12 +63,75 @@ static const struct tr_db_stmt quota_take = {
 	" quota_take($1, $2, $3::bigint, $4::float8, $5::integer)", 5,
 };
 
+/* quota_take()'s columns in the first row of res. */
+enum tr_err
+tr__quota_col(const PGresult *res, struct tr_quota *q)
+{
+	const char	*used, *slot;
+	enum tr_err	 er;
+
+	memset(q, 0, sizeof(*q));
+	if ((er = tr_db_col_bool(res, 0, "minutes_ok", &q->minutes_ok)) !=
+	    TR_OK || (er = tr_db_col_str(res, 0, "used", &used)) != TR_OK ||
+	    (er = tr_db_col_str(res, 0, "slot", &slot)) != TR_OK)
+		return er;
+	/* No plan row: minutes unknown, nothing to compare. */
+	if (used != NULL) {
+		q->known = 1;
+		if ((er = tr_db_col_double(res, 0, "used", &q->used)) !=
+		    TR_OK ||
+		    (er = tr_db_col_double(res, 0, "quota", &q->quota)) !=
+		    TR_OK ||
+		    (er = tr_db_col_ll(res, 0, "until_next", &q->until)) != TR_OK)
+			return er;
+	}
+	if (slot != NULL)
+		er = tr_db_col_ll(res, 0, "slot", &q->slot);
+	return er;
+}
+
+/*
+ * What q allows for audio_seconds more: 429 when the minutes are spent
+ * (the slot given back) or no slot was free (bucket: one was asked
+ * for); else TR_OK with the slot in *slot and r->slot.
+ */
+static enum tr_err
+decide(struct tr_req *r, const struct tr_quota *q, int bucket,
+    double audio_seconds, long long *slot)
+{
+	enum tr_err	 er;
+	int		 ok = q->minutes_ok;
+
+	/* A key's admission asked only that some minutes be left. */
+	if (ok && q->known && audio_seconds > 0)
+		ok = q->used + audio_seconds / 60 <= q->quota;
+	if (!ok) {
+		tr_quota_end(r, q->slot);
+		if ((er = retry_after(r, q->until)) != TR_OK)
+			return er;
+		return tr_fail(r, TR_ERATE, "monthly audio quota of %.0f "
+		    "minutes reached (%.1f used)", q->quota, q->used);
+	}
+	if (!bucket)
+		return TR_OK;
+	if (q->slot == 0) {
+		if ((er = retry_after(r, 5)) != TR_OK)
+			return er;
+		return tr_fail(r, TR_ERATE, "too many transcriptions in "
+		    "progress for this plan; retry when one has finished");
+	}
+	*slot = r->slot = q->slot;
+	r->slot_renewed = mono_secs();
+	return TR_OK;
+}
+
 /*
  * Checks the monthly audio quota for audio_seconds more (0: only that
  * some is left) and takes one of the plan's concurrent slots, in one
  * round trip.  Returns TR_ERATE (429, Retry-After) when either is
  * exhausted; on TR_OK, *slot must be given back with tr_quota_end() (or
- * with the usage row, tr_usage's slot).  Works on a bare request
+ * with the usage row, tr_usage's slot).  What the key's admission took
+ * (an endpoint's .slot) is used first, with no round trip.  Works on a bare request
  * (tr_req_new()) as on an HTTP one.  While the database is down the
  * quotas cannot be known, and like the rate limit they let the call
  * through (its usage row is spooled).
@@ -77,14 +140,19 @@ enum tr_err
 tr_quota_begin(struct tr_req *r, double audio_seconds, long long *slot)
 {
 	PGresult	*res = NULL;
+	struct tr_quota	 q;
 	const char	*p[5];
 	char		 uid[24], secs[32], len[24];
-	double		 used, lim;
-	long long	 until, id;
-	int		 ok;
+	long long	 id;
 	enum tr_err	 er;
 
 	*slot = 0;
+	if (r->quota.read) {
+		q = r->quota;
+		r->quota.read = 0;
+		r->slot = 0;
+		return decide(r, &q, 1, audio_seconds, slot);
+	}
 	(void)lease(len, sizeof(len));
 	/* An Auth0 subject's quota is its users row's, made on first use. */
 	if (r->prin.kind == TR_PRIN_AUTH0 &&
@@ -106,37 +174,11 @@ tr_quota_begin(struct tr_req *r, double audio_seconds, long long *slot)
 		tr_warnx("quota not checked: database unavailable");
 		return TR_OK;
 	}
-	if ((er = tr_db_col_bool(res, 0, "minutes_ok", &ok)) != TR_OK) {
-		PQclear(res);
-		return er;
-	}
-	if (!ok) {
-		if ((er = tr_db_col_double(res, 0, "used", &used)) == TR_OK &&
-		    (er = tr_db_col_double(res, 0, "quota", &lim)) == TR_OK)
-			er = tr_db_col_ll(res, 0, "until_next", &until);
-		PQclear(res);
-		if (er != TR_OK || (er = retry_after(r, until)) != TR_OK)
-			return er;
-		return tr_fail(r, TR_ERATE, "monthly audio quota of %.0f "
-		    "minutes reached (%.1f used)", lim, used);
-	}
-	if (p[0] == NULL) {
-		PQclear(res);
-		return TR_OK;
-	}
-	er = tr_db_col_ll(res, 0, "slot", slot);
+	er = tr__quota_col(res, &q);
 	PQclear(res);
 	if (er != TR_OK)
 		return er;
-	if (*slot == 0) {
-		if ((er = retry_after(r, 5)) != TR_OK)
-			return er;
-		return tr_fail(r, TR_ERATE, "too many transcriptions in "
-		    "progress for this plan; retry when one has finished");
-	}
-	r->slot = *slot;
-	r->slot_renewed = mono_secs();
-	return TR_OK;
+	return decide(r, &q, p[0] != NULL, audio_seconds, slot);
 }
 
 /*

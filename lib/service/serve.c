@@ -232,6 +232,11 @@ serve_one(FCGX_Request *fcgi, const struct tr_endpoint *ep)
 	if (conf_err == TR_OK)
 		tr_usage_replay();
 	er = dispatch(&r);
+	/* A slot the key's admission took for work that never began; the
+	 * answer is still in libfcgi's buffer, so the caller cannot be
+	 * back before the slot is. */
+	if (r.slot > 0)
+		tr_quota_end(&r, r.slot);
 	if (er != TR_OK && !r.replied)
 		(void)tr__req_error(&r, er);
 	else if (er == TR_OK && !r.replied) {

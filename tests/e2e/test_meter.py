@@ -265,3 +265,47 @@ def test_slow_provider_call_keeps_its_slot(stack, speech):
     assert done["r"].status_code == 200, done["r"].text
     assert stack.pg.psql("SELECT count(*) FROM inflight WHERE bucket = '%s'"
                          % bucket) == [["0"]]
+
+
+def test_key_transcription_is_one_statement_before_the_provider(stack, speech):
+    """A transcription by API key costs the database two statements: one
+    before the provider (the key, its rate limit, the month's minutes
+    and a slot) and the usage row after it.  A request that fails once
+    admitted gives its slot back, and the next call of a one-slot plan
+    gets through."""
+    m = stack.deepgram
+    stack.pg.psql("ALTER DATABASE trapi SET log_statement = 'all'")
+    try:
+        # Fresh processes: their connections take the setting.
+        srv = stack.extra_server("onetrip", DEEPGRAM_API_KEY=m.key,
+                                 DEEPGRAM_BASE_URL=m.base_url)
+        addr, key = quota_user(stack, "onetrip", 1000, 1, 1000)
+        h = {"x-api-key": key}
+        log = os.path.join(stack.pg.data, "server.log")
+        start = os.path.getsize(log)
+        with open(speech[0], "rb") as f:
+            r = srv.request("POST", "/transcriptions/deepgram", headers=h,
+                            files={"audio": ("s.wav", f, "audio/wav")})
+        assert r.status_code == 200, r.text
+        with open(log, errors="replace") as f:
+            f.seek(start)
+            text = f.read()
+    finally:
+        stack.pg.psql("ALTER DATABASE trapi RESET log_statement")
+    import re
+    names = re.findall(r"execute (\w+):", text)
+    ours = [n for n in names if n in ("key_admit", "key_admit_slot",
+                                      "quota_take", "usage_row")]
+    assert ours == ["key_admit_slot", "usage_row"], names
+    # Admitted (its slot taken) but refused later: the slot comes back.
+    bucket = "user:%s" % user_id(stack, addr)
+    for _ in range(3):
+        r = srv.request("POST", "/transcriptions/deepgram", headers=h,
+                        files={"audio": ("s.wav", b"not audio", "audio/wav")})
+        assert r.status_code == 415, r.text
+        assert stack.pg.psql("SELECT count(*) FROM inflight WHERE bucket ="
+                             " '%s' AND expires_at > now()" % bucket) == [["0"]]
+    with open(speech[0], "rb") as f:
+        r = srv.request("POST", "/transcriptions/deepgram", headers=h,
+                        files={"audio": ("s.wav", f, "audio/wav")})
+    assert r.status_code == 200, r.text

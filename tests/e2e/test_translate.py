@@ -395,7 +395,10 @@ def google(stack):
     g = GoogleMock()
     sa = g.service_account(os.path.join(stack.base, "service-account.json"))
     os.chmod(sa, 0o644)
-    srv = stack.extra_server("google", GOOGLE_APPLICATION_CREDENTIALS=sa,
+    # One process: the token cache the tests watch is the one that
+    # answers (processes take turns at the socket).
+    srv = stack.extra_server("google", procs=1,
+                             GOOGLE_APPLICATION_CREDENTIALS=sa,
                              GOOGLE_TRANSLATE_BASE_URL=g.base_url, GOOGLE_TIMEOUT="3",
                              PROVIDER_RETRIES="2")
     keyed = stack.extra_server("google-key", GOOGLE_API_KEY=g.api_key,
