@@ -15,28 +15,14 @@
 
 #include "extern.h"
 
-#define SLOT_LEASE_DEFAULT	300	/* seconds a slot lasts unrenewed */
-#define SLOT_LEASE_MAX		86400
-
 /* The lease in seconds, as text for the query. */
 static long long
 lease(char *s, size_t sz)
 {
-	long long	 secs;
+	long long	 secs = tr_quota_lease();
 
-	secs = tr_conf_ll("SLOT_LEASE_SECONDS", SLOT_LEASE_DEFAULT, 1,
-	    SLOT_LEASE_MAX);
 	snprintf(s, sz, "%lld", secs);
 	return secs;
-}
-
-/* The lease of a slot in seconds, for a caller that renews on a timer. */
-long long
-tr_quota_lease(void)
-{
-	char	 s[24];
-
-	return lease(s, sizeof(s));
 }
 
 static long long
@@ -62,33 +48,6 @@ static const struct tr_db_stmt quota_take = {
 	"quota_take", "SELECT minutes_ok, used, quota, until_next, slot FROM"
 	" quota_take($1, $2, $3::bigint, $4::float8, $5::integer)", 5,
 };
-
-/* quota_take()'s columns in the first row of res. */
-enum tr_err
-tr__quota_col(const PGresult *res, struct tr_quota *q)
-{
-	const char	*used, *slot;
-	enum tr_err	 er;
-
-	memset(q, 0, sizeof(*q));
-	if ((er = tr_db_col_bool(res, 0, "minutes_ok", &q->minutes_ok)) !=
-	    TR_OK || (er = tr_db_col_str(res, 0, "used", &used)) != TR_OK ||
-	    (er = tr_db_col_str(res, 0, "slot", &slot)) != TR_OK)
-		return er;
-	/* No plan row: minutes unknown, nothing to compare. */
-	if (used != NULL) {
-		q->known = 1;
-		if ((er = tr_db_col_double(res, 0, "used", &q->used)) !=
-		    TR_OK ||
-		    (er = tr_db_col_double(res, 0, "quota", &q->quota)) !=
-		    TR_OK ||
-		    (er = tr_db_col_ll(res, 0, "until_next", &q->until)) != TR_OK)
-			return er;
-	}
-	if (slot != NULL)
-		er = tr_db_col_ll(res, 0, "slot", &q->slot);
-	return er;
-}
 
 /*
  * What q allows for audio_seconds more: 429 when the minutes are spent
