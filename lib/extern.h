@@ -539,6 +539,7 @@ struct	tr_jobrun {
 	char		 attempt[16];		/* the fencing token */
 	int		 status;		/* the reply's */
 	char		*ctype;
+	char		*disposition;		/* Content-Disposition or NULL */
 	struct tr_buf	 body;
 	char		*usage[TR_USAGE_NPARAMS]; /* the deferred row, or NULLs */
 	int		 canceled;		/* seen at a progress check */

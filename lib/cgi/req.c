@@ -854,6 +854,22 @@ tr_header(struct tr_req *r, const char *name, const char *val)
 	return tr_buf_addf(&r->hdrs, "%s: %s\r\n", name, val);
 }
 
+/* The value of the response header name set so far, a copy, or NULL. */
+static char *
+header_out(const struct tr_req *r, const char *name)
+{
+	const char	*p = r->hdrs.ptr, *end;
+	size_t		 n = strlen(name);
+
+	for (; p != NULL && *p != '\0'; p = end + 2) {
+		if ((end = strstr(p, "\r\n")) == NULL)
+			break;
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':' && p[n + 1] == ' ')
+			return tr_xstrndup(p + n + 2, (size_t)(end - p - n - 2));
+	}
+	return NULL;
+}
+
 static const char *
 reason(int status)
 {
@@ -919,6 +935,7 @@ head(struct tr_req *r, int status, const char *ctype, unsigned long long len)
 	if (r->job != NULL) {
 		r->job->status = status;
 		r->job->ctype = tr_xstrdup(ctype != NULL ? ctype : "");
+		r->job->disposition = header_out(r, "Content-Disposition");
 		return TR_OK;
 	}
 	tr_buf_init(&h, 64 * 1024);

@@ -404,19 +404,20 @@ job_json(const PGresult *res, int row)
 
 /*
  * GET /jobs/{id}/result: the answer of a job of the caller's that
- * succeeded, with its media type (a document's file, say).
+ * succeeded, with its media type and name (a document's file, say).
  */
 static enum tr_err
 result(struct tr_req *r, const char *id, const char *suid)
 {
 	PGresult	*res;
-	const char	*ctype = NULL;
+	const char	*ctype = NULL, *disp = NULL;
 	unsigned char	*body;
 	size_t		 len;
 	enum tr_err	 er;
 
 	if ((er = tr_db_queryv(tr_db_get(), &res, "SELECT result_ctype,"
-	    " result_body FROM jobs WHERE id = $1::uuid AND user_id ="
+	    " result_body, result_disposition FROM jobs WHERE id = $1::uuid"
+	    " AND user_id ="
 	    " $2::bigint AND state = 'succeeded' AND (expires_at IS NULL OR"
 	    " expires_at > now())", 2, id, suid)) != TR_OK)
 		return er;
@@ -426,6 +427,12 @@ result(struct tr_req *r, const char *id, const char *suid)
 		    "result: it is not yours, not done, failed or expired", id);
 	}
 	best(tr_db_col_str(res, 0, "result_ctype", &ctype));
+	best(tr_db_col_str(res, 0, "result_disposition", &disp));
+	if (disp != NULL && (er = tr_header(r, "Content-Disposition", disp)) !=
+	    TR_OK) {
+		PQclear(res);
+		return er;
+	}
 	if ((body = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0,
 	    1), &len)) == NULL) {
 		PQclear(res);
@@ -945,14 +952,16 @@ finish(struct tr_req *r, const char *files)
 	er = tr_db_queryv(db, &res, "UPDATE jobs SET state = CASE WHEN"
 	    " $3::integer < 400 THEN 'succeeded' ELSE 'failed' END,"
 	    " result_status = $3::integer, result_ctype = $4, result_body ="
-	    " $5::bytea, error = CASE WHEN $3::integer >= 400 THEN $6 END,"
+	    " $5::bytea, result_disposition = $8,"
+	    " error = CASE WHEN $3::integer >= 400 THEN $6 END,"
 	    " stage = 'done', percent = 100, lease_until = NULL, finished_at ="
 	    " now(), expires_at = now() + make_interval(secs => $7::bigint)"
 	    " WHERE id = $1::uuid AND attempt = $2::integer AND state ="
-	    " 'running' RETURNING id, " JOB_ENDED, 7, j->id, j->attempt, st,
+	    " 'running' RETURNING id, " JOB_ENDED, 8, j->id, j->attempt, st,
 	    j->ctype != NULL ? j->ctype : "", tr_buf_str(&hex),
 	    *tr_req_message(r) != '\0' ? tr_req_message(r) :
-	    tr_err_message(tr_err_from_status(j->status)), ttl);
+	    tr_err_message(tr_err_from_status(j->status)), ttl,
+	    j->disposition);
 	tr_buf_free(&hex);
 	if (er == TR_OK) {
 		ok = PQntuples(res) == 1;
@@ -1076,6 +1085,7 @@ out:
 	tr__req_free(&r);
 	tr_buf_free(&j.body);
 	free(j.ctype);
+	free(j.disposition);
 	for (i = 0; i < TR_USAGE_NPARAMS; i++)
 		free(j.usage[i]);
 	free(pcopy);

@@ -422,9 +422,9 @@ def test_async_document_is_fetched_from_its_result(env, stack):
     import docx
     srv, users, start, _ = env
     h = dict(users["owner"], Prefer="respond-async")
-    r = srv.request("POST", "/documents/docx", headers=h, json={
-        "text": "Minutes of the meeting.\n\nThe budget was approved.",
-        "title": "Weekly call"})
+    body = {"text": "Minutes of the meeting.\n\nThe budget was approved.",
+            "title": "Weekly call"}
+    r = srv.request("POST", "/documents/docx", headers=h, json=body)
     assert r.status_code == 202, r.text
     jid = r.json()["id"]
     assert srv.get("/jobs/%s/result" % jid,
@@ -440,6 +440,13 @@ def test_async_document_is_fetched_from_its_result(env, stack):
     f = srv.get(res["body_url"], headers=users["owner"])
     assert f.status_code == 200
     assert f.headers["Content-Type"] == res["content_type"]
+    # named as the synchronous answer names it
+    sync = srv.request("POST", "/documents/docx", headers=users["owner"],
+                       json=body)
+    assert sync.headers["Content-Disposition"] == \
+        'attachment; filename="Weekly_call.docx"'
+    assert f.headers["Content-Disposition"] == \
+        sync.headers["Content-Disposition"]
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(f.content)).paragraphs)
     assert "The budget was approved." in text and "Weekly call" in text
     assert srv.get(res["body_url"], headers=users["other"]).status_code == 404
