@@ -8,7 +8,7 @@
 static const struct tr_endpoint ep = {
 	.path = "/documents/*", .methods = TR_POST, .auth = TR_AUTH_APIKEY,
 	.body_max = TR_DOC_BODY_MAX, .fields = tr_doc_fields,
-	.fieldsz = TR_DOC__MAX, .handler = tr_document, .async = 1,
+	.fieldsz = TR_DOC__MAX, .handler = tr_document, .async = 1, .formats = TR_FMT_DOC,
 	.check = tr_document_check,
 };
 

@@ -8,7 +8,7 @@
 static const struct tr_endpoint ep = {
 	.path = "/reports/*", .methods = TR_POST, .auth = TR_AUTH_APIKEY,
 	.body_max = TR_DOC_BODY_MAX, .fields = tr_doc_fields,
-	.fieldsz = TR_DOC__MAX, .handler = tr_report, .async = 1,
+	.fieldsz = TR_DOC__MAX, .handler = tr_report, .async = 1, .formats = TR_FMT_REPORT,
 	.check = tr_report_check,
 };
 

@@ -15,7 +15,7 @@ handle(struct tr_req *r)
 static const struct tr_endpoint ep = {
 	.path = "/transcriptions/assemblyai", .methods = TR_POST,
 	.auth = TR_AUTH_ANY, .body_max = TR_BODY_UPLOAD,
-	.fields = tr_seed_fields, .fieldsz = TR_SEED__MAX, .async = 1, .slot = 1,
+	.fields = tr_seed_fields, .fieldsz = TR_SEED__MAX, .async = 1, .formats = TR_FMT_SEED, .slot = 1,
 	.check = tr_seed_check,
 	.handler = handle,
 };

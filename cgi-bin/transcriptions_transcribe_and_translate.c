@@ -10,7 +10,7 @@ static const struct tr_endpoint ep = {
 	.path = "/transcriptions/transcribe-and-translate", .methods = TR_POST,
 	.auth = TR_AUTH_ANY, .body_max = TR_BODY_UPLOAD,
 	.fields = tr_tt_fields, .fieldsz = TR_TT__MAX,
-	.handler = tr_xlate_transcribe, .async = 1, .slot = 1,
+	.handler = tr_xlate_transcribe, .async = 1, .formats = TR_FMT_SEED, .slot = 1,
 	.check = tr_xlate_transcribe_check,
 };
 

@@ -11,7 +11,7 @@ static const struct tr_endpoint ep = {
 	.path = "/transcriptions/video", .methods = TR_POST,
 	.auth = TR_AUTH_ANY, .body_max = TR_BODY_UPLOAD,
 	.fields = tr_video_fields, .fieldsz = TR_VIDEO__MAX,
-	.handler = tr_video_transcribe, .async = 1, .slot = 1,
+	.handler = tr_video_transcribe, .async = 1, .formats = TR_FMT_SEED, .slot = 1,
 	.check = tr_video_check,
 };
 

@@ -10,7 +10,7 @@ static const struct tr_endpoint ep = {
 	.path = "/transcriptions/whisper", .methods = TR_POST,
 	.auth = TR_AUTH_ANY, .body_max = TR_BODY_UPLOAD,
 	.fields = tr_whisper_fields, .fieldsz = TR_WHISPER__MAX,
-	.async = 1, .slot = 1, .check = tr_whisper_check,
+	.async = 1, .formats = TR_FMT_WHISPER, .slot = 1, .check = tr_whisper_check,
 	.handler = tr_whisper_transcribe,
 };
 

@@ -5,7 +5,7 @@ static const struct tr_endpoint ep = {
 	.path = "/v1/audio/translations", .methods = TR_POST,
 	.auth = TR_AUTH_APIKEY, .body_max = TR_BODY_UPLOAD,
 	.fields = tr_oai_fields, .fieldsz = TR_OAI__MAX,
-	.handler = tr_oai_translations, .openai_errors = 1, .async = 1, .slot = 1,
+	.handler = tr_oai_translations, .openai_errors = 1, .async = 1, .formats = TR_FMT_OPENAI, .slot = 1,
 	.check = tr_oai_check,
 };
 

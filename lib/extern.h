@@ -189,13 +189,9 @@ struct json_object *tr_transcript_json(const struct tr_transcript *,
 
 /*
  * Output formats (format.c): one row per response_format, with its
- * Content-Type, its renderer and the endpoints that offer it.
+ * Content-Type, its renderer and the endpoints that offer it (the
+ * families TR_FMT_*, tr.h).
  */
-#define TR_FMT_SEED	0x01	/* /transcriptions/deepgram, /assemblyai */
-#define TR_FMT_WHISPER	0x02	/* /transcriptions/whisper */
-#define TR_FMT_OPENAI	0x04	/* /v1/audio/transcriptions, /translations */
-#define TR_FMT_DOC	0x08	/* /documents/{fmt}: files for download */
-#define TR_FMT_REPORT	0x10	/* /reports/{fmt}: an analysis as a file */
 #define TR_RENDER_MAX	(64 * 1024 * 1024)	/* bytes of a rendering */
 
 struct	tr_senti_doc;

@@ -335,6 +335,17 @@ typedef enum tr_err (*tr_handler)(struct tr_req *);
  * path segment, available as tr_patharg()), methods, auth kind, body
  * limit, fields and handler.  tr_serve() does everything else.
  */
+/*
+ * The families of response formats (model/format.c): an endpoint
+ * offers one, and its handler picks response_format (or the path's
+ * {fmt}) among them.
+ */
+#define TR_FMT_SEED	0x01	/* /transcriptions/deepgram, /assemblyai */
+#define TR_FMT_WHISPER	0x02	/* /transcriptions/whisper */
+#define TR_FMT_OPENAI	0x04	/* /v1/audio/transcriptions, /translations */
+#define TR_FMT_DOC	0x08	/* /documents/{fmt}: files for download */
+#define TR_FMT_REPORT	0x10	/* /reports/{fmt}: an analysis as a file */
+
 struct	tr_endpoint {
 	const char		*path;
 	unsigned int		 methods;	/* TR_GET | TR_POST ... */
@@ -370,6 +381,9 @@ struct	tr_endpoint {
 	/* A path argument ("/jobs/" "*") may hold more than one segment
 	 * ("{id}/result"): the handler checks what follows. */
 	int			 subpaths;
+	/* The family of response formats it answers in (TR_FMT_*), or
+	 * 0 for its own JSON only. */
+	unsigned int		 formats;
 };
 
 /* Run the FastCGI (or one-shot CGI) loop.  Returns the exit status. */

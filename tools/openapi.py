@@ -152,19 +152,17 @@ BODIES = {
     "v1_model": "Model", "jobs": "JobList", "job": "Job",
 }
 
-# Programs that answer in the response_format asked for: the family of
-# formats they offer (format.c's table, as each program describes it),
-# and the schema of their JSON one.
+# Programs that answer in the response_format asked for (the family of
+# formats each declares, as it describes itself): the schema of their
+# JSON one; a family not here has none of its own.
 RENDERS = {
-    "transcriptions_deepgram": ("seed", "Transcript"),
-    "transcriptions_assemblyai": ("seed", "Transcript"),
-    "transcriptions_video": ("seed", "Transcript"),
-    "transcriptions_transcribe_and_translate": ("seed", "TranscribeTranslate"),
-    "transcriptions_whisper": ("whisper", "Transcript"),
-    "v1_audio_transcriptions": ("openai", "OpenAITranscription"),
-    "v1_audio_translations": ("openai", "OpenAITranscription"),
-    "documents": ("document", None),
-    "reports": ("report", None),
+    "transcriptions_deepgram": "Transcript",
+    "transcriptions_assemblyai": "Transcript",
+    "transcriptions_video": "Transcript",
+    "transcriptions_transcribe_and_translate": "TranscribeTranslate",
+    "transcriptions_whisper": "Transcript",
+    "v1_audio_transcriptions": "OpenAITranscription",
+    "v1_audio_translations": "OpenAITranscription",
 }
 
 
@@ -274,8 +272,8 @@ def operation(rt, d, method):
         ok = "200"
     if rt["program"] == "metrics":
         body = {"text/plain": {"schema": STR}}
-    elif rt["program"] in RENDERS:
-        body = rendered(d, *RENDERS[rt["program"]])
+    elif d.get("family"):
+        body = rendered(d, d["family"], RENDERS.get(rt["program"]))
     elif rt["program"] in BODIES:
         body = {"application/json": {"schema": ref(BODIES[rt["program"]])}}
     elif rt["program"] == "utilities_text_file":

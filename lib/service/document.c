@@ -236,16 +236,16 @@ sentiment(struct tr_req *r, const struct tr_transcript *t,
 }
 
 /*
- * Both endpoints' input: the format among those of family (what "no
+ * Both endpoints' input: the format among the endpoint's (what "no
  * format" says names what), the transcript (t, *timed), one with times
  * for the subtitle formats, the metadata (*meta).  Nothing to free on
  * error.
  */
 static enum tr_err
-prepare(struct tr_req *r, unsigned int family, const char *what,
-    const struct tr_format **fp, struct tr_transcript *t, int *timed,
-    struct json_object **meta)
+prepare(struct tr_req *r, const char *what, const struct tr_format **fp,
+    struct tr_transcript *t, int *timed, struct json_object **meta)
 {
+	unsigned int		 family = r->ep->formats;
 	const struct tr_format	*f;
 	struct json_object	*min = NULL;
 	struct tr_buf		 names;
@@ -279,7 +279,7 @@ prepare(struct tr_req *r, unsigned int family, const char *what,
 
 /* The endpoints' .check: prepare()'s, its input let go. */
 static enum tr_err
-check(struct tr_req *r, unsigned int family, const char *what)
+check(struct tr_req *r, const char *what)
 {
 	const struct tr_format	*f;
 	struct json_object	*meta = NULL;
@@ -287,7 +287,7 @@ check(struct tr_req *r, unsigned int family, const char *what)
 	int			 timed;
 	enum tr_err		 er;
 
-	if ((er = prepare(r, family, what, &f, &t, &timed, &meta)) == TR_OK) {
+	if ((er = prepare(r, what, &f, &t, &timed, &meta)) == TR_OK) {
 		json_object_put(meta);
 		tr_transcript_free(&t);
 	}
@@ -298,8 +298,7 @@ check(struct tr_req *r, unsigned int family, const char *what)
  * Both endpoints: the input, the file, the usage row of service.
  */
 static enum tr_err
-serve(struct tr_req *r, unsigned int family, const char *service,
-    const char *what)
+serve(struct tr_req *r, const char *service, const char *what)
 {
 	const struct tr_format	*f;
 	const struct tr_pair	*tp = tr_field_get(r, TR_DOC_TITLE);
@@ -313,7 +312,7 @@ serve(struct tr_req *r, unsigned int family, const char *service,
 	enum tr_err		 er;
 
 	memset(&o, 0, sizeof(o));
-	if ((er = prepare(r, family, what, &f, &t, &o.timed, &meta)) != TR_OK)
+	if ((er = prepare(r, what, &f, &t, &o.timed, &meta)) != TR_OK)
 		return er;
 	if (tp != NULL && (title = clean(tp->val, tp->valsz))[0] == '\0')
 		TR_FREE(title);
@@ -324,7 +323,7 @@ serve(struct tr_req *r, unsigned int family, const char *service,
 	o.title = title;
 	o.meta = meta;
 	tr_buf_init(&cd, 512);
-	if ((er = family == TR_FMT_REPORT ? sentiment(r, &t, &sd, &o) :
+	if ((er = r->ep->formats == TR_FMT_REPORT ? sentiment(r, &t, &sd, &o) :
 	    TR_OK) == TR_OK &&
 	    (er = tr_buf_addf(&cd, "attachment; filename=\"%s\"", fname)) ==
 	    TR_OK && (er = tr_header(r, "Content-Disposition",
@@ -343,24 +342,24 @@ serve(struct tr_req *r, unsigned int family, const char *service,
 enum tr_err
 tr_document(struct tr_req *r)
 {
-	return serve(r, TR_FMT_DOC, "document", "document");
+	return serve(r, "document", "document");
 }
 
 enum tr_err
 tr_document_check(struct tr_req *r)
 {
-	return check(r, TR_FMT_DOC, "document");
+	return check(r, "document");
 }
 
 /* POST /reports/{fmt}: the analysis of report.c, not the transcript. */
 enum tr_err
 tr_report(struct tr_req *r)
 {
-	return serve(r, TR_FMT_REPORT, "report", "report");
+	return serve(r, "report", "report");
 }
 
 enum tr_err
 tr_report_check(struct tr_req *r)
 {
-	return check(r, TR_FMT_REPORT, "report");
+	return check(r, "report");
 }

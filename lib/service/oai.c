@@ -99,7 +99,7 @@ checks(struct tr_req *r, const struct tr_format **f, const char **prov)
 	enum tr_err	 er;
 
 	if ((er = tr_transcript_format(r, tr_str(r, TR_OAI_FORMAT),
-	    TR_FMT_OPENAI, TR_EINVAL, f)) != TR_OK)
+	    r->ep->formats, TR_EINVAL, f)) != TR_OK)
 		return er;
 	if ((*prov = tr_oai_model_provider(model)) == NULL)
 		return tr_fail_param(r, TR_EINVAL, "model", "model '%.64s' does "

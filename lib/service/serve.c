@@ -283,6 +283,8 @@ describe(const struct tr_endpoint *ep)
 	json_object_object_add(o, "openai_errors", json_object_new_boolean(
 	    ep->openai_errors));
 	json_object_object_add(o, "async", json_object_new_boolean(ep->async));
+	json_object_object_add(o, "family", ep->formats != 0 ?
+	    json_object_new_string(tr_format_family(ep->formats)) : NULL);
 	arr = json_object_new_array();
 	for (i = 0; i < ep->fieldsz; i++) {
 		f = json_object_new_object();

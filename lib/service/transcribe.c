@@ -171,7 +171,7 @@ const struct tr_field tr_seed_fields[TR_SEED__MAX] = {
 static enum tr_err
 seed_format(struct tr_req *r, const struct tr_format **f)
 {
-	return tr_transcript_format(r, tr_str(r, TR_SEED_FORMAT), TR_FMT_SEED,
+	return tr_transcript_format(r, tr_str(r, TR_SEED_FORMAT), r->ep->formats,
 	    TR_EFIELD, f);
 }
 

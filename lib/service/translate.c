@@ -811,7 +811,7 @@ tt_checks(struct tr_req *r, const struct tr_format **f, struct tr_xjob *job,
 	const char	*eng = tr_str(r, TR_TT_ENGINE);
 	enum tr_err	 er;
 
-	if ((er = tr_transcript_format(r, tr_str(r, TR_TT_FORMAT), TR_FMT_SEED,
+	if ((er = tr_transcript_format(r, tr_str(r, TR_TT_FORMAT), r->ep->formats,
 	    TR_EFIELD, f)) != TR_OK ||
 	    (er = lang_field(r, TR_TT_TARGET, "target_language",
 	    &job->target)) != TR_OK ||

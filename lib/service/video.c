@@ -259,7 +259,7 @@ checks(struct tr_req *r, const struct tr_format **f)
 	enum tr_err		 er;
 
 	if ((er = tr_transcript_format(r, tr_str(r, TR_VIDEO_FORMAT),
-	    TR_FMT_SEED, TR_EFIELD, f)) != TR_OK)
+	    r->ep->formats, TR_EFIELD, f)) != TR_OK)
 		return er;
 	if ((in != NULL) == (url != NULL))
 		return tr_fail_param(r, TR_EINVAL, "video", "send either a "

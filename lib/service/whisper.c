@@ -25,7 +25,7 @@ checks(struct tr_req *r, const struct tr_format **f)
 	if (temp != NULL && temp->parsed.d > 1)
 		return tr_fail(r, TR_EFIELD, "temperature must be from 0 to 1");
 	return tr_transcript_format(r, tr_str(r, TR_WHISPER_FORMAT),
-	    TR_FMT_WHISPER, TR_EFIELD, f);
+	    r->ep->formats, TR_EFIELD, f);
 }
 
 enum tr_err
