@@ -96,7 +96,8 @@ enum tr_err	 tr_jwt_check(struct tr_jwt *, const char *iss,
 enum tr_err	 tr_jwt_sign_hs256(struct json_object *, const void *,
 		    size_t, char **) TR_WUR;
 
-/* Outbound HTTP (http.c). */
+/* Outbound HTTP (http.c); libcurl's global init, once. */
+int		 tr__curl_ready(void);
 struct	tr_http_resp {
 	long		 status;	/* HTTP status */
 	struct tr_buf	 body;		/* capped */

@@ -117,6 +117,15 @@ curl_init(void)
 	curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
+/* libcurl's global init, once per process, whichever thread comes
+ * first (net/guard.c's fetches too); whether it succeeded. */
+int
+tr__curl_ready(void)
+{
+	pthread_once(&curl_once, curl_init);
+	return curl_ready;
+}
+
 static size_t
 on_body(char *p, size_t sz, size_t n, void *arg)
 {
@@ -210,9 +219,7 @@ attempt(const struct tr_http_opts *o, struct tr_http_resp *resp)
 	resp->retry_after = -1;
 	resp->reqid_header = o->reqid_header;
 	resp->attempts = tries + 1;
-	/* Once per process, whichever thread comes first. */
-	pthread_once(&curl_once, curl_init);
-	if (!curl_ready)
+	if (!tr__curl_ready())
 		return TR_ESYSTEM;
 	if ((c = handle_for(o->url, &warm)) == NULL)
 		return TR_ENOMEM;

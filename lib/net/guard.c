@@ -21,7 +21,6 @@
 #include <arpa/inet.h>
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,15 +321,6 @@ tr_url_join(const char *base, const char *ref, char *out, size_t outsz)
 	return er;
 }
 
-static pthread_once_t	 curl_once = PTHREAD_ONCE_INIT;
-static int		 curl_ready;
-
-static void
-curl_init(void)
-{
-	curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-}
-
 /* What one fetch carries through curl's callbacks. */
 struct	xfer {
 	const struct tr_net_opts *o;
@@ -484,8 +474,7 @@ tr_net_fetch(const struct tr_net_opts *o, struct tr_net_resp *resp)
 	memset(&x, 0, sizeof(x));
 	x.o = o;
 	x.resp = resp;
-	pthread_once(&curl_once, curl_init);
-	if (!curl_ready || (x.c = curl_easy_init()) == NULL)
+	if (!tr__curl_ready() || (x.c = curl_easy_init()) == NULL)
 		return TR_ESYSTEM;
 	for (hp = o->headers; hp != NULL && *hp != NULL; hp++) {
 		if ((nl = curl_slist_append(hl, *hp)) == NULL) {
