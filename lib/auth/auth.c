@@ -126,8 +126,11 @@ auth_apikey(struct tr_req *r, const char *key, int count)
 	p[1] = hx;
 	p[2] = count ? "t" : "f";
 	p[3] = TR_RATE_DEFAULT;
-	snprintf(len, sizeof(len), "%lld", tr_quota_lease());
-	p[4] = len;
+	p[4] = NULL;		/* the lease: key_admit_slot's only */
+	if (r->ep->slot) {
+		snprintf(len, sizeof(len), "%lld", tr_quota_lease());
+		p[4] = len;
+	}
 	if ((er = tr_db_exec(tr_db_get(), &res, r->ep->slot ? &key_admit_slot :
 	    &key_admit, p)) != TR_OK)
 		return er;

@@ -9,13 +9,13 @@
  * column name, each value checked as it is parsed.
  */
 #include <float.h>
-#include <poll.h>
-#include <time.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "extern.h"
 

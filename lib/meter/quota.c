@@ -90,8 +90,8 @@ decide(struct tr_req *r, const struct tr_quota *q, int bucket,
  * round trip.  Returns TR_ERATE (429, Retry-After) when either is
  * exhausted; on TR_OK, *slot must be given back with tr_quota_end() (or
  * with the usage row, tr_usage's slot).  What the key's admission took
- * (an endpoint's .slot) is used first, with no round trip.  Works on a bare request
- * (tr_req_new()) as on an HTTP one.  While the database is down the
+ * (an endpoint's .slot) is used first, with no round trip.  Works on a
+ * bare request (tr_req_new()) as on an HTTP one.  While the database is down the
  * quotas cannot be known, and like the rate limit they let the call
  * through (its usage row is spooled).
  */

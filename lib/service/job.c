@@ -417,8 +417,8 @@ result(struct tr_req *r, const char *id, const char *suid)
 
 	if ((er = tr_db_queryv(tr_db_get(), &res, "SELECT result_ctype,"
 	    " result_body, result_disposition FROM jobs WHERE id = $1::uuid"
-	    " AND user_id ="
-	    " $2::bigint AND state = 'succeeded' AND (expires_at IS NULL OR"
+	    " AND user_id = $2::bigint AND state = 'succeeded' AND"
+	    " (expires_at IS NULL OR"
 	    " expires_at > now())", 2, id, suid)) != TR_OK)
 		return er;
 	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 1)) {

@@ -175,9 +175,11 @@ dispatch(struct tr_req *r)
 	if (ep->async) {
 		if ((er = tr__job_wanted(r, &preflight)) != TR_OK)
 			return er;
+		if (preflight && ep->check != NULL &&
+		    (er = ep->check(r)) != TR_OK)
+			return er;
 		if (preflight)
-			return ep->check != NULL && (er = ep->check(r)) !=
-			    TR_OK ? er : tr__job_submit(r);
+			return tr__job_submit(r);
 		if (tr_param(r, "callback_url") != NULL)
 			return tr_fail_param(r, TR_EFIELD, "callback_url",
 			    "callback_url is for an async request (Prefer: "
@@ -322,10 +324,6 @@ describe(const struct tr_endpoint *ep)
 }
 
 /*
- * Serves requests until the web server closes the FastCGI socket, or
- * one request when started as plain CGI.  Returns the exit status.
- */
-/*
  * TRAPI_FCGI_CHILDREN=N, in the environment the web server starts the
  * program with (lighttpd's bin-environment, max-procs 1; PHP's
  * PHP_FCGI_CHILDREN is the same): this process, its libraries loaded
@@ -336,9 +334,9 @@ describe(const struct tr_endpoint *ep)
  * the web server started would each hold privately.  A child that ends
  * is started again (after a second if it lived less); SIGTERM or
  * SIGINT stops them all.  Returns 0 in a child, 1 in the parent once
- * they have all ended.
- * Apache's mod_fcgid sends a process one request at a time, so it
- * starts its processes itself and sets no children.
+ * they have all ended.  (Apache's mod_fcgid sends a process one
+ * request at a time, so it starts its processes itself and sets no
+ * children.)
  */
 static int
 supervise(int n)
@@ -403,6 +401,10 @@ supervise(int n)
 	}
 }
 
+/*
+ * Serves requests until the web server closes the FastCGI socket, or
+ * one request when started as plain CGI.  Returns the exit status.
+ */
 int
 tr_serve(const struct tr_endpoint *ep)
 {
