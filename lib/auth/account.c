@@ -61,12 +61,11 @@ tr_account_user(long long uid, struct json_object **out)
 	if ((er = tr_db_queryv(tr_db_get(), &res, "SELECT email, first_name,"
 	    " last_name, company, plan, " TR_SQL_ISOTIME("created_at") ", "
 	    TR_SQL_ISOTIME("last_login") ","
-	    " CASE WHEN usage_month = date_trunc('month', now())::date"
-	    "  THEN api_calls_month ELSE 0 END AS api_calls_month,"
-	    " CASE WHEN usage_month = date_trunc('month', now())::date"
-	    "  THEN audio_minutes_month ELSE 0 END::float8"
+	    " COALESCE(m.api_calls_month, 0) AS api_calls_month,"
+	    " COALESCE(m.audio_minutes_month, 0)::float8"
 	    " AS audio_minutes_month"
-	    " FROM users WHERE id = $1 AND is_active AND deleted_at IS NULL",
+	    " FROM users u LEFT JOIN usage_month m ON m.user_id = u.id"
+	    " WHERE u.id = $1 AND is_active AND deleted_at IS NULL",
 	    1, id)) != TR_OK)
 		return er;
 	if (PQntuples(res) != 1) {

@@ -160,15 +160,16 @@ tr_quota_renew(struct tr_req *r, long long slot)
 	if (slot == r->slot && now - r->slot_renewed < (len + 3) / 4)
 		return;
 	snprintf(id, sizeof(id), "%lld", slot);
-	if (tr_db_queryv(tr_db_get(), NULL, "UPDATE inflight SET expires_at ="
-	    " now() + make_interval(secs => $2) WHERE id = $1", 2, id,
+	if (tr_db_queryv(tr_db_get(), NULL, "UPDATE slots SET expires_at ="
+	    " now() + make_interval(secs => $2) WHERE id = slot_id($1)"
+	    " AND gen = slot_gen($1) AND expires_at > now()", 2, id,
 	    secs) != TR_OK)
 		tr_warnx("quota: lease of slot %s not renewed", id);
 	else if (slot == r->slot)
 		r->slot_renewed = now;
 }
 
-/* Gives a slot back (and drops expired ones). */
+/* Gives a slot back. */
 void
 tr_quota_end(struct tr_req *r, long long slot)
 {
@@ -179,7 +180,8 @@ tr_quota_end(struct tr_req *r, long long slot)
 	if (slot == r->slot)
 		r->slot = 0;
 	snprintf(id, sizeof(id), "%lld", slot);
-	if (tr_db_queryv(tr_db_get(), NULL, "DELETE FROM inflight WHERE"
-	    " id = $1 OR expires_at < now()", 1, id) != TR_OK)
+	if (tr_db_queryv(tr_db_get(), NULL, "UPDATE slots SET expires_at ="
+	    " '-infinity' WHERE id = slot_id($1) AND gen = slot_gen($1)",
+	    1, id) != TR_OK)
 		tr_warnx("quota: slot %s not released; its lease runs out", id);
 }

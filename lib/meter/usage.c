@@ -1,7 +1,7 @@
 /*
  * Usage metering (SPEC section 5): a usage_logs row per billable call,
- * the user's monthly counters and the release of the call's quota
- * slot, in one statement: one transaction, one durable commit.  A usage row is
+ * the user's monthly counters (striped, migration 0012) and the release
+ * of the call's quota slot, in one statement: one transaction, one durable commit.  A usage row is
  * billing data: when PostgreSQL cannot be reached the row is appended to
  * a local spool file and fsync'd before the call succeeds, and replayed
  * when the database is back.  Every row carries an idempotency key, so
@@ -23,8 +23,8 @@
 #define SPOOL_LINEMAX	4096
 
 static const struct tr_db_stmt usage_row = { "usage_row",
-    "WITH rel AS (DELETE FROM inflight WHERE id = $12::bigint"
-    " OR expires_at < now()),"
+    "WITH rel AS (UPDATE slots SET expires_at = '-infinity'"
+    " WHERE id = slot_id($12::bigint) AND gen = slot_gen($12::bigint)),"
     " ins AS (INSERT INTO usage_logs (user_id, api_key_id, service,"
     " endpoint, audio_duration_seconds, tokens_used, cost_usd, status,"
     " request_id, idempotency_key, timestamp, characters) VALUES"
@@ -34,16 +34,13 @@ static const struct tr_db_stmt usage_row = { "usage_row",
     " ON CONFLICT (idempotency_key) DO NOTHING"
     " RETURNING user_id, date_trunc('month', timestamp)::date AS m,"
     " audio_duration_seconds / 60 AS mins)"
-    " UPDATE users u SET"
-    " api_calls_month = CASE WHEN u.usage_month = ins.m"
-    "  THEN u.api_calls_month + 1 WHEN u.usage_month < ins.m THEN 1"
-    "  ELSE u.api_calls_month END,"
-    " audio_minutes_month = CASE WHEN u.usage_month = ins.m"
-    "  THEN u.audio_minutes_month + ins.mins"
-    "  WHEN u.usage_month < ins.m THEN ins.mins"
-    "  ELSE u.audio_minutes_month END,"
-    " usage_month = GREATEST(u.usage_month, ins.m)"
-    " FROM ins WHERE u.id = ins.user_id", TR_USAGE_NPARAMS };
+    " INSERT INTO usage_counters AS c (user_id, month, stripe, api_calls,"
+    " audio_minutes) SELECT user_id, m, pg_backend_pid() % 16, 1, mins"
+    " FROM ins WHERE user_id IS NOT NULL"
+    " ON CONFLICT (user_id, month, stripe) DO UPDATE SET"
+    " api_calls = c.api_calls + 1,"
+    " audio_minutes = c.audio_minutes + excluded.audio_minutes",
+    TR_USAGE_NPARAMS };
 
 /* usage_row's parameters as a spool line names them; the slot is not
  * spooled (its lease frees it). */

@@ -174,8 +174,9 @@ def test_api_key_lifecycle(lt, stack, account):
                         " FROM usage_logs WHERE request_id = '%s'" % rid)
     assert row == [[str(account["user"]["id"]), str(k["id"]), "deepgram",
                     "/utilities/log-usage", "90.000", "12", "0.004300", "success"]]
-    u = stack.pg.psql("SELECT api_calls_month, audio_minutes_month FROM users"
-                      " WHERE id = %d" % account["user"]["id"])[0]
+    u = stack.pg.psql("SELECT api_calls_month, audio_minutes_month FROM"
+                      " usage_month WHERE user_id = %d"
+                      % account["user"]["id"])[0]
     assert int(u[0]) >= 1 and float(u[1]) >= 1.5
     listed = lt.get("/auth/api-keys", headers=bearer(account["access_token"])).json()
     mine = [x for x in listed["api_keys"] if x["id"] == k["id"]][0]

@@ -46,21 +46,25 @@ def test_each_call_one_row_and_its_slot_back(stack, dg1, speech):
     secs = sum(float(r[1]) for r in rows)
     assert secs > 0
     k = stack.pg.psql("SELECT k.usage_count, k.last_used IS NOT NULL,"
-                      " s.api_calls_month, s.audio_minutes_month, s.id"
+                      " m.api_calls_month, m.audio_minutes_month, s.id"
                       " FROM api_keys k JOIN users s ON s.id = k.user_id"
+                      " JOIN usage_month m ON m.user_id = s.id"
                       " WHERE s.email = '%s'" % addr)[0]
     assert k[0] == str(n) and k[1] == "t" and k[2] == str(n)
     assert abs(float(k[3]) - secs / 60) < 0.001
     assert stack.pg.psql("SELECT count(*) FROM inflight WHERE bucket ="
                          " 'user:%s'" % k[4]) == [["0"]]
+    # One call at a time: each took the bucket's one slot row again.
+    assert stack.pg.psql("SELECT count(*) FROM slots WHERE bucket ="
+                         " 'user:%s'" % k[4]) == [["1"]]
 
 
 def test_counters_are_unlogged(stack):
     """Rate windows and slots write no WAL; the usage log does."""
     rows = dict(stack.pg.psql("SELECT relname, relpersistence FROM pg_class"
-                              " WHERE relname IN ('rate_limits', 'inflight',"
+                              " WHERE relname IN ('rate_limits', 'slots',"
                               " 'usage_logs', 'api_keys')"))
-    assert rows == {"rate_limits": "u", "inflight": "u", "usage_logs": "p",
+    assert rows == {"rate_limits": "u", "slots": "u", "usage_logs": "p",
                     "api_keys": "p"}
 
 

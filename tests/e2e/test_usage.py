@@ -222,6 +222,60 @@ def test_monthly_minutes_quota(stack):
                          " JOIN users s ON s.id = u.user_id WHERE s.email = '%s'"
                          " ORDER BY u.id" % addr)
     assert rows == [["540.000"], ["30.000"]]
-    m = stack.pg.psql("SELECT audio_minutes_month FROM users WHERE email = '%s'"
-                      % addr)
+    m = stack.pg.psql("SELECT m.audio_minutes_month FROM usage_month m JOIN"
+                      " users s ON s.id = m.user_id WHERE s.email = '%s'" % addr)
     assert float(m[0][0]) == 9.5
+
+
+def parallel(calls):
+    """Runs each of calls (functions) on a thread of its own, all at
+    once; returns their results in order."""
+    import threading
+    out = [None] * len(calls)
+
+    def run(i):
+        try:
+            out[i] = calls[i]()
+        except Exception as e:  # noqa: BLE001 -- reported as the result
+            out[i] = e
+
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    return out
+
+
+def test_parallel_calls_of_one_user(stack):
+    """Calls of one user on eight processes of two web servers at once:
+    a plan of three concurrent slots lets exactly three held calls
+    through and refuses the rest, and the month's counters (spread over
+    rows that parallel writers do not share) count every usage row
+    once."""
+    _, key = quota_user(stack, "three", 100000, 3, 100000)
+    servers = [stack.server("lighttpd"), stack.server("apache-fcgid")]
+    h = {"x-api-key": key}
+
+    def held(srv):
+        return lambda: srv.request("POST", "/test/quota", headers=h,
+                                   json={"seconds": 1, "hold_ms": 2500})
+    rs = parallel([held(servers[i % 2]) for i in range(8)])
+    codes = sorted(r.status_code for r in rs)
+    assert codes == [200] * 3 + [429] * 5, [getattr(r, "text", r) for r in rs]
+    assert all("in progress" in r.json()["error"]["message"]
+               for r in rs if r.status_code == 429)
+
+    addr, key = quota_user(stack, "wide", 100000, 100, 100000)
+    h = {"x-api-key": key}
+
+    def quick(srv):
+        return lambda: srv.request("POST", "/test/quota", headers=h,
+                                   json={"seconds": 6})
+    rs = parallel([quick(servers[i % 2]) for i in range(24)])
+    assert [r.status_code for r in rs] == [200] * 24, rs
+    m = stack.pg.psql("SELECT m.api_calls_month, m.audio_minutes_month,"
+                      " (SELECT count(*) FROM usage_logs l WHERE"
+                      " l.user_id = s.id) FROM usage_month m JOIN users s"
+                      " ON s.id = m.user_id WHERE s.email = '%s'" % addr)
+    assert m == [["24", "2.4000", "24"]], m

@@ -211,9 +211,17 @@ quota(struct tr_req *r, const char *bucket)
 	for (i = 0; i < n; i++)
 		tr_quota_end(r, slots[i]);
 	T(slots_of(bucket) == 0);
-	/* Given back, a slot can be taken again. */
+	/* Given back, a slot can be taken again: a row of the bucket
+	 * reused, under a new token.  The tokens given back before do not
+	 * free it, and the bucket has no more rows than it had slots. */
 	T(tr_quota_begin(r, 0, &slot) == TR_OK);
 	T(slot > 0);
+	for (i = 0; i < n; i++) {
+		T(slot != slots[i]);
+		tr_quota_end(r, slots[i]);
+	}
+	T(slots_of(bucket) == 1);
+	T(count("SELECT count(*) FROM slots WHERE bucket = $1", bucket) == n);
 	tr_quota_end(r, slot);
 	T(slots_of(bucket) == 0);
 }
@@ -226,10 +234,12 @@ minutes(const char *tok, const char *uid, const char *bucket)
 	long long	 slot;
 
 	T(tr_auth_token(r, tok) == TR_OK);
-	T(tr_db_queryv(tr_db_get(), NULL, "UPDATE users SET"
-	    " audio_minutes_month = (SELECT audio_minutes_month FROM plans"
-	    " WHERE plan = 'free'), usage_month = date_trunc('month',"
-	    " now())::date WHERE id = $1", 1, uid) == TR_OK);
+	T(tr_db_queryv(tr_db_get(), NULL, "DELETE FROM usage_counters"
+	    " WHERE user_id = $1", 1, uid) == TR_OK);
+	T(tr_db_queryv(tr_db_get(), NULL, "INSERT INTO usage_counters"
+	    " (user_id, month, stripe, audio_minutes) SELECT $1::bigint,"
+	    " date_trunc('month', now())::date, 0, audio_minutes_month"
+	    " FROM plans WHERE plan = 'free'", 1, uid) == TR_OK);
 	T(tr_quota_begin(r, 0, &slot) == TR_ERATE);
 	T(slot == 0);
 	T(strstr(tr_req_message(r), "monthly audio quota") != NULL);
@@ -238,8 +248,8 @@ minutes(const char *tok, const char *uid, const char *bucket)
 
 	r = tr_req_new(PATH);
 	T(tr_auth_token(r, tok) == TR_OK);
-	T(tr_db_queryv(tr_db_get(), NULL, "UPDATE users SET"
-	    " audio_minutes_month = audio_minutes_month - 0.5 WHERE id = $1",
+	T(tr_db_queryv(tr_db_get(), NULL, "UPDATE usage_counters SET"
+	    " audio_minutes = audio_minutes - 0.5 WHERE user_id = $1",
 	    1, uid) == TR_OK);
 	T(tr_quota_begin(r, 0, &slot) == TR_OK);
 	T(slot > 0);
@@ -347,7 +357,8 @@ online(const char *url)
 	T(strncmp(s + strlen(PATH) + 1, tr_request_id(r), 32) == 0);
 	T(strstr(s, " ws-test 90.000 success") != NULL);
 	free(s);
-	T(count("SELECT api_calls_month FROM users WHERE id = $1", uid) == 1);
+	T(count("SELECT api_calls_month FROM usage_month WHERE user_id = $1",
+	    uid) == 1);
 	T(count("SELECT count(*) FROM usage_logs WHERE request_id = $1",
 	    tr_request_id(r)) == 1);
 
@@ -362,8 +373,8 @@ online(const char *url)
 	/* A JWT caller's slot is its user's too. */
 	r = tr_req_new(PATH);
 	T(tr_auth_token(r, access) == TR_OK);
-	T(tr_db_queryv(tr_db_get(), NULL, "UPDATE users SET"
-	    " audio_minutes_month = 0 WHERE id = $1", 1, uid) == TR_OK);
+	T(tr_db_queryv(tr_db_get(), NULL, "DELETE FROM usage_counters"
+	    " WHERE user_id = $1", 1, uid) == TR_OK);
 	T(tr_quota_begin(r, 0, &slot) == TR_OK);
 	T(slots_of(bucket) == 1);
 	tr_quota_end(r, slot);
