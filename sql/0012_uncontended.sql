@@ -151,54 +151,17 @@ BEGIN
 END
 $$;
 
--- key_admit() (0006) with its writes in the order that holds rows the
--- shortest: the rate window's row, then the key's, each locked until
--- the (asynchronous) commit, at the end.
-CREATE OR REPLACE FUNCTION key_admit(p_prefix text, p_hash bytea,
-    p_count boolean, p_default_limit integer,
-    OUT key_id bigint, OUT key_hash bytea, OUT key_active boolean,
-    OUT expired boolean, OUT user_id bigint, OUT plan text,
-    OUT user_active boolean, OUT admitted boolean, OUT lim integer,
-    OUT remaining integer, OUT reset_at bigint, OUT retry_in integer)
-RETURNS SETOF record
-LANGUAGE plpgsql AS $$
-DECLARE
-	rpm	integer;
-BEGIN
-	SELECT k.id, k.key_hash, k.is_active AND k.revoked_at IS NULL,
-	    k.expires_at IS NOT NULL AND k.expires_at <= now(),
-	    u.id, u.plan, u.is_active AND u.deleted_at IS NULL,
-	    p.requests_per_minute
-	    INTO key_id, key_hash, key_active, expired, user_id, plan,
-	    user_active, rpm
-	    FROM api_keys k JOIN users u ON u.id = k.user_id
-	    LEFT JOIN plans p ON p.plan = u.plan
-	    WHERE k.key_hash = p_hash AND k.key_prefix = p_prefix;
-	IF NOT FOUND THEN
-		RETURN;
-	END IF;
-	IF key_active AND user_active AND NOT expired THEN
-		PERFORM set_config('synchronous_commit', 'off', true);
-		IF p_count THEN
-			SELECT t.admitted, t.lim, t.remaining, t.reset_at,
-			    t.retry_in INTO admitted, lim, remaining,
-			    reset_at, retry_in
-			    FROM rate_take('user:' || user_id,
-			    COALESCE(rpm, p_default_limit)) t;
-		END IF;
-		UPDATE api_keys SET last_used = now(),
-		    usage_count = usage_count + 1 WHERE id = key_id;
-	END IF;
-	RETURN NEXT;
-END
-$$;
-
--- key_admit_slot() (0010) in the same order: the key looked up, the
--- month's minutes and the slot (which wait for no other call), then
--- the rate window and the key's counters.  A call the rate limit
--- refuses gives its slot back before the commit.
-CREATE OR REPLACE FUNCTION key_admit_slot(p_prefix text, p_hash bytea,
-    p_count boolean, p_default_limit integer, p_lease integer,
+-- key_admit() (0006) and key_admit_slot() (0010) as one function, its
+-- writes in the order that holds shared rows the shortest: the key
+-- looked up, then (p_lease not NULL: the endpoint takes a slot) the
+-- month's minutes and a slot, which wait for no other call, then the
+-- rate window's row and the key's, each locked until the commit
+-- (asynchronous, as before), at the end.  A call the rate limit refuses
+-- gives its slot back before the commit.
+DROP FUNCTION key_admit_slot(text, bytea, boolean, integer, integer);
+DROP FUNCTION key_admit(text, bytea, boolean, integer);
+CREATE FUNCTION key_admit(p_prefix text, p_hash bytea, p_count boolean,
+    p_default_limit integer, p_lease integer,
     OUT key_id bigint, OUT key_hash bytea, OUT key_active boolean,
     OUT expired boolean, OUT user_id bigint, OUT plan text,
     OUT user_active boolean, OUT admitted boolean, OUT lim integer,
@@ -224,20 +187,25 @@ BEGIN
 	END IF;
 	IF key_active AND user_active AND NOT expired THEN
 		PERFORM set_config('synchronous_commit', 'off', true);
-		SELECT q.minutes_ok, q.used, q.quota, q.until_next, q.slot
-		    INTO minutes_ok, used, quota, until_next, slot
-		    FROM quota_take('user:' || user_id, plan, user_id, 0,
-		    p_lease) q;
+		IF p_lease IS NOT NULL THEN
+			SELECT q.minutes_ok, q.used, q.quota, q.until_next,
+			    q.slot INTO minutes_ok, used, quota, until_next,
+			    slot
+			    FROM quota_take('user:' || user_id, plan, user_id,
+			    0, p_lease) q;
+		END IF;
 		IF p_count THEN
 			SELECT t.admitted, t.lim, t.remaining, t.reset_at,
 			    t.retry_in INTO admitted, lim, remaining,
 			    reset_at, retry_in
 			    FROM rate_take('user:' || user_id,
 			    COALESCE(rpm, p_default_limit)) t;
-			IF NOT admitted THEN
+			IF NOT admitted AND slot > 0 THEN
 				UPDATE slots SET expires_at = '-infinity'
 				    WHERE id = slot_id(slot) AND
 				    gen = slot_gen(slot);
+			END IF;
+			IF NOT admitted THEN
 				minutes_ok := NULL; used := NULL;
 				quota := NULL; until_next := NULL;
 				slot := NULL;

@@ -90,16 +90,11 @@ auth_legacy(struct tr_req *r, const char *key)
  * endpoint that takes a slot, checks the month's minutes and takes one
  * (r->quota, r->slot).
  */
-#define KEY_ADMIT_COLS	"key_id, key_hash, key_active, expired, user_id," \
-	" plan, user_active, admitted, lim, remaining, reset_at, retry_in"
 static const struct tr_db_stmt key_admit = {
-	"key_admit", "SELECT " KEY_ADMIT_COLS " FROM key_admit($1,"
-	" $2::bytea, $3::boolean, $4::integer)", 4,
-};
-static const struct tr_db_stmt key_admit_slot = {
-	"key_admit_slot", "SELECT " KEY_ADMIT_COLS ", minutes_ok, used,"
-	" quota, until_next, slot FROM key_admit_slot($1, $2::bytea,"
-	" $3::boolean, $4::integer, $5::integer)", 5,
+	"key_admit", "SELECT key_id, key_hash, key_active, expired, user_id,"
+	" plan, user_active, admitted, lim, remaining, reset_at, retry_in,"
+	" minutes_ok, used, quota, until_next, slot FROM key_admit($1,"
+	" $2::bytea, $3::boolean, $4::integer, $5::integer)", 5,
 };
 
 static enum tr_err
@@ -126,13 +121,12 @@ auth_apikey(struct tr_req *r, const char *key, int count)
 	p[1] = hx;
 	p[2] = count ? "t" : "f";
 	p[3] = TR_RATE_DEFAULT;
-	p[4] = NULL;		/* the lease: key_admit_slot's only */
+	p[4] = NULL;		/* the lease: no slot */
 	if (r->ep->slot) {
 		snprintf(len, sizeof(len), "%lld", tr_quota_lease());
 		p[4] = len;
 	}
-	if ((er = tr_db_exec(tr_db_get(), &res, r->ep->slot ? &key_admit_slot :
-	    &key_admit, p)) != TR_OK)
+	if ((er = tr_db_exec(tr_db_get(), &res, &key_admit, p)) != TR_OK)
 		return er;
 	/* The database found the key by its digest; the digest is compared
 	 * once more here, in constant time (bytea comes back as "\\x..."). */

@@ -294,9 +294,9 @@ def test_key_transcription_is_one_statement_before_the_provider(stack, speech):
         stack.pg.psql("ALTER DATABASE trapi RESET log_statement")
     import re
     names = re.findall(r"execute (\w+):", text)
-    ours = [n for n in names if n in ("key_admit", "key_admit_slot",
-                                      "quota_take", "usage_row")]
-    assert ours == ["key_admit_slot", "usage_row"], names
+    ours = [n for n in names if n in ("key_admit", "quota_take",
+                                      "usage_row")]
+    assert ours == ["key_admit", "usage_row"], names
     # Admitted (its slot taken) but refused later: the slot comes back.
     bucket = "user:%s" % user_id(stack, addr)
     for _ in range(3):
