@@ -498,6 +498,11 @@ void		 tr__req_init(struct tr_req *, FCGX_Request *,
 		    const struct tr_endpoint *);
 void		 tr__req_free(struct tr_req *);
 
+/* The path that opens a descriptor of this process again: a request's
+ * part in memory (cgi/req.c), kept open in a child that names it in its
+ * argv (core/proc.c). */
+#define TR_PROC_FD	"/proc/self/fd/"
+
 /* Requests' temp dirs (cgi/tmpdir.c). */
 enum tr_err	 tr__tmpdir_new(char **path, int *lockfd) TR_WUR;
 void		 tr__tmpdir_remove(const char *path, int lockfd);

@@ -202,12 +202,18 @@ struct	tr_pair {
 	} parsed;		/* set by the validator */
 };
 
-/* A file part of a multipart body, spooled to the request's temp dir. */
+/*
+ * A file part of a multipart body, spooled in memory while it is small
+ * (UPLOAD_MEMORY_BYTES), else to the request's temp dir.  Either way
+ * path opens it, in this process and in a child that tr_proc_run()
+ * starts with path in its argv.
+ */
 struct	tr_upload {
 	char		*field;		/* form field name */
 	char		*filename;	/* client's file name, may be "" */
 	char		*ctype;		/* part Content-Type, may be "" */
 	char		*path;		/* spool file, removed after request */
+	int		 memfd;		/* the memory's, -1: path is on disk */
 	uint64_t	 size;		/* bytes written */
 	struct tr_upload *next;
 };

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -47,6 +48,28 @@ tr_proc_run2(char *const argv[], long timeout_ms, struct tr_buf *out,
 	return tr_proc_runenv(argv, NULL, timeout_ms, out, status, errout);
 }
 
+/*
+ * In a new child: the descriptors that argv names by TR_PROC_FD (a part
+ * of the request in memory) stay open across exec, so that the path
+ * means the same in the child.
+ */
+static void
+keep_named(char *const argv[])
+{
+	size_t	 n = strlen(TR_PROC_FD);
+	char	*end;
+	long	 fd;
+
+	for (; *argv != NULL; argv++) {
+		if (strncmp(*argv, TR_PROC_FD, n) != 0)
+			continue;
+		fd = strtol(*argv + n, &end, 10);
+		if (*end == '\0' && end != *argv + n && fd > 2 &&
+		    fd < INT_MAX)
+			(void)fcntl((int)fd, F_SETFD, 0);
+	}
+}
+
 /* The same with the environment envp (NULL: ours). */
 enum tr_err
 tr_proc_runenv(char *const argv[], char *const envp[], long timeout_ms,
@@ -68,6 +91,7 @@ tr_proc_runenv(char *const argv[], char *const envp[], long timeout_ms,
 		return TR_ESYSTEM;
 	}
 	if (pid == 0) {
+		keep_named(argv);
 		if ((devnull = open("/dev/null", O_RDONLY)) == -1 ||
 		    dup2(devnull, 0) == -1 || dup2(fds[1], 1) == -1 ||
 		    (errout && dup2(fds[1], 2) == -1))

@@ -340,6 +340,7 @@ tr_video_transcribe(struct tr_req *r)
 	up.filename = (char *)o.filename;
 	up.ctype = (char *)o.ctype;
 	up.path = audio;
+	up.memfd = -1;
 	up.size = (uint64_t)st.st_size;
 	tr_transcript_init(&t);
 	if ((er = tr_transcribe(r, &up, tr_str(r, TR_VIDEO_PROVIDER), NULL, &o,

@@ -74,6 +74,31 @@ def test_small_upload(fcgi_server, stack):
     assert f["content_type"] == "audio/wav"
     assert f["size"] == len(b"RIFF\x00\x01\x02binary\r\n--Xy")
     assert f["sha256"] == hashlib.sha256(b"RIFF\x00\x01\x02binary\r\n--Xy").hexdigest()
+    # Small: kept in memory, no file or directory made for it.
+    assert f["on_disk"] is False
+    assert stack.leftovers() == []
+
+
+
+def test_part_moves_to_disk_past_memory_limit(stack):
+    """UPLOAD_MEMORY_BYTES is the most a part keeps in memory: a part of
+    exactly that size stays there, one byte more goes to the request's
+    temp dir on the way (its first bytes copied over), and both arrive
+    intact; nothing is left after the request."""
+    srv = stack.extra_server("memlimit", UPLOAD_MEMORY_BYTES="65536")
+    exact = hashlib.sha512(b"a").digest() * 1024               # 64 KiB
+    more = hashlib.sha512(b"b").digest() * 1024 + b"z"
+    body = (part(b"one", exact, b"exact.bin", b"application/octet-stream") +
+            part(b"two", more, b"more.bin", b"application/octet-stream") +
+            close())
+    status, _, data = post(srv, body)
+    assert status == 200, data
+    import json
+    one, two = json.loads(data)["files"]
+    assert (one["size"], one["on_disk"]) == (len(exact), False)
+    assert one["sha256"] == hashlib.sha256(exact).hexdigest()
+    assert (two["size"], two["on_disk"]) == (len(more), True)
+    assert two["sha256"] == hashlib.sha256(more).hexdigest()
     assert stack.leftovers() == []
 
 
@@ -106,6 +131,7 @@ def test_200mb_upload_in_bounded_memory(fcgi_server, stack):
     (f,) = got["files"]
     assert f["size"] == size
     assert f["sha256"] == digest.hexdigest()
+    assert f["on_disk"] is True
     assert got["fields"] == {"note": "big"}
     assert got["maxrss_kb"] < 32 * 1024, got["maxrss_kb"]
     assert stack.leftovers() == []

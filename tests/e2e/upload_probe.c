@@ -70,6 +70,8 @@ handle(struct tr_req *r)
 		    json_object_new_string(u->ctype));
 		json_object_object_add(f, "size", json_object_new_int64(
 		    (int64_t)u->size));
+		json_object_object_add(f, "on_disk",
+		    json_object_new_boolean(u->memfd == -1));
 		if (filesum(u->path, sum))
 			json_object_object_add(f, "sha256",
 			    json_object_new_string(sum));
