@@ -172,6 +172,9 @@ RETURNS SETOF record
 LANGUAGE plpgsql AS $$
 DECLARE
 	rpm	integer;
+	q	record;
+	t	record;
+	x	text;
 BEGIN
 	SELECT k.id, k.key_hash, k.is_active AND k.revoked_at IS NULL,
 	    k.expires_at IS NOT NULL AND k.expires_at <= now(),
@@ -186,20 +189,22 @@ BEGIN
 		RETURN;
 	END IF;
 	IF key_active AND user_active AND NOT expired THEN
-		PERFORM set_config('synchronous_commit', 'off', true);
+		-- Assignments, not queries: plpgsql evaluates a call that is
+		-- an expression without the executor a query needs.
+		x := set_config('synchronous_commit', 'off', true);
 		IF p_lease IS NOT NULL THEN
-			SELECT q.minutes_ok, q.used, q.quota, q.until_next,
-			    q.slot INTO minutes_ok, used, quota, until_next,
-			    slot
-			    FROM quota_take('user:' || user_id, plan, user_id,
-			    0, p_lease) q;
+			q := quota_take('user:' || user_id, plan, user_id, 0,
+			    p_lease);
+			minutes_ok := q.minutes_ok; used := q.used;
+			quota := q.quota; until_next := q.until_next;
+			slot := q.slot;
 		END IF;
 		IF p_count THEN
-			SELECT t.admitted, t.lim, t.remaining, t.reset_at,
-			    t.retry_in INTO admitted, lim, remaining,
-			    reset_at, retry_in
-			    FROM rate_take('user:' || user_id,
-			    COALESCE(rpm, p_default_limit)) t;
+			t := rate_take('user:' || user_id,
+			    COALESCE(rpm, p_default_limit));
+			admitted := t.admitted; lim := t.lim;
+			remaining := t.remaining; reset_at := t.reset_at;
+			retry_in := t.retry_in;
 			IF NOT admitted AND slot > 0 THEN
 				UPDATE slots SET expires_at = '-infinity'
 				    WHERE id = slot_id(slot) AND
