@@ -151,13 +151,54 @@ BEGIN
 END
 $$;
 
--- key_admit() (0006) and key_admit_slot() (0010) as one function, its
--- writes in the order that holds shared rows the shortest: the key
--- looked up, then (p_lease not NULL: the endpoint takes a slot) the
--- month's minutes and a slot, which wait for no other call, then the
--- rate window's row and the key's, each locked until the commit
--- (asynchronous, as before), at the end.  A call the rate limit refuses
--- gives its slot back before the commit.
+-- What a caller's admission writes, once it is known who calls: the
+-- month's minutes and (p_lease not NULL: the endpoint takes one) a slot,
+-- which wait for no other call, then (p_count) the call counted in the
+-- rate window, whose row is locked until the commit: last, so that it is
+-- held the shortest.  A call the rate limit refuses gives its slot back
+-- before the commit.  Only UNLOGGED tables are written here, and the
+-- commit does not wait for the disk (synchronous_commit off, for this
+-- transaction only).  Calls are plpgsql assignments, not queries: a
+-- call that is an expression is evaluated without the executor start-up
+-- a query costs.
+CREATE FUNCTION admit_take(p_user bigint, p_plan text, p_rpm integer,
+    p_count boolean, p_lease integer,
+    OUT admitted boolean, OUT lim integer, OUT remaining integer,
+    OUT reset_at bigint, OUT retry_in integer, OUT minutes_ok boolean,
+    OUT used float8, OUT quota float8, OUT until_next bigint,
+    OUT slot bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+	q	record;
+	t	record;
+	x	text;
+BEGIN
+	x := set_config('synchronous_commit', 'off', true);
+	IF p_lease IS NOT NULL THEN
+		q := quota_take('user:' || p_user, p_plan, p_user, 0, p_lease);
+		minutes_ok := q.minutes_ok; used := q.used; quota := q.quota;
+		until_next := q.until_next; slot := q.slot;
+	END IF;
+	IF NOT p_count THEN
+		RETURN;
+	END IF;
+	t := rate_take('user:' || p_user, p_rpm);
+	admitted := t.admitted; lim := t.lim; remaining := t.remaining;
+	reset_at := t.reset_at; retry_in := t.retry_in;
+	IF NOT admitted THEN
+		IF slot > 0 THEN
+			UPDATE slots SET expires_at = '-infinity'
+			    WHERE id = slot_id(slot) AND gen = slot_gen(slot);
+		END IF;
+		minutes_ok := NULL; used := NULL; quota := NULL;
+		until_next := NULL; slot := NULL;
+	END IF;
+END
+$$;
+
+-- key_admit() (0006) and key_admit_slot() (0010) as one function: the
+-- key looked up, admit_take() for its user, then the key's last_used and
+-- usage_count (its row, too, locked until the commit, at the end).
 DROP FUNCTION key_admit_slot(text, bytea, boolean, integer, integer);
 DROP FUNCTION key_admit(text, bytea, boolean, integer);
 CREATE FUNCTION key_admit(p_prefix text, p_hash bytea, p_count boolean,
@@ -172,9 +213,7 @@ RETURNS SETOF record
 LANGUAGE plpgsql AS $$
 DECLARE
 	rpm	integer;
-	q	record;
-	t	record;
-	x	text;
+	a	record;
 BEGIN
 	SELECT k.id, k.key_hash, k.is_active AND k.revoked_at IS NULL,
 	    k.expires_at IS NOT NULL AND k.expires_at <= now(),
@@ -189,36 +228,47 @@ BEGIN
 		RETURN;
 	END IF;
 	IF key_active AND user_active AND NOT expired THEN
-		-- Assignments, not queries: plpgsql evaluates a call that is
-		-- an expression without the executor a query needs.
-		x := set_config('synchronous_commit', 'off', true);
-		IF p_lease IS NOT NULL THEN
-			q := quota_take('user:' || user_id, plan, user_id, 0,
-			    p_lease);
-			minutes_ok := q.minutes_ok; used := q.used;
-			quota := q.quota; until_next := q.until_next;
-			slot := q.slot;
-		END IF;
-		IF p_count THEN
-			t := rate_take('user:' || user_id,
-			    COALESCE(rpm, p_default_limit));
-			admitted := t.admitted; lim := t.lim;
-			remaining := t.remaining; reset_at := t.reset_at;
-			retry_in := t.retry_in;
-			IF NOT admitted AND slot > 0 THEN
-				UPDATE slots SET expires_at = '-infinity'
-				    WHERE id = slot_id(slot) AND
-				    gen = slot_gen(slot);
-			END IF;
-			IF NOT admitted THEN
-				minutes_ok := NULL; used := NULL;
-				quota := NULL; until_next := NULL;
-				slot := NULL;
-			END IF;
-		END IF;
+		a := admit_take(user_id, plan, COALESCE(rpm, p_default_limit),
+		    p_count, p_lease);
+		admitted := a.admitted; lim := a.lim; remaining := a.remaining;
+		reset_at := a.reset_at; retry_in := a.retry_in;
+		minutes_ok := a.minutes_ok; used := a.used; quota := a.quota;
+		until_next := a.until_next; slot := a.slot;
 		UPDATE api_keys SET last_used = now(),
 		    usage_count = usage_count + 1 WHERE id = key_id;
 	END IF;
+	RETURN NEXT;
+END
+$$;
+
+-- The same for a user signed in with one of our access tokens: the user
+-- (no row: none such, or disabled), then admit_take().  Where a user's
+-- call took three statements before its provider (the user, the rate
+-- limit, the minutes and slot), it takes this one.
+CREATE FUNCTION user_admit(p_user bigint, p_count boolean,
+    p_default_limit integer, p_lease integer,
+    OUT plan text, OUT admitted boolean, OUT lim integer,
+    OUT remaining integer, OUT reset_at bigint, OUT retry_in integer,
+    OUT minutes_ok boolean, OUT used float8, OUT quota float8,
+    OUT until_next bigint, OUT slot bigint)
+RETURNS SETOF record
+LANGUAGE plpgsql AS $$
+DECLARE
+	rpm	integer;
+	a	record;
+BEGIN
+	SELECT u.plan, p.requests_per_minute INTO plan, rpm
+	    FROM users u LEFT JOIN plans p ON p.plan = u.plan
+	    WHERE u.id = p_user AND u.is_active AND u.deleted_at IS NULL;
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	a := admit_take(p_user, plan, COALESCE(rpm, p_default_limit),
+	    p_count, p_lease);
+	admitted := a.admitted; lim := a.lim; remaining := a.remaining;
+	reset_at := a.reset_at; retry_in := a.retry_in;
+	minutes_ok := a.minutes_ok; used := a.used; quota := a.quota;
+	until_next := a.until_next; slot := a.slot;
 	RETURN NEXT;
 END
 $$;

@@ -97,6 +97,38 @@ static const struct tr_db_stmt key_admit = {
 	" $2::bytea, $3::boolean, $4::integer, $5::integer)", 5,
 };
 
+/* The lease of a slot as the admission's parameter: NULL when the
+ * endpoint takes none. */
+static const char *
+lease_param(const struct tr_req *r, char *buf, size_t sz)
+{
+	if (!r->ep->slot)
+		return NULL;
+	snprintf(buf, sz, "%lld", tr_quota_lease());
+	return buf;
+}
+
+/*
+ * What an admission (key_admit(), user_admit()) answered for the call:
+ * its rate window when it was counted, and the month's minutes and
+ * slot when the endpoint takes one and the rate limit let it through.
+ */
+static enum tr_err
+admission(struct tr_req *r, const PGresult *res, int count)
+{
+	enum tr_err	 er;
+
+	if (count && (er = tr__rate_col(res, &r->rate)) != TR_OK)
+		return er;
+	if (r->ep->slot && (!count || r->rate.admitted)) {
+		if ((er = tr__quota_col(res, &r->quota)) != TR_OK)
+			return er;
+		r->quota.read = 1;
+		r->slot = r->quota.slot;
+	}
+	return TR_OK;
+}
+
 static enum tr_err
 auth_apikey(struct tr_req *r, const char *key, int count)
 {
@@ -121,11 +153,7 @@ auth_apikey(struct tr_req *r, const char *key, int count)
 	p[1] = hx;
 	p[2] = count ? "t" : "f";
 	p[3] = TR_RATE_DEFAULT;
-	p[4] = NULL;		/* the lease: no slot */
-	if (r->ep->slot) {
-		snprintf(len, sizeof(len), "%lld", tr_quota_lease());
-		p[4] = len;
-	}
+	p[4] = lease_param(r, len, sizeof(len));
 	if ((er = tr_db_exec(tr_db_get(), &res, &key_admit, p)) != TR_OK)
 		return er;
 	/* The database found the key by its digest; the digest is compared
@@ -153,15 +181,8 @@ auth_apikey(struct tr_req *r, const char *key, int count)
 		er = refuse(r, TR_EUNAUTH, "API key expired");
 		goto out;
 	}
-	if (count && (er = tr__rate_col(res, &r->rate)) != TR_OK)
+	if ((er = admission(r, res, count)) != TR_OK)
 		goto out;
-	/* The slot, taken unless the rate limit refused the call. */
-	if (r->ep->slot && (!count || r->rate.admitted)) {
-		if ((er = tr__quota_col(res, &r->quota)) != TR_OK)
-			goto out;
-		r->quota.read = 1;
-		r->slot = r->quota.slot;
-	}
 	r->prin.kind = TR_PRIN_APIKEY;
 	r->prin.key_id = kid;
 	r->prin.user_id = uid;
@@ -174,11 +195,24 @@ out:
 	return er;
 }
 
-/* Our own access token: HS256, iss "trapi", typ "access", user in sub. */
+/* user_admit() (migration 0012): the user and, like key_admit(), the
+ * rate limit and the slot, in one statement. */
+static const struct tr_db_stmt user_admit = {
+	"user_admit", "SELECT plan, admitted, lim, remaining, reset_at,"
+	" retry_in, minutes_ok, used, quota, until_next, slot FROM"
+	" user_admit($1::bigint, $2::boolean, $3::integer, $4::integer)", 4,
+};
+
+/*
+ * Our own access token: HS256, iss "trapi", typ "access", user in sub.
+ * The user is looked up with its admission (count: the call counted
+ * against the rate limit).
+ */
 static enum tr_err
-auth_jwt(struct tr_req *r, struct tr_jwt *jwt)
+auth_jwt(struct tr_req *r, struct tr_jwt *jwt, int count)
 {
-	const char	*secret, *sub, *typ, *plan;
+	const char	*secret, *sub, *typ, *plan, *p[4];
+	char		 len[24];
 	PGresult	*res = NULL;
 	long long	 uid;
 	enum tr_err	 er;
@@ -195,15 +229,19 @@ auth_jwt(struct tr_req *r, struct tr_jwt *jwt)
 		er = TR_EUNAUTH;
 		goto out;
 	}
-	if ((er = tr_db_queryv(tr_db_get(), &res, "SELECT plan FROM users"
-	    " WHERE id = $1 AND is_active AND deleted_at IS NULL", 1, sub)) != TR_OK)
+	p[0] = sub;
+	p[1] = count ? "t" : "f";
+	p[2] = TR_RATE_DEFAULT;
+	p[3] = lease_param(r, len, sizeof(len));
+	if ((er = tr_db_exec(tr_db_get(), &res, &user_admit, p)) != TR_OK)
 		goto out;
 	if (PQntuples(res) != 1) {
 		jwt->why = "unknown or disabled user";
 		er = TR_EUNAUTH;
 		goto out;
 	}
-	if ((er = tr_db_col_str(res, 0, "plan", &plan)) != TR_OK)
+	if ((er = tr_db_col_str(res, 0, "plan", &plan)) != TR_OK ||
+	    (er = admission(r, res, count)) != TR_OK)
 		goto out;
 	r->prin.kind = TR_PRIN_JWT;
 	r->prin.user_id = uid;
@@ -284,12 +322,12 @@ out:
  */
 static enum tr_err
 auth_anyjwt(struct tr_req *r, enum tr_authkind kind, struct tr_jwt *jwt,
-    const char *tok)
+    const char *tok, int count)
 {
 	if (kind == TR_AUTH_AUTH0 || (kind == TR_AUTH_ANY &&
 	    strcmp(jwt->alg, "RS256") == 0 && tr_conf("AUTH0_DOMAIN") != NULL))
 		return auth_auth0(r, jwt, tok);
-	return auth_jwt(r, jwt);
+	return auth_jwt(r, jwt, count);
 }
 
 /* A Bearer token, parsed once. */
@@ -303,7 +341,7 @@ auth_bearer(struct tr_req *r, enum tr_authkind kind, const char *tok)
 		er = refuse(r, TR_EUNAUTH, jwt.why != NULL ? jwt.why :
 		    "invalid token");
 	else
-		er = auth_anyjwt(r, kind, &jwt, tok);
+		er = auth_anyjwt(r, kind, &jwt, tok, 1);
 	tr_jwt_free(&jwt);
 	return er;
 }
@@ -353,7 +391,7 @@ tr_auth_token(struct tr_req *r, const char *tok)
 	if (strnlen(tok, TOKEN_MAX + 1) > TOKEN_MAX)
 		return refuse(r, TR_EUNAUTH, "invalid token");
 	if (tr_jwt_parse(tok, &jwt) == TR_OK)
-		er = auth_anyjwt(r, TR_AUTH_ANY, &jwt, tok);
+		er = auth_anyjwt(r, TR_AUTH_ANY, &jwt, tok, 0);
 	else if (auth_legacy(r, tok))
 		er = TR_OK;
 	else if (strncmp(tok, KEY_PREFIX, strlen(KEY_PREFIX)) == 0)

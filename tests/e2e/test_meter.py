@@ -10,6 +10,8 @@ import threading
 import time
 import uuid
 
+import pytest
+
 from test_http import error_of
 from test_usage import quota_user
 
@@ -267,20 +269,27 @@ def test_slow_provider_call_keeps_its_slot(stack, speech):
                          % bucket) == [["0"]]
 
 
-def test_key_transcription_is_one_statement_before_the_provider(stack, speech):
-    """A transcription by API key costs the database two statements: one
-    before the provider (the key, its rate limit, the month's minutes
-    and a slot) and the usage row after it.  A request that fails once
-    admitted gives its slot back, and the next call of a one-slot plan
-    gets through."""
+@pytest.mark.parametrize("cred", ["key", "token"])
+def test_transcription_is_one_statement_before_the_provider(stack, speech,
+                                                            cred):
+    """A transcription by API key, or by one of our access tokens, costs
+    the database two statements: one before the provider (the caller,
+    its rate limit, the month's minutes and a slot) and the usage row
+    after it.  A request that fails once admitted gives its slot back,
+    and the next call of a one-slot plan gets through."""
     m = stack.deepgram
     stack.pg.psql("ALTER DATABASE trapi SET log_statement = 'all'")
     try:
         # Fresh processes: their connections take the setting.
-        srv = stack.extra_server("onetrip", DEEPGRAM_API_KEY=m.key,
+        srv = stack.extra_server("onetrip-" + cred, DEEPGRAM_API_KEY=m.key,
                                  DEEPGRAM_BASE_URL=m.base_url)
         addr, key = quota_user(stack, "onetrip", 1000, 1, 1000)
         h = {"x-api-key": key}
+        if cred == "token":
+            r = srv.request("POST", "/auth/login", json={
+                "email": addr, "password": "s3cretpass"})
+            assert r.status_code == 200, r.text
+            h = {"Authorization": "Bearer " + r.json()["access_token"]}
         log = os.path.join(stack.pg.data, "server.log")
         start = os.path.getsize(log)
         with open(speech[0], "rb") as f:
@@ -293,10 +302,11 @@ def test_key_transcription_is_one_statement_before_the_provider(stack, speech):
     finally:
         stack.pg.psql("ALTER DATABASE trapi RESET log_statement")
     import re
-    names = re.findall(r"execute (\w+):", text)
-    ours = [n for n in names if n in ("key_admit", "quota_take",
-                                      "usage_row")]
-    assert ours == ["key_admit", "usage_row"], names
+    # Every statement the request sent: prepared ones by name, the
+    # others as "statement:".
+    sent = re.findall(r"(?:execute (\S+?):|statement: )", text)
+    admit = "key_admit" if cred == "key" else "user_admit"
+    assert sent == [admit, "usage_row"], text
     # Admitted (its slot taken) but refused later: the slot comes back.
     bucket = "user:%s" % user_id(stack, addr)
     for _ in range(3):
