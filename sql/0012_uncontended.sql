@@ -119,7 +119,8 @@ CREATE VIEW usage_month AS SELECT user_id,
     FROM usage_counters WHERE month = date_trunc('month', now())::date
     GROUP BY user_id;
 
--- quota_take() (0006) on the new counters and slots.
+-- quota_take() (0006) on the new counters (this month's, as usage_month
+-- sums them) and slots.
 CREATE OR REPLACE FUNCTION quota_take(p_bucket text, p_plan text,
     p_user bigint, p_seconds float8, p_lease integer,
     OUT minutes_ok boolean, OUT used float8, OUT quota float8,
@@ -128,9 +129,8 @@ LANGUAGE plpgsql AS $$
 BEGIN
 	minutes_ok := true;
 	IF p_user IS NOT NULL THEN
-		SELECT COALESCE((SELECT sum(c.audio_minutes) FROM
-		    usage_counters c WHERE c.user_id = u.id AND
-		    c.month = date_trunc('month', now())::date), 0)::float8,
+		SELECT COALESCE((SELECT m.audio_minutes_month FROM
+		    usage_month m WHERE m.user_id = u.id), 0)::float8,
 		    p.audio_minutes_month::float8,
 		    ceil(extract(epoch FROM date_trunc('month', now()) +
 		    interval '1 month' - now()))::bigint

@@ -1,10 +1,10 @@
 /*
  * Usage metering (SPEC section 5): a usage_logs row per billable call,
  * the user's monthly counters (striped, migration 0012) and the release
- * of the call's quota slot, in one statement: one transaction, one durable commit.  A usage row is
- * billing data: when PostgreSQL cannot be reached the row is appended to
- * a local spool file and fsync'd before the call succeeds, and replayed
- * when the database is back.  Every row carries an idempotency key, so
+ * of the call's quota slot, in one statement: one transaction, one
+ * durable commit.  A usage row is billing data: when PostgreSQL cannot
+ * be reached the row is appended to a local spool file and fsync'd
+ * before the call succeeds, and replayed when the database is back.  Every row carries an idempotency key, so
  * a replay interrupted half-way and run again writes nothing twice.
  */
 #include <sys/file.h>
