@@ -4,6 +4,7 @@ addresses, and a burst of calls across a minute boundary."""
 
 import http.client
 import json
+import math
 import os
 import signal
 import threading
@@ -319,3 +320,31 @@ def test_transcription_is_one_statement_before_the_provider(stack, speech,
         r = srv.request("POST", "/transcriptions/deepgram", headers=h,
                         files={"audio": ("s.wav", f, "audio/wav")})
     assert r.status_code == 200, r.text
+
+
+def test_rate_take_counts_the_previous_minute_share(stack):
+    """rate_take() in one transaction, where now() stands still: with a
+    limit of 40, a bucket whose previous minute counted 30 admits
+    floor(40 - 30 * (60 - e) / 60) calls, e seconds into this minute;
+    one that has 35 this minute admits 5; a row two minutes old counts
+    nothing.  The calls refused are not counted."""
+    def admitted(start, count, prev=0):
+        rows = stack.pg.psql(
+            "BEGIN;"
+            " INSERT INTO rate_limits VALUES ('t:slide',"
+            " date_trunc('minute', now()) - interval '%d minute', %d, %d,"
+            " true);"
+            " SELECT extract(epoch FROM now() - date_trunc('minute',"
+            " now())), count(*) FILTER (WHERE a)"
+            " FROM (SELECT (rate_take('t:slide', 40)).admitted AS a"
+            " FROM generate_series(1, 60)) s;"
+            " SELECT count FROM rate_limits WHERE bucket = 't:slide';"
+            " ROLLBACK;" % (start, count, prev))
+        (e, n), (stored,) = rows[-2:]
+        return float(e), int(n), int(stored)
+    e, n, stored = admitted(1, 30)
+    assert n == math.floor(40 - 30 * (60 - e) / 60) and stored == n, (e, n)
+    e, n, stored = admitted(0, 35)
+    assert (n, stored) == (5, 40)
+    e, n, stored = admitted(2, 30)
+    assert (n, stored) == (40, 40)

@@ -279,3 +279,38 @@ def test_parallel_calls_of_one_user(stack):
                       " l.user_id = s.id) FROM usage_month m JOIN users s"
                       " ON s.id = m.user_id WHERE s.email = '%s'" % addr)
     assert m == [["24", "2.4000", "24"]], m
+
+
+def test_deleted_user_keeps_usage_rows(stack):
+    """Deleting a user (by hand: the service only disables them) keeps
+    its usage rows, no longer naming the user or its key, and drops its
+    monthly counters, as the foreign keys did before triggers took their
+    place; another user's rows are untouched, and lose only their key
+    when it is deleted alone."""
+    srv = stack.server("lighttpd")
+    mine, other = [quota_user(stack, "free", 60, 2, 60) for _ in range(2)]
+    ids = {}
+    for addr, key in (mine, other):
+        r = srv.request("POST", "/utilities/log-usage",
+                        headers={"x-api-key": key},
+                        json={"service": "x", "audio_duration": 30})
+        assert r.status_code == 201, r.text
+        ids[addr] = stack.pg.psql("SELECT id FROM users WHERE email = '%s'"
+                                  % addr)[0][0]
+
+    def rows(uid):
+        return stack.pg.psql(
+            "SELECT count(*), count(api_key_id) FROM usage_logs"
+            " WHERE user_id = %s" % uid)[0] + stack.pg.psql(
+            "SELECT count(*) FROM usage_counters WHERE user_id = %s" % uid)[0]
+    assert rows(ids[mine[0]]) == ["1", "1", "1"]
+    row = stack.pg.psql("SELECT id FROM usage_logs WHERE user_id = %s"
+                        % ids[mine[0]])[0][0]
+    stack.pg.psql("DELETE FROM users WHERE id = %s" % ids[mine[0]])
+    assert rows(ids[mine[0]]) == ["0", "0", "0"]
+    assert rows(ids[other[0]]) == ["1", "1", "1"]
+    assert stack.pg.psql("SELECT user_id, api_key_id, service FROM usage_logs"
+                         " WHERE id = %s" % row) == [["", "", "x"]]
+    # A key deleted on its own: its user's rows stay theirs.
+    stack.pg.psql("DELETE FROM api_keys WHERE user_id = %s" % ids[other[0]])
+    assert rows(ids[other[0]]) == ["1", "0", "1"]
