@@ -51,7 +51,7 @@ CREATE OR REPLACE FUNCTION rate_take(p_bucket text, p_limit integer,
 LANGUAGE plpgsql AS $$
 DECLARE
 	w	timestamptz := date_trunc('minute', now());
-	e	float8 := extract(epoch FROM now() - date_trunc('minute', now()));
+	e	float8 := extract(epoch FROM now() - w);
 	prev	integer;
 	cur	integer;
 	est	float8;
@@ -88,67 +88,24 @@ BEGIN
 END
 $$;
 
--- admit_take() (0012) given what its callers have read already (the
--- plan's limits, the month's minutes), and the key whose counters the
--- call adds to (NULL: none).  Its statements: the slot, the rate
--- window, the key's counters; the rows the latter two lock, which every
--- call of the user writes, are held from there to the commit, which
--- does not wait for the disk (synchronous_commit off, for this
--- transaction only: it writes only UNLOGGED tables and counters whose
--- loss at a crash is harmless).
+-- The admission of a call: 0012's key_admit(), user_admit() and their
+-- admit_take() as one function.  The caller, by its API key (p_hash)
+-- or as a user signed in with one of our access tokens (p_user; no row
+-- when there is no such user or it is disabled), is read with its user,
+-- plan and (p_lease not NULL) month's minutes in one statement.
+-- An active caller then takes a slot when the endpoint takes one
+-- (p_lease not NULL) and its minutes allow, is counted in its rate
+-- window (p_count), and a key's counters are updated.  The rows of the
+-- last two, which every call of the user writes, are locked from there
+-- to the commit, which does not wait for the disk (synchronous_commit
+-- off, for this transaction only: it writes only UNLOGGED tables and
+-- counters whose loss at a crash is harmless).  A call the rate limit
+-- refuses gives its slot back before the commit.
 DROP FUNCTION key_admit(text, bytea, boolean, integer, integer);
 DROP FUNCTION user_admit(bigint, boolean, integer, integer);
 DROP FUNCTION admit_take(bigint, text, integer, boolean, integer);
-CREATE FUNCTION admit_take(p_key bigint, p_user bigint, p_rpm integer,
-    p_concurrent integer, p_quota float8, p_used float8,
-    p_count boolean, p_lease integer,
-    OUT admitted boolean, OUT lim integer, OUT remaining integer,
-    OUT reset_at bigint, OUT retry_in integer, OUT minutes_ok boolean,
-    OUT used float8, OUT quota float8, OUT until_next bigint,
-    OUT slot bigint)
-LANGUAGE plpgsql AS $$
-DECLARE
-	t	record;
-	x	text;
-BEGIN
-	x := set_config('synchronous_commit', 'off', true);
-	IF p_lease IS NOT NULL THEN
-		used := p_used; quota := p_quota;
-		until_next := ceil(extract(epoch FROM date_trunc('month',
-		    now()) + interval '1 month' - now()))::bigint;
-		minutes_ok := quota IS NULL OR used < quota;
-		IF minutes_ok THEN
-			slot := slot_take('user:' || p_user,
-			    COALESCE(p_concurrent, 1), p_lease);
-		END IF;
-	END IF;
-	IF p_count THEN
-		t := rate_take('user:' || p_user, p_rpm);
-		admitted := t.admitted; lim := t.lim;
-		remaining := t.remaining; reset_at := t.reset_at;
-		retry_in := t.retry_in;
-		IF NOT admitted THEN
-			IF slot > 0 THEN
-				UPDATE slots SET expires_at = '-infinity'
-				    WHERE id = slot_id(slot) AND
-				    gen = slot_gen(slot);
-			END IF;
-			minutes_ok := NULL; used := NULL; quota := NULL;
-			until_next := NULL; slot := NULL;
-		END IF;
-	END IF;
-	IF p_key IS NOT NULL THEN
-		UPDATE api_keys SET last_used = now(),
-		    usage_count = usage_count + 1 WHERE id = p_key;
-	END IF;
-END
-$$;
-
--- key_admit() (0012): the key, its user and plan and the month's
--- minutes (as usage_month sums them) in one statement, then
--- admit_take().
-CREATE FUNCTION key_admit(p_prefix text, p_hash bytea, p_count boolean,
-    p_default_limit integer, p_lease integer,
+CREATE FUNCTION admit(p_prefix text, p_hash bytea, p_user bigint,
+    p_count boolean, p_default_limit integer, p_lease integer,
     OUT key_id bigint, OUT key_hash bytea, OUT key_active boolean,
     OUT expired boolean, OUT user_id bigint, OUT plan text,
     OUT user_active boolean, OUT admitted boolean, OUT lim integer,
@@ -160,74 +117,67 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	rpm	integer;
 	conc	integer;
-	q	float8;
-	m	float8;
-	a	record;
+	t	record;
+	x	text;
 BEGIN
-	SELECT k.id, k.key_hash, k.is_active AND k.revoked_at IS NULL,
-	    k.expires_at IS NOT NULL AND k.expires_at <= now(),
-	    u.id, u.plan, u.is_active AND u.deleted_at IS NULL,
-	    COALESCE(p.requests_per_minute, p_default_limit), p.concurrent,
-	    p.audio_minutes_month,
-	    CASE WHEN p_lease IS NOT NULL THEN (SELECT
-	    COALESCE(sum(c.audio_minutes), 0) FROM usage_counters c
-	    WHERE c.user_id = u.id AND
-	    c.month = date_trunc('month', now())::date) END
-	    INTO key_id, key_hash, key_active, expired, user_id, plan,
-	    user_active, rpm, conc, q, m
-	    FROM api_keys k JOIN users u ON u.id = k.user_id
-	    LEFT JOIN plans p ON p.plan = u.plan
-	    WHERE k.key_hash = p_hash AND k.key_prefix = p_prefix;
+	IF p_hash IS NOT NULL THEN
+		SELECT k.id, k.key_hash, k.is_active AND k.revoked_at IS NULL,
+		    k.expires_at IS NOT NULL AND k.expires_at <= now(),
+		    u.id, u.plan, u.is_active AND u.deleted_at IS NULL,
+		    COALESCE(p.requests_per_minute, p_default_limit),
+		    p.concurrent, p.audio_minutes_month, CASE WHEN p_lease
+		    IS NOT NULL THEN COALESCE((SELECT m.audio_minutes_month
+		    FROM usage_month m WHERE m.user_id = u.id), 0) END
+		    INTO key_id, key_hash, key_active, expired, user_id, plan,
+		    user_active, rpm, conc, quota, used
+		    FROM api_keys k JOIN users u ON u.id = k.user_id
+		    LEFT JOIN plans p ON p.plan = u.plan
+		    WHERE k.key_hash = p_hash AND k.key_prefix = p_prefix;
+	ELSE
+		SELECT u.id, u.plan, true,
+		    COALESCE(p.requests_per_minute, p_default_limit),
+		    p.concurrent, p.audio_minutes_month, CASE WHEN p_lease
+		    IS NOT NULL THEN COALESCE((SELECT m.audio_minutes_month
+		    FROM usage_month m WHERE m.user_id = u.id), 0) END
+		    INTO user_id, plan, user_active, rpm, conc, quota, used
+		    FROM users u LEFT JOIN plans p ON p.plan = u.plan
+		    WHERE u.id = p_user AND u.is_active AND u.deleted_at IS NULL;
+	END IF;
 	IF NOT FOUND THEN
 		RETURN;
 	END IF;
-	IF key_active AND user_active AND NOT expired THEN
-		a := admit_take(key_id, user_id, rpm, conc, q, m, p_count,
-		    p_lease);
-		admitted := a.admitted; lim := a.lim; remaining := a.remaining;
-		reset_at := a.reset_at; retry_in := a.retry_in;
-		minutes_ok := a.minutes_ok; used := a.used; quota := a.quota;
-		until_next := a.until_next; slot := a.slot;
+	IF user_active AND (p_hash IS NULL OR key_active AND NOT expired) THEN
+		x := set_config('synchronous_commit', 'off', true);
+		IF p_lease IS NOT NULL THEN
+			until_next := ceil(extract(epoch FROM
+			    date_trunc('month', now()) + interval '1 month' -
+			    now()))::bigint;
+			minutes_ok := quota IS NULL OR used < quota;
+			IF minutes_ok THEN
+				slot := slot_take('user:' || user_id,
+				    COALESCE(conc, 1), p_lease);
+			END IF;
+		END IF;
+		IF p_count THEN
+			t := rate_take('user:' || user_id, rpm);
+			admitted := t.admitted; lim := t.lim;
+			remaining := t.remaining; reset_at := t.reset_at;
+			retry_in := t.retry_in;
+			IF NOT admitted THEN
+				IF slot > 0 THEN
+					UPDATE slots SET expires_at = '-infinity'
+					    WHERE id = slot_id(slot) AND
+					    gen = slot_gen(slot);
+				END IF;
+				minutes_ok := NULL; used := NULL; quota := NULL;
+				until_next := NULL; slot := NULL;
+			END IF;
+		END IF;
+		IF p_hash IS NOT NULL THEN
+			UPDATE api_keys SET last_used = now(),
+			    usage_count = usage_count + 1 WHERE id = key_id;
+		END IF;
 	END IF;
-	RETURN NEXT;
-END
-$$;
-
--- user_admit() (0012) the same way, for a user signed in with one of our
--- access tokens: the user (no row: none such, or disabled), its plan
--- and minutes, then admit_take().
-CREATE FUNCTION user_admit(p_user bigint, p_count boolean,
-    p_default_limit integer, p_lease integer,
-    OUT plan text, OUT admitted boolean, OUT lim integer,
-    OUT remaining integer, OUT reset_at bigint, OUT retry_in integer,
-    OUT minutes_ok boolean, OUT used float8, OUT quota float8,
-    OUT until_next bigint, OUT slot bigint)
-RETURNS SETOF record
-LANGUAGE plpgsql AS $$
-DECLARE
-	rpm	integer;
-	conc	integer;
-	q	float8;
-	m	float8;
-	a	record;
-BEGIN
-	SELECT u.plan, COALESCE(p.requests_per_minute, p_default_limit),
-	    p.concurrent, p.audio_minutes_month,
-	    CASE WHEN p_lease IS NOT NULL THEN (SELECT
-	    COALESCE(sum(c.audio_minutes), 0) FROM usage_counters c
-	    WHERE c.user_id = u.id AND
-	    c.month = date_trunc('month', now())::date) END
-	    INTO plan, rpm, conc, q, m
-	    FROM users u LEFT JOIN plans p ON p.plan = u.plan
-	    WHERE u.id = p_user AND u.is_active AND u.deleted_at IS NULL;
-	IF NOT FOUND THEN
-		RETURN;
-	END IF;
-	a := admit_take(NULL, p_user, rpm, conc, q, m, p_count, p_lease);
-	admitted := a.admitted; lim := a.lim; remaining := a.remaining;
-	reset_at := a.reset_at; retry_in := a.retry_in;
-	minutes_ok := a.minutes_ok; used := a.used; quota := a.quota;
-	until_next := a.until_next; slot := a.slot;
 	RETURN NEXT;
 END
 $$;

@@ -93,8 +93,8 @@ auth_legacy(struct tr_req *r, const char *key)
 static const struct tr_db_stmt key_admit = {
 	"key_admit", "SELECT key_id, key_hash, key_active, expired, user_id,"
 	" plan, user_active, admitted, lim, remaining, reset_at, retry_in,"
-	" minutes_ok, used, quota, until_next, slot FROM key_admit($1,"
-	" $2::bytea, $3::boolean, $4::integer, $5::integer)", 5,
+	" minutes_ok, used, quota, until_next, slot FROM admit($1,"
+	" $2::bytea, NULL, $3::boolean, $4::integer, $5::integer)", 5,
 };
 
 /* The lease of a slot as the admission's parameter: NULL when the
@@ -109,7 +109,7 @@ lease_param(const struct tr_req *r, char *buf, size_t sz)
 }
 
 /*
- * What an admission (key_admit(), user_admit()) answered for the call:
+ * What an admission (admit(), as key_admit or user_admit) answered:
  * its rate window when it was counted, and the month's minutes and
  * slot when the endpoint takes one and the rate limit let it through.
  */
@@ -195,12 +195,13 @@ out:
 	return er;
 }
 
-/* user_admit() (migration 0012): the user and, like key_admit(), the
- * rate limit and the slot, in one statement. */
+/* admit() (migration 0013) for a user of ours: the user and, as for a
+ * key, the rate limit and the slot, in one statement. */
 static const struct tr_db_stmt user_admit = {
 	"user_admit", "SELECT plan, admitted, lim, remaining, reset_at,"
 	" retry_in, minutes_ok, used, quota, until_next, slot FROM"
-	" user_admit($1::bigint, $2::boolean, $3::integer, $4::integer)", 4,
+	" admit(NULL, NULL, $1::bigint, $2::boolean, $3::integer,"
+	" $4::integer)", 4,
 };
 
 /*

@@ -42,7 +42,7 @@ tr__ratelimit(struct tr_req *r)
 {
 	if (r->prin.bucket[0] == '\0')
 		return TR_OK;
-	/* An API key's call was counted with its lookup (key_admit()). */
+	/* An API key's call was counted with its lookup (admit()). */
 	if (r->rate.counted)
 		return answer(r, &r->rate, PER_MINUTE);
 	return count_call(r, r->prin.bucket, r->prin.plan, NULL, PER_MINUTE);
