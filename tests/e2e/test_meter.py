@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from test_http import error_of
-from test_usage import quota_user
+from test_usage import quota_user, user_id, wait_slot
 
 
 def probe_pids(stack, srv):
@@ -37,22 +37,6 @@ def probe_pids(stack, srv):
         except (OSError, ValueError, IndexError):
             continue
     return found
-
-
-def user_id(stack, addr):
-    return stack.pg.psql("SELECT id FROM users WHERE email = '%s'" % addr)[0][0]
-
-
-def wait_slot(stack, bucket, n=1, timeout=20):
-    """Waits until bucket holds n live slots; returns the newest's id."""
-    end = time.time() + timeout
-    while time.time() < end:
-        rows = stack.pg.psql("SELECT id FROM inflight WHERE bucket = '%s'"
-                             " AND expires_at > now() ORDER BY id" % bucket)
-        if len(rows) >= n:
-            return rows[-1][0]
-        time.sleep(0.05)
-    raise AssertionError("no slot taken in %s" % bucket)
 
 
 def test_killed_holder_slot_lease_runs_out(stack):

@@ -103,10 +103,10 @@ def test_quotas_shared_by_two_servers(stack):
     """The one-statement quota check counts across web servers: a slot
     held through lighttpd refuses a second call through Apache, and the
     month's minutes used through one stop the other at the same count."""
-    _, key = quota_user(stack, "solo2", 1000, 1, 10)
+    addr, key = quota_user(stack, "solo2", 1000, 1, 10)
     lt, ap = stack.server("lighttpd"), stack.server("apache-fcgid")
     h = {"x-api-key": key}
-    held, r = slot_race(lt, ap, h, seconds=60)
+    held, r = slot_race(stack, addr, lt, ap, h, seconds=60)
     assert "in progress" in error_of(r, 429, "rate_limited")["message"]
     assert held.status_code == 200, held.text
     # 1 + 8 minutes fit the 10; one more through the other server not.

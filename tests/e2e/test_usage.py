@@ -173,9 +173,25 @@ def quota_user(stack, plan, rpm, concurrent, minutes):
     return addr, stack.admin("create-key", addr).strip()
 
 
-def slot_race(first, second, h, seconds=1):
-    """A call through first holds its slot 2.5 s; one through second
-    meanwhile.  Returns both responses."""
+def user_id(stack, addr):
+    return stack.pg.psql("SELECT id FROM users WHERE email = '%s'" % addr)[0][0]
+
+
+def wait_slot(stack, bucket, n=1, timeout=20):
+    """Waits until bucket holds n live slots; returns the newest's id."""
+    end = time.time() + timeout
+    while time.time() < end:
+        rows = stack.pg.psql("SELECT id FROM inflight WHERE bucket = '%s'"
+                             " AND expires_at > now() ORDER BY id" % bucket)
+        if len(rows) >= n:
+            return rows[-1][0]
+        time.sleep(0.05)
+    raise AssertionError("no slot taken in %s" % bucket)
+
+
+def slot_race(stack, addr, first, second, h, seconds=1):
+    """A call of addr's through first holds its slot 2.5 s; one through
+    second meanwhile, once the slot is taken.  Returns both responses."""
     import threading
     results = {}
 
@@ -186,7 +202,7 @@ def slot_race(first, second, h, seconds=1):
 
     t = threading.Thread(target=slow)
     t.start()
-    time.sleep(1.0)
+    wait_slot(stack, "user:%s" % user_id(stack, addr))
     r = second.request("POST", "/test/quota", headers=h, json={"seconds": 1})
     t.join()
     return results["slow"], r
@@ -195,10 +211,10 @@ def slot_race(first, second, h, seconds=1):
 def test_concurrent_limit(stack):
     """A plan with one concurrent transcription: while one holds its
     slot, a second is 429; after it, the slot is free again."""
-    _, key = quota_user(stack, "solo", 1000, 1, 1000)
+    addr, key = quota_user(stack, "solo", 1000, 1, 1000)
     srv = stack.server("apache-fcgid")
     h = {"x-api-key": key}
-    slow, r = slot_race(srv, srv, h)
+    slow, r = slot_race(stack, addr, srv, srv, h)
     err = error_of(r, 429, "rate_limited")
     assert "in progress" in err["message"] and int(r.headers["Retry-After"]) > 0
     assert slow.status_code == 200, slow.text
