@@ -25,9 +25,11 @@
 #include <sys/file.h>
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,12 +85,82 @@ static int		 idler;		/* the idle thread runs */
 static pthread_mutex_t	 ps_lock = PTHREAD_MUTEX_INITIALIZER;
 static int		 ps_quiet;	/* the log callback is off */
 
+/*
+ * PocketSphinx is loaded (dlopen(3)) when a process makes its first
+ * decoder, not linked into every program: libsphinxbase brings in
+ * liblapack, libgfortran and libquadmath, and libquadmath registers a
+ * printf type as it loads, after which glibc formats every printf of
+ * the process on its slow path (a third slower: the log line, the JSON,
+ * the statements' parameters of every request, local engine or not).
+ * The functions used, by name: one table, looked up once.
+ */
+static struct {
+	__typeof__(cmd_ln_free_r)	*cmd_ln_free_r;
+	__typeof__(cmd_ln_init)		*cmd_ln_init;
+	__typeof__(err_set_callback)	*err_set_callback;
+	__typeof__(logmath_exp)		*logmath_exp;
+	__typeof__(ps_args)		*ps_args;
+	__typeof__(ps_end_utt)		*ps_end_utt;
+	__typeof__(ps_free)		*ps_free;
+	__typeof__(ps_get_feat)		*ps_get_feat;
+	__typeof__(ps_get_in_speech)	*ps_get_in_speech;
+	__typeof__(ps_get_logmath)	*ps_get_logmath;
+	__typeof__(ps_init)		*ps_init;
+	__typeof__(ps_process_raw)	*ps_process_raw;
+	__typeof__(ps_seg_frames)	*ps_seg_frames;
+	__typeof__(ps_seg_free)		*ps_seg_free;
+	__typeof__(ps_seg_iter)		*ps_seg_iter;
+	__typeof__(ps_seg_next)		*ps_seg_next;
+	__typeof__(ps_seg_prob)		*ps_seg_prob;
+	__typeof__(ps_seg_word)		*ps_seg_word;
+	__typeof__(ps_start_stream)	*ps_start_stream;
+	__typeof__(ps_start_utt)	*ps_start_utt;
+} sp;
+
+#define SP_FN(f)	{ #f, offsetof(__typeof__(sp), f) }
+static const struct {
+	const char	*name;
+	size_t		 off;
+} sp_fns[] = {
+	SP_FN(cmd_ln_free_r), SP_FN(cmd_ln_init), SP_FN(err_set_callback),
+	SP_FN(logmath_exp), SP_FN(ps_args), SP_FN(ps_end_utt),
+	SP_FN(ps_free), SP_FN(ps_get_feat), SP_FN(ps_get_in_speech),
+	SP_FN(ps_get_logmath), SP_FN(ps_init), SP_FN(ps_process_raw),
+	SP_FN(ps_seg_frames), SP_FN(ps_seg_free), SP_FN(ps_seg_iter),
+	SP_FN(ps_seg_next), SP_FN(ps_seg_prob), SP_FN(ps_seg_word),
+	SP_FN(ps_start_stream), SP_FN(ps_start_utt),
+};
+
+static pthread_once_t	 sp_once = PTHREAD_ONCE_INIT;
+static int		 sp_loaded;
+
+static void
+sp_load(void)
+{
+	void	*h, *fn;
+	size_t	 i;
+
+	if ((h = dlopen(SPHINX_SO, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		tr_errx("sphinx: %s", dlerror());
+		return;
+	}
+	for (i = 0; i < sizeof(sp_fns) / sizeof(sp_fns[0]); i++) {
+		/* Its dependencies' too: libsphinxbase's cmd_ln_*, err_*. */
+		if ((fn = dlsym(h, sp_fns[i].name)) == NULL) {
+			tr_errx("sphinx: %s", dlerror());
+			return;
+		}
+		memcpy((char *)&sp + sp_fns[i].off, &fn, sizeof(fn));
+	}
+	sp_loaded = 1;
+}
+
 static void
 decoder_free(struct decoder *d)
 {
 	if (d->ps != NULL) {
 		pthread_mutex_lock(&ps_lock);
-		ps_free(d->ps);
+		sp.ps_free(d->ps);
 		pthread_mutex_unlock(&ps_lock);
 	}
 	free(d->cmn);
@@ -96,7 +168,8 @@ decoder_free(struct decoder *d)
 }
 
 /*
- * A decoder with the model of SPHINX_MODEL_DIR; TR_EUNAVAIL if none.
+ * A decoder with the model of SPHINX_MODEL_DIR; TR_EUNAVAIL if none, or
+ * if PocketSphinx cannot be loaded.
  * With vad, the front end's voice activity detector drops the frames of
  * silence, and times count from the start of the latest speech it
  * found (as the stream's frame number): right for live utterances, each
@@ -115,6 +188,9 @@ decoder_new(struct decoder *d, int vad)
 	struct stat	 st;
 
 	memset(d, 0, sizeof(*d));
+	pthread_once(&sp_once, sp_load);
+	if (!sp_loaded)
+		return TR_EUNAVAIL;
 	dir = tr_conf_def("SPHINX_MODEL_DIR", MODEL_DIR);
 	snprintf(hmm, sizeof(hmm), "%s/en-us", dir);
 	snprintf(lm, sizeof(lm), "%s/en-us.lm.bin", dir);
@@ -126,16 +202,16 @@ decoder_new(struct decoder *d, int vad)
 	}
 	pthread_mutex_lock(&ps_lock);
 	if (!ps_quiet) {
-		err_set_callback(NULL, NULL);
+		sp.err_set_callback(NULL, NULL);
 		ps_quiet = 1;
 	}
-	config = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-lm", lm,
-	    "-dict", dict, "-logfn", "/dev/null",
+	config = sp.cmd_ln_init(NULL, sp.ps_args(), TRUE, "-hmm", hmm,
+	    "-lm", lm, "-dict", dict, "-logfn", "/dev/null",
 	    "-remove_silence", vad ? "yes" : "no", NULL);
 	if (config != NULL) {
 		/* The decoder keeps a reference of its own. */
-		d->ps = ps_init(config);
-		cmd_ln_free_r(config);
+		d->ps = sp.ps_init(config);
+		sp.cmd_ln_free_r(config);
 	}
 	pthread_mutex_unlock(&ps_lock);
 	if (d->ps == NULL) {
@@ -143,7 +219,7 @@ decoder_new(struct decoder *d, int vad)
 		return TR_EUNAVAIL;
 	}
 	/* The means of -cmninit, as cmn_init() left them. */
-	cmn = ps_get_feat(d->ps)->cmn_struct;
+	cmn = sp.ps_get_feat(d->ps)->cmn_struct;
 	if (cmn != NULL && cmn->veclen > 0) {
 		d->ncmn = cmn->veclen;
 		if ((d->cmn = calloc(d->ncmn, sizeof(*d->cmn))) == NULL) {
@@ -165,13 +241,13 @@ decoder_fresh(struct decoder *d)
 {
 	cmn_t	*cmn;
 
-	cmn = ps_get_feat(d->ps)->cmn_struct;
+	cmn = sp.ps_get_feat(d->ps)->cmn_struct;
 	if (d->cmn != NULL && cmn != NULL && cmn->veclen == d->ncmn) {
 		memcpy(cmn->cmn_mean, d->cmn, d->ncmn * sizeof(*d->cmn));
 		memset(cmn->sum, 0, d->ncmn * sizeof(*cmn->sum));
 		cmn->nframe = 0;
 	}
-	ps_start_stream(d->ps);
+	sp.ps_start_stream(d->ps);
 }
 
 /* A dictionary word as text: "<s>", "<sil>", "[NOISE]" are not words,
@@ -330,28 +406,29 @@ decode(const char *path, struct tr_transcript *t)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return TR_ESYSTEM;
 	decoder_fresh(&filedec);
-	if (ps_start_utt(ps) < 0) {
+	if (sp.ps_start_utt(ps) < 0) {
 		close(fd);
 		return TR_ESYSTEM;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		samples += n / 2;
-		if (ps_process_raw(ps, buf, (size_t)n / 2, FALSE, FALSE) < 0) {
+		if (sp.ps_process_raw(ps, buf, (size_t)n / 2, FALSE,
+		    FALSE) < 0) {
 			close(fd);
-			ps_end_utt(ps);
+			sp.ps_end_utt(ps);
 			return TR_ESYSTEM;
 		}
 	}
 	close(fd);
-	if (ps_end_utt(ps) < 0)
+	if (sp.ps_end_utt(ps) < 0)
 		return TR_ESYSTEM;
-	for (seg = ps_seg_iter(ps); seg != NULL; seg = ps_seg_next(seg)) {
-		if (!word_text(ps_seg_word(seg), w, sizeof(w)))
+	for (seg = sp.ps_seg_iter(ps); seg != NULL; seg = sp.ps_seg_next(seg)) {
+		if (!word_text(sp.ps_seg_word(seg), w, sizeof(w)))
 			continue;
-		ps_seg_frames(seg, &sf, &ef);
-		prob = ps_seg_prob(seg, &a, &l, &b);
+		sp.ps_seg_frames(seg, &sf, &ef);
+		prob = sp.ps_seg_prob(seg, &a, &l, &b);
 		tr_transcript_word(t, w, sf / FRAME_RATE, (ef + 1) / FRAME_RATE,
-		    logmath_exp(ps_get_logmath(ps), prob), -1);
+		    sp.logmath_exp(sp.ps_get_logmath(ps), prob), -1);
 	}
 	t->duration = samples / 16000.0;
 	snprintf(t->provider, sizeof(t->provider), "local");
@@ -423,7 +500,7 @@ tr_sphinx_stream_new(struct tr_sphinx_stream **out)
 		free(s);
 		return er;
 	}
-	ps_start_stream(s->d.ps);
+	sp.ps_start_stream(s->d.ps);
 	*out = s;
 	return TR_OK;
 }
@@ -446,19 +523,20 @@ hyp_text(struct tr_sphinx_stream *s, double *start, double *end)
 
 	*start = *end = 0.0;
 	tr_buf_reset(&s->text);
-	for (seg = ps_seg_iter(s->d.ps); seg != NULL; seg = ps_seg_next(seg)) {
-		if (!word_text(ps_seg_word(seg), w, sizeof(w)))
+	for (seg = sp.ps_seg_iter(s->d.ps); seg != NULL;
+	    seg = sp.ps_seg_next(seg)) {
+		if (!word_text(sp.ps_seg_word(seg), w, sizeof(w)))
 			continue;
 		for (i = 0; w[i] != '\0'; i++)
 			w[i] = tolower((unsigned char)w[i]);
-		ps_seg_frames(seg, &sf, &ef);
+		sp.ps_seg_frames(seg, &sf, &ef);
 		if (s->text.len == 0)
 			*start = sf / FRAME_RATE;
 		*end = (ef + 1) / FRAME_RATE;
 		if ((s->text.len > 0 &&
 		    (er = tr_buf_add(&s->text, " ", 1)) != TR_OK) ||
 		    (er = tr_buf_adds(&s->text, w)) != TR_OK) {
-			ps_seg_free(seg);
+			sp.ps_seg_free(seg);
 			return er;
 		}
 	}
@@ -512,10 +590,11 @@ mean_posterior(ps_decoder_t *ps)
 	int32		 a, l, b;
 	int		 n = 0;
 
-	for (seg = ps_seg_iter(ps); seg != NULL; seg = ps_seg_next(seg)) {
-		if (!word_text(ps_seg_word(seg), w, sizeof(w)))
+	for (seg = sp.ps_seg_iter(ps); seg != NULL; seg = sp.ps_seg_next(seg)) {
+		if (!word_text(sp.ps_seg_word(seg), w, sizeof(w)))
 			continue;
-		p = logmath_exp(ps_get_logmath(ps), ps_seg_prob(seg, &a, &l, &b));
+		p = sp.logmath_exp(sp.ps_get_logmath(ps),
+		    sp.ps_seg_prob(seg, &a, &l, &b));
 		sum += p >= 0.0 && p <= 1.0 ? p : p > 1.0 ? 1.0 : 0.0;
 		n++;
 	}
@@ -535,7 +614,7 @@ final(struct tr_sphinx_stream *s, tr_sphinx_cb cb, void *arg)
 	s->inutt = s->speech = 0;
 	s->sincehyp = 0;
 	tr_buf_reset(&s->last);
-	if (ps_end_utt(s->d.ps) < 0)
+	if (sp.ps_end_utt(s->d.ps) < 0)
 		return TR_ESYSTEM;
 	if ((er = hyp_text(s, &start, &end)) != TR_OK)
 		return er;
@@ -562,17 +641,17 @@ tr_sphinx_stream_feed(struct tr_sphinx_stream *s, const int16_t *pcm,
 
 	while (nsamples > 0) {
 		if (!s->inutt) {
-			if (ps_start_utt(s->d.ps) < 0)
+			if (sp.ps_start_utt(s->d.ps) < 0)
 				return TR_ESYSTEM;
 			s->inutt = 1;
 		}
 		n = nsamples < STEP ? nsamples : STEP;
-		if (ps_process_raw(s->d.ps, pcm, n, FALSE, FALSE) < 0)
+		if (sp.ps_process_raw(s->d.ps, pcm, n, FALSE, FALSE) < 0)
 			return TR_ESYSTEM;
 		pcm += n;
 		nsamples -= n;
 		s->fed += n;
-		speech = ps_get_in_speech(s->d.ps);
+		speech = sp.ps_get_in_speech(s->d.ps);
 		if (s->speech && !speech) {
 			if ((er = final(s, cb, arg)) != TR_OK)
 				return er;
@@ -606,7 +685,7 @@ tr_sphinx_stream_finish(struct tr_sphinx_stream *s, tr_sphinx_cb cb,
 void
 tr_sphinx_stream_reset(struct tr_sphinx_stream *s)
 {
-	if (s->inutt && ps_end_utt(s->d.ps) < 0)
+	if (s->inutt && sp.ps_end_utt(s->d.ps) < 0)
 		tr_warnx("sphinx: cannot end the utterance of a stream");
 	s->inutt = s->speech = 0;
 	s->sincehyp = 0;

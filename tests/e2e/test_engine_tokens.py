@@ -9,6 +9,7 @@ import threading
 import time
 
 from conftest import LEGACY_KEY, mkdirs
+from test_meter import probe_pids
 from test_transcribe import upload
 
 KEY = {"x-api-key": LEGACY_KEY}
@@ -54,3 +55,31 @@ def test_one_model_for_two_processes(stack, speech):
     r = upload(srv, speech[0], provider="local")
     assert r.status_code == 200, r.text
     assert not token_free(d)
+
+
+def mapped(pid, lib):
+    with open("/proc/%d/maps" % pid) as f:
+        return lib in f.read()
+
+
+def test_pocketsphinx_is_loaded_to_decode_only(stack, speech):
+    """A transcription process maps PocketSphinx, and the libquadmath it
+    brings (which puts every printf of the process on glibc's slow
+    path), only once it decodes locally."""
+    m = stack.deepgram
+    srv = stack.extra_server("engine-lazy", procs=1,
+                             DEEPGRAM_API_KEY=m.key,
+                             DEEPGRAM_BASE_URL=m.base_url)
+    r = upload(srv, speech[0])
+    assert r.status_code == 200, r.text
+    assert r.json()["processing_info"]["provider"] == "deepgram"
+    pids = probe_pids(stack, srv, "transcriptions_deepgram")
+    assert pids
+    for p in pids:
+        assert not mapped(p, "libpocketsphinx")
+        assert not mapped(p, "libquadmath")
+    r = upload(srv, speech[0], provider="local")
+    assert r.status_code == 200, r.text
+    assert r.json()["transcript"]
+    assert any(mapped(p, "libpocketsphinx")
+               for p in probe_pids(stack, srv, "transcriptions_deepgram"))

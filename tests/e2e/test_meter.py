@@ -17,10 +17,10 @@ from test_http import error_of
 from test_usage import quota_user, user_id, wait_slot
 
 
-def probe_pids(stack, srv):
-    """The quota_probe processes of server srv (and of no other: the
+def probe_pids(stack, srv, program="quota_probe"):
+    """The processes of program of server srv (and of no other: the
     same program may run for other servers on this machine)."""
-    exe = os.path.realpath(os.path.join(stack.cgidir, "quota_probe"))
+    exe = os.path.realpath(os.path.join(stack.cgidir, program))
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
