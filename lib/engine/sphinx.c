@@ -94,41 +94,26 @@ static int		 ps_quiet;	/* the log callback is off */
  * the statements' parameters of every request, local engine or not).
  * The functions used, by name: one table, looked up once.
  */
+#define SP_FNS(X)						\
+	X(cmd_ln_free_r) X(cmd_ln_init) X(err_set_callback)	\
+	X(logmath_exp) X(ps_args) X(ps_end_utt) X(ps_free)	\
+	X(ps_get_feat) X(ps_get_in_speech) X(ps_get_logmath)	\
+	X(ps_init) X(ps_process_raw) X(ps_seg_frames)		\
+	X(ps_seg_free) X(ps_seg_iter) X(ps_seg_next)		\
+	X(ps_seg_prob) X(ps_seg_word) X(ps_start_stream)	\
+	X(ps_start_utt)
+
+#define SP_MEMBER(f)	__typeof__(f) *f;
 static struct {
-	__typeof__(cmd_ln_free_r)	*cmd_ln_free_r;
-	__typeof__(cmd_ln_init)		*cmd_ln_init;
-	__typeof__(err_set_callback)	*err_set_callback;
-	__typeof__(logmath_exp)		*logmath_exp;
-	__typeof__(ps_args)		*ps_args;
-	__typeof__(ps_end_utt)		*ps_end_utt;
-	__typeof__(ps_free)		*ps_free;
-	__typeof__(ps_get_feat)		*ps_get_feat;
-	__typeof__(ps_get_in_speech)	*ps_get_in_speech;
-	__typeof__(ps_get_logmath)	*ps_get_logmath;
-	__typeof__(ps_init)		*ps_init;
-	__typeof__(ps_process_raw)	*ps_process_raw;
-	__typeof__(ps_seg_frames)	*ps_seg_frames;
-	__typeof__(ps_seg_free)		*ps_seg_free;
-	__typeof__(ps_seg_iter)		*ps_seg_iter;
-	__typeof__(ps_seg_next)		*ps_seg_next;
-	__typeof__(ps_seg_prob)		*ps_seg_prob;
-	__typeof__(ps_seg_word)		*ps_seg_word;
-	__typeof__(ps_start_stream)	*ps_start_stream;
-	__typeof__(ps_start_utt)	*ps_start_utt;
+	SP_FNS(SP_MEMBER)
 } sp;
 
-#define SP_FN(f)	{ #f, offsetof(__typeof__(sp), f) }
+#define SP_ENTRY(f)	{ #f, offsetof(__typeof__(sp), f) },
 static const struct {
 	const char	*name;
 	size_t		 off;
 } sp_fns[] = {
-	SP_FN(cmd_ln_free_r), SP_FN(cmd_ln_init), SP_FN(err_set_callback),
-	SP_FN(logmath_exp), SP_FN(ps_args), SP_FN(ps_end_utt),
-	SP_FN(ps_free), SP_FN(ps_get_feat), SP_FN(ps_get_in_speech),
-	SP_FN(ps_get_logmath), SP_FN(ps_init), SP_FN(ps_process_raw),
-	SP_FN(ps_seg_frames), SP_FN(ps_seg_free), SP_FN(ps_seg_iter),
-	SP_FN(ps_seg_next), SP_FN(ps_seg_prob), SP_FN(ps_seg_word),
-	SP_FN(ps_start_stream), SP_FN(ps_start_utt),
+	SP_FNS(SP_ENTRY)
 };
 
 static pthread_once_t	 sp_once = PTHREAD_ONCE_INIT;

@@ -25,10 +25,8 @@ one() {	# url key conns
 }
 
 # A warm-up of each, untimed.
-REPEAT=1 WARMUP=3s CONCURRENCY=8 DURATION=3s SCENARIOS=${SCENARIO:-deepgram} \
-    "$bench/load.sh" "$ours" "$key" >/dev/null 2>&1 || true
-REPEAT=1 WARMUP=3s CONCURRENCY=8 DURATION=3s SCENARIOS=${SCENARIO:-deepgram} \
-    "$bench/load.sh" "$ref" "$refkey" >/dev/null 2>&1 || true
+one "$ours" "$key" 8 >/dev/null || true
+one "$ref" "$refkey" 8 >/dev/null || true
 
 for c in ${CONCURRENCY:-1 8 64}; do
 	r=1
