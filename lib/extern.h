@@ -379,6 +379,8 @@ int		 tr__path_match(struct tr_req *, const struct tr_endpoint *);
 
 /* Transcription around a provider (transcribe.c). */
 struct	tr_prov_opts;
+enum tr_err	 tr_upload_probe(const struct tr_upload *,
+		    struct tr_media *) TR_WUR;
 enum tr_err	 tr_transcribe(struct tr_req *, const struct tr_upload *,
 		    const char *provider, const char *want,
 		    const struct tr_prov_opts *, struct tr_transcript *) TR_WUR;

@@ -203,17 +203,20 @@ struct	tr_pair {
 };
 
 /*
- * A file part of a multipart body, spooled in memory while it is small
- * (UPLOAD_MEMORY_BYTES), else to the request's temp dir.  Either way
- * path opens it, in this process and in a child that tr_proc_run()
- * starts with path in its argv.
+ * A file part of a multipart body, kept in the heap while it is small
+ * (UPLOAD_MEMORY_BYTES), else spooled to the request's temp dir.  What
+ * reads it from memory (the WAV probe, a provider's POST) takes mem;
+ * what needs a file asks tr_upload_path(), which opens it, in this
+ * process and in a child that tr_proc_run() starts with it in its argv.
  */
 struct	tr_upload {
 	char		*field;		/* form field name */
 	char		*filename;	/* client's file name, may be "" */
 	char		*ctype;		/* part Content-Type, may be "" */
-	char		*path;		/* spool file, removed after request */
-	int		 memfd;		/* the memory's, -1: path is on disk */
+	struct tr_buf	 mem;		/* the bytes; ptr NULL: on disk */
+	char		*path;		/* spool file, removed after request;
+					 * in memory: NULL until asked for */
+	int		 memfd;		/* path's memory, -1: none */
 	uint64_t	 size;		/* bytes written */
 	struct tr_upload *next;
 };
@@ -401,6 +404,7 @@ const char	*tr_str(const struct tr_req *, size_t field);
 const struct tr_pair *tr_field_get(const struct tr_req *, size_t field);
 const struct tr_upload *tr_upload_get(const struct tr_req *, size_t field);
 const struct tr_upload *tr_uploads(const struct tr_req *);
+const char	*tr_upload_path(const struct tr_upload *);
 struct json_object *tr_body_json(const struct tr_req *);
 const char	*tr_request_id(const struct tr_req *);
 const char	*tr_remote(const struct tr_req *);

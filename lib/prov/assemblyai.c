@@ -105,9 +105,11 @@ ms_now(void)
 }
 
 static enum tr_err
-transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
-    const struct tr_prov_opts *o, struct tr_transcript *t)
+transcribe(struct tr_req *r, const struct tr_upload *up,
+    const struct tr_media *m, const struct tr_prov_opts *o,
+    struct tr_transcript *t)
 {
+	const char		*path;
 	struct aai		 a;
 	struct json_object	*doc = NULL, *req;
 	struct tr_buf		 url;
@@ -128,7 +130,8 @@ transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
 		goto out;
 
 	/* 1: the bytes. */
-	if ((er = tr_buf_addf(&url, "%s/v2/upload", a.base)) != TR_OK ||
+	if ((er = tr__prov_file(r, up, &path)) != TR_OK ||
+	    (er = tr_buf_addf(&url, "%s/v2/upload", a.base)) != TR_OK ||
 	    (er = call(&a, url.ptr, NULL, path, &doc)) != TR_OK)
 		goto out;
 	if ((s = tr_json_str(doc, "upload_url")) == NULL ||

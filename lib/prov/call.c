@@ -176,3 +176,15 @@ tr__prov_call(struct tr_req *r, const char *prov, const struct tr_http_opts *ho,
 	tr_http_resp_free(&resp);
 	return er != TR_OK ? failed(r, prov, er) : er;
 }
+
+/*
+ * The path of the upload, for a provider that reads a file (ffmpeg, a
+ * file POSTed by curl); else the request fails (500).
+ */
+enum tr_err
+tr__prov_file(struct tr_req *r, const struct tr_upload *up, const char **path)
+{
+	if ((*path = tr_upload_path(up)) == NULL)
+		return tr_fail(r, TR_ESYSTEM, "the upload cannot be read");
+	return TR_OK;
+}

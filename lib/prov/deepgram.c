@@ -63,8 +63,9 @@ errmsg(struct json_object *doc)
 }
 
 static enum tr_err
-transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
-    const struct tr_prov_opts *o, struct tr_transcript *t)
+transcribe(struct tr_req *r, const struct tr_upload *up,
+    const struct tr_media *m, const struct tr_prov_opts *o,
+    struct tr_transcript *t)
 {
 	struct tr_http_opts	 ho;
 	struct json_object	*doc = NULL;
@@ -97,7 +98,12 @@ transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
 	hdrs[2] = NULL;
 	tr__prov_http(&ho, url.ptr, hdrs, "DEEPGRAM_TIMEOUT", 600,
 	    "dg-request-id");
-	ho.bodyfile = path;
+	/* The upload as it is: in memory, or its file. */
+	if (up->mem.ptr != NULL) {
+		ho.body = up->mem.ptr;
+		ho.bodysz = up->mem.len;
+	} else if ((er = tr__prov_file(r, up, &ho.bodyfile)) != TR_OK)
+		goto out;
 	er = tr__prov_call(r, "deepgram", &ho, errmsg, &doc, reqid,
 	    sizeof(reqid));
 	tr_wipe(auth.ptr, auth.len);

@@ -9,9 +9,11 @@
 #include "prov.h"
 
 static enum tr_err
-transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
-    const struct tr_prov_opts *o, struct tr_transcript *t)
+transcribe(struct tr_req *r, const struct tr_upload *up,
+    const struct tr_media *m, const struct tr_prov_opts *o,
+    struct tr_transcript *t)
 {
+	const char	*path;
 	char		*pcm = NULL;
 	enum tr_err	 er;
 
@@ -19,7 +21,8 @@ transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
 	if (o->language != NULL && strncmp(o->language, "en", 2) != 0)
 		return tr_fail(r, TR_EFIELD, "the local engine knows English "
 		    "only; language '%.16s' needs a cloud provider", o->language);
-	if ((er = tr__req_tmpfile(r, "audio.pcm", &pcm)) != TR_OK)
+	if ((er = tr__prov_file(r, up, &path)) != TR_OK ||
+	    (er = tr__req_tmpfile(r, "audio.pcm", &pcm)) != TR_OK)
 		return er;
 	if ((er = tr_media_pcm16k(path, pcm)) != TR_OK) {
 		free(pcm);

@@ -220,12 +220,13 @@ cut_after(double start, double len, double dur, const double *sil, size_t n)
 }
 
 static enum tr_err
-transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
-    const struct tr_prov_opts *o, struct tr_transcript *t)
+transcribe(struct tr_req *r, const struct tr_upload *up,
+    const struct tr_media *m, const struct tr_prov_opts *o,
+    struct tr_transcript *t)
 {
 	struct tr_transcript	 piece;
 	struct stat		 st;
-	const char		*fn, *ext;
+	const char		*path, *fn, *ext;
 	char			*ppath = NULL, name[64], stage[64];
 	double			*sil = NULL, start, end, len;
 	size_t			 nsil = 0, k, total;
@@ -233,6 +234,8 @@ transcribe(struct tr_req *r, const char *path, const struct tr_media *m,
 	enum tr_err		 er;
 
 	limit = tr_conf_ll("OPENAI_MAX_BYTES", OAI_LIMIT, 4096, OAI_LIMIT);
+	if ((er = tr__prov_file(r, up, &path)) != TR_OK)
+		return er;
 	if (stat(path, &st) == -1)
 		return TR_ESYSTEM;
 	if (st.st_size <= limit)

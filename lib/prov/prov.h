@@ -25,9 +25,9 @@ struct	tr_provider {
 	const char	*keyvar;	/* setting that enables it; NULL: always */
 	const char	*costvar;	/* USD per audio minute setting */
 	double		 cost;		/* its default */
-	enum tr_err	(*transcribe)(struct tr_req *, const char *path,
-			    const struct tr_media *, const struct tr_prov_opts *,
-			    struct tr_transcript *);
+	enum tr_err	(*transcribe)(struct tr_req *,
+			    const struct tr_upload *, const struct tr_media *,
+			    const struct tr_prov_opts *, struct tr_transcript *);
 };
 
 extern const struct tr_provider tr_prov_deepgram;
@@ -39,6 +39,8 @@ const struct tr_provider *tr_provider(const char *);
 int		 tr_provider_ready(const struct tr_provider *);
 
 /* Shared by the cloud clients (prov/call.c). */
+enum tr_err	 tr__prov_file(struct tr_req *, const struct tr_upload *,
+		    const char **) TR_WUR;
 #define TR_PROV_MAXBODY		(64 * 1024 * 1024) /* a provider's answer */
 #define TR_PROV_JSONDEPTH	64	/* its JSON's nesting */
 #define TR_PROV_MAXSECS		7200	/* the longest timeout setting */

@@ -464,6 +464,7 @@ store(struct tr_req *r, const char *id, long long uid)
 	struct json_object	*params, *files, *kv, *f;
 	const struct tr_upload	*u;
 	struct tr_buf		 hex;
+	const char		*src;
 	char			 suid[24], skid[24], skind[8], n[16];
 	char			 name[JOB_IDLEN + 16], path[4096];
 	long long		 inl;
@@ -505,7 +506,8 @@ store(struct tr_req *r, const char *id, long long uid)
 			snprintf(path, sizeof(path), "%s/%s", spool_dir(), name);
 			json_object_object_add(f, "spool",
 			    json_object_new_string(name));
-			if ((er = copy_file(u->path, path, 0)) != TR_OK) {
+			if ((er = (src = tr_upload_path(u)) == NULL ?
+			    TR_ESYSTEM : copy_file(src, path, 0)) != TR_OK) {
 				er = tr_fail(r, TR_EUNAVAIL, "the job spool "
 				    "(JOB_SPOOL_DIR) is not writable");
 				goto rollback;
@@ -528,7 +530,11 @@ store(struct tr_req *r, const char *id, long long uid)
 	for (i = 0, u = r->uploads; u != NULL; u = u->next, i++) {
 		if ((long long)u->size > inl)
 			continue;
-		if ((er = hex_file(u->path, u->size, &hex)) != TR_OK)
+		if ((src = tr_upload_path(u)) == NULL) {
+			er = tr_fail(r, TR_ESYSTEM, "the upload cannot be read");
+			goto rollback;
+		}
+		if ((er = hex_file(src, u->size, &hex)) != TR_OK)
 			goto rollback;
 		snprintf(n, sizeof(n), "%d", i);
 		er = tr_db_queryv(db, NULL, "INSERT INTO job_inputs (job_id, n,"

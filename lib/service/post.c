@@ -264,7 +264,7 @@ tr_audio_duration(struct tr_req *r, const struct tr_upload *up)
 	if (up->size == 0)
 		return tr_fail_param(r, TR_EINVAL, up->field, "the uploaded "
 		    "file is empty");
-	if ((er = tr_media_probe(up->path, &m)) != TR_OK)
+	if ((er = tr_upload_probe(up, &m)) != TR_OK)
 		return tr_fail_param(r, er, up->field, "the upload is not "
 		    "audio or video with an audio track");
 	/* A probe transcribes nothing: no audio minutes on the row. */

@@ -11,6 +11,23 @@
 #include "prov/prov.h"
 
 /*
+ * Probes an upload: a WAV in memory by its header, anything else (or a
+ * part on disk) from its file.
+ */
+enum tr_err
+tr_upload_probe(const struct tr_upload *up, struct tr_media *m)
+{
+	const char	*path;
+
+	if (up->mem.ptr != NULL && tr_media_wav((const unsigned char *)
+	    up->mem.ptr, up->mem.len, up->size, m) == TR_OK)
+		return TR_OK;
+	if ((path = tr_upload_path(up)) == NULL)
+		return TR_ESYSTEM;
+	return tr_media_probe(path, m);
+}
+
+/*
  * Transcribes the upload with the named provider (NULL: the endpoint's
  * default, want; with want NULL any provider may be named, and the
  * default is the local engine).  Fills t; on error the request's message is set.
@@ -63,7 +80,7 @@ tr_transcribe_held(struct tr_req *r, const struct tr_upload *up,
 		    "file is empty");
 	if ((er = tr_job_progress(r, "probing", 10)) != TR_OK)
 		return er;
-	if ((er = tr_media_probe(up->path, &m)) != TR_OK)
+	if ((er = tr_upload_probe(up, &m)) != TR_OK)
 		return tr_fail_param(r, er, up->field, "the upload is not "
 		    "audio or video with an audio track");
 	if ((er = tr_quota_begin(r, m.duration, &slot)) != TR_OK)
@@ -72,7 +89,7 @@ tr_transcribe_held(struct tr_req *r, const struct tr_upload *up,
 		tr_quota_end(r, slot);
 		return er;
 	}
-	er = p->transcribe(r, up->path, &m, o, t);
+	er = p->transcribe(r, up, &m, o, t);
 	if (er == TR_OK) {
 		if (t->duration <= 0)
 			t->duration = m.duration;

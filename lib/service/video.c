@@ -285,7 +285,7 @@ tr_video_transcribe(struct tr_req *r)
 {
 	const struct tr_pair	*d = tr_field_get(r, TR_VIDEO_DIARIZE);
 	const struct tr_upload	*in = tr_upload_get(r, TR_VIDEO_FILE);
-	const char		*url = tr_str(r, TR_VIDEO_URL), *field;
+	const char		*url = tr_str(r, TR_VIDEO_URL), *field, *s;
 	struct tr_prov_opts	 o = {
 		.language = tr_str(r, TR_VIDEO_LANG),
 		.diarize = d != NULL && d->parsed.i,
@@ -311,7 +311,12 @@ tr_video_transcribe(struct tr_req *r)
 			goto out;
 	} else {
 		field = in->field;
-		src = tr_xstrdup(in->path);
+		if ((s = tr_upload_path(in)) == NULL) {
+			er = tr_fail(r, TR_ESYSTEM, "the upload cannot be "
+			    "read");
+			goto out;
+		}
+		src = tr_xstrdup(s);
 	}
 	if ((er = tr_media_probe(src, &m)) != TR_OK) {
 		er = tr_fail_param(r, er, field, "%s is not audio or video "

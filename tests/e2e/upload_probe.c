@@ -48,7 +48,7 @@ handle(struct tr_req *r)
 	const struct tr_upload	*u;
 	struct rusage		 ru;
 	char			 sum[65], dir[4096];
-	const char		*slash;
+	const char		*slash, *path;
 	enum tr_err		 er;
 	size_t			 i;
 
@@ -71,15 +71,18 @@ handle(struct tr_req *r)
 		json_object_object_add(f, "size", json_object_new_int64(
 		    (int64_t)u->size));
 		json_object_object_add(f, "on_disk",
-		    json_object_new_boolean(u->memfd == -1));
-		if (filesum(u->path, sum))
+		    json_object_new_boolean(u->mem.ptr == NULL));
+		/* What a provider that reads a file would read. */
+		if ((path = tr_upload_path(u)) == NULL)
+			return tr_fail(r, TR_ESYSTEM, "no path");
+		if (filesum(path, sum))
 			json_object_object_add(f, "sha256",
 			    json_object_new_string(sum));
 		json_object_array_add(files, f);
-		if ((slash = strrchr(u->path, '/')) != NULL &&
-		    (size_t)(slash - u->path) < sizeof(dir)) {
-			memcpy(dir, u->path, (size_t)(slash - u->path));
-			dir[slash - u->path] = '\0';
+		if ((slash = strrchr(path, '/')) != NULL &&
+		    (size_t)(slash - path) < sizeof(dir)) {
+			memcpy(dir, path, (size_t)(slash - path));
+			dir[slash - path] = '\0';
 		}
 	}
 	json_object_object_add(o, "files", files);
