@@ -338,6 +338,24 @@ describe(const struct tr_endpoint *ep)
  * request at a time, so it starts its processes itself and sets no
  * children.)
  */
+/*
+ * Has the web server's input been read to its end (its last record,
+ * which a body read to its length leaves unread, read now)?  Then
+ * nothing unread can reset the connection, and it is closed at once
+ * (FCGX_Detach), not shut down and waited on until the server closes
+ * it, which libfcgi does for any request and which put this process to
+ * sleep once more a call.  A body left unread keeps libfcgi's way.
+ */
+static int
+input_done(FCGX_Stream *in)
+{
+	if (in == NULL || FCGX_GetError(in) != 0)
+		return 0;
+	if (!in->isClosed)
+		(void)FCGX_GetChar(in);
+	return in->isClosed && FCGX_GetError(in) == 0;
+}
+
 static int
 supervise(int n)
 {
@@ -458,6 +476,8 @@ tr_serve(const struct tr_endpoint *ep)
 		}
 		while (FCGX_Accept_r(&fcgi) >= 0) {
 			serve_one(&fcgi, ep);
+			if (input_done(fcgi.in))
+				(void)FCGX_Detach(&fcgi);
 			FCGX_Finish_r(&fcgi);
 			if (conf_err == TR_OK)
 				tr__tmpdir_sweep(0);
